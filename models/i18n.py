@@ -1,0 +1,85 @@
+"""Messages in the user's language (zh or en).
+
+Every sentence kehu shows lives in a catalogue YAML file (``messages.yaml``
+beside this module for the model layer; the UI registers its own) as
+``key: {en: ..., zh: ...}``. ``tr(key, **values)`` picks the current language.
+"""
+from __future__ import annotations
+
+import locale
+import os
+from pathlib import Path
+
+import yaml
+
+LANGS = ("zh", "en")
+_catalogue: dict[str, dict[str, str]] = {}
+_lang: str | None = None
+
+
+def register_catalogue(path: str | Path) -> None:
+    """Add the messages of one YAML catalogue (later files win on clashes)."""
+    with open(path, encoding="utf-8") as fh:
+        data = yaml.safe_load(fh) or {}
+    for key, texts in data.items():
+        _catalogue[key] = dict(texts)
+
+
+def normalise_lang(value: str | None) -> str | None:
+    """'zh_CN.UTF-8', 'zh-TW', 'ZH' → 'zh'; 'en_US' → 'en'; anything else → None."""
+    if not value:
+        return None
+    value = value.strip().lower().replace("-", "_")
+    for lang in LANGS:
+        if value == lang or value.startswith(lang + "_") or value.startswith(lang + "."):
+            return lang
+    return None
+
+
+def detect_lang() -> str:
+    """The language of the environment: KEHU_LANG, then the locale, else English."""
+    for var in ("KEHU_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+        lang = normalise_lang(os.environ.get(var))
+        if lang:
+            return lang
+    try:
+        lang = normalise_lang(locale.getlocale()[0])
+    except ValueError:
+        lang = None
+    return lang or "en"
+
+
+def set_lang(lang: str | None) -> str:
+    global _lang
+    _lang = normalise_lang(lang) or detect_lang()
+    return _lang
+
+
+def get_lang() -> str:
+    return _lang or set_lang(None)
+
+
+def tr(key: str, lang: str | None = None, **values) -> str:
+    """The message ``key`` in ``lang`` (default: the current language).
+
+    A missing translation falls back to English, a missing key to the key
+    itself, so a gap in the catalogue never crashes a screen.
+    """
+    texts = _catalogue.get(key)
+    if texts is None:
+        return key
+    text = texts.get(lang or get_lang()) or texts.get("en") or key
+    return text.format(**values) if values else text
+
+
+def label(texts: dict[str, str] | str | None, lang: str | None = None) -> str:
+    """Pick one language out of a ``{zh:, en:}`` mapping from a YAML file."""
+    if texts is None:
+        return ""
+    if isinstance(texts, str):
+        return texts
+    lang = lang or get_lang()
+    return texts.get(lang) or texts.get("en") or texts.get("zh") or next(iter(texts.values()), "")
+
+
+register_catalogue(Path(__file__).with_name("messages.yaml"))

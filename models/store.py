@@ -1,0 +1,472 @@
+"""The headless core of kehu: models built from the schema, migration, and the
+operations every screen and sub-command goes through.
+
+``Store.open(url, schema)`` connects, builds the ``Customer`` model from the
+YAML field specs with ``type(...)``, migrates the database to the schema
+(adding columns, never dropping one) and returns the store. Everything a
+screen does, a function here can do without Textual.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Iterable, Iterator
+
+import peewee
+from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
+
+from . import search
+from .db import connect, is_postgres
+from .i18n import tr
+from .schema import NUMERIC_TYPES, SYSTEM_COLUMNS, FieldSpec, Schema, load_schema
+from .validate import FieldError, RecordInvalid, clean, clean_record
+
+
+class SchemaMigrationError(Exception):
+    """The database cannot follow the schema without losing data."""
+
+
+class ConflictError(Exception):
+    """Someone else saved the record since it was read.
+
+    ``theirs`` is the record as it is in the database now (a dict).
+    """
+
+    def __init__(self, record_id: int, theirs: dict[str, Any]):
+        self.record_id, self.theirs = record_id, theirs
+        super().__init__(tr("store.conflict", id=record_id))
+
+
+class NotFound(LookupError):
+    pass
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now().replace(microsecond=(dt.datetime.now().microsecond // 1000) * 1000)
+
+
+# --- model construction ---------------------------------------------------
+
+def column_for(spec: FieldSpec) -> peewee.Field:
+    """The Peewee field that stores one schema field. Every column is nullable so
+    that adding a field to an existing database never fails; ``required`` is
+    enforced by validation."""
+    opts = {"null": True, "index": spec.index, "column_name": spec.key}
+    return {
+        "int": lambda: peewee.BigIntegerField(**opts),
+        "decimal": lambda: peewee.DecimalField(max_digits=18, decimal_places=spec.decimals,
+                                               auto_round=True, **opts),
+        "date": lambda: peewee.DateField(**opts),
+        "datetime": lambda: peewee.DateTimeField(**opts),
+        "bool": lambda: peewee.BooleanField(**opts),
+    }.get(spec.storage, lambda: peewee.TextField(**opts))()
+
+
+def _system_fields() -> dict[str, peewee.Field]:
+    return {
+        "created_at": peewee.DateTimeField(default=now, index=True),
+        "updated_at": peewee.DateTimeField(default=now, index=True),
+        "version": peewee.IntegerField(default=1),
+        "deleted_at": peewee.DateTimeField(null=True, index=True),
+    }
+
+
+def build_models(db: peewee.Database, schema: Schema) -> dict[str, type[peewee.Model]]:
+    """Customer (from the schema), Contact, Interaction and Meta, bound to ``db``."""
+
+    def meta(table: str):
+        return type("Meta", (), {"database": db, "table_name": table})
+
+    customer_attrs: dict[str, Any] = {"Meta": meta("customer"), **_system_fields(),
+                                      "search_text": peewee.TextField(null=True)}
+    for spec in schema.fields:
+        customer_attrs[spec.key] = column_for(spec)
+    Customer = type("Customer", (peewee.Model,), customer_attrs)
+
+    Contact = type("Contact", (peewee.Model,), {
+        "Meta": meta("contact"),
+        "customer": peewee.ForeignKeyField(Customer, backref="contacts", on_delete="CASCADE"),
+        "name": peewee.TextField(),
+        "title": peewee.TextField(null=True),
+        "department": peewee.TextField(null=True),
+        "phone": peewee.TextField(null=True),
+        "email": peewee.TextField(null=True),
+        "role": peewee.TextField(null=True),
+        "stance": peewee.TextField(null=True),
+        "reports_to": peewee.ForeignKeyField("self", null=True, backref="reports",
+                                             on_delete="SET NULL"),
+        "key_person": peewee.BooleanField(default=False),
+        "notes": peewee.TextField(null=True),
+        "verified_at": peewee.DateTimeField(null=True),
+        **_system_fields(),
+    })
+
+    Interaction = type("Interaction", (peewee.Model,), {
+        "Meta": type("Meta", (), {"database": db, "table_name": "interaction",
+                                  "indexes": ((("customer", "occurred_at"), False),
+                                              (("next_follow_up",), False))}),
+        "customer": peewee.ForeignKeyField(Customer, backref="interactions", on_delete="CASCADE"),
+        "contact": peewee.ForeignKeyField(Contact, null=True, backref="interactions",
+                                          on_delete="SET NULL"),
+        "kind": peewee.TextField(),
+        "occurred_at": peewee.DateTimeField(default=now),
+        "user": peewee.TextField(null=True),
+        "summary": peewee.TextField(null=True),
+        "details": peewee.TextField(null=True),
+        "amount": peewee.DecimalField(max_digits=18, decimal_places=2, null=True, auto_round=True),
+        "duration_seconds": peewee.IntegerField(null=True),
+        "outcome": peewee.TextField(null=True),
+        "next_follow_up": peewee.DateField(null=True),
+        "follow_up_done": peewee.BooleanField(default=False),
+        **_system_fields(),
+    })
+
+    Meta = type("KehuMeta", (peewee.Model,), {
+        "Meta": meta("kehu_meta"),
+        "key": peewee.TextField(primary_key=True),
+        "value": peewee.TextField(null=True),
+    })
+    return {"Customer": Customer, "Contact": Contact, "Interaction": Interaction, "Meta": Meta}
+
+
+# --- migration ------------------------------------------------------------
+
+# Type changes that keep every value: old storage → new storages it fits in.
+_WIDENING = {
+    "int": {"decimal", "text"},
+    "decimal": {"text"},
+    "date": {"datetime", "text"},
+    "datetime": {"text"},
+    "bool": {"text"},
+    "text": set(),
+}
+
+
+@dataclass
+class MigrationReport:
+    added: list[str]
+    retyped: list[str]
+    retired: list[str]  # columns kept in the database that the schema no longer has
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.retyped)
+
+
+def _storage_of(ftype: str) -> str:
+    return {"integer": "int", "money": "decimal", "decimal": "decimal", "date": "date",
+            "datetime": "datetime", "boolean": "bool"}.get(ftype, "text")
+
+
+def plan_migration(store: "Store") -> tuple[MigrationReport, list[str]]:
+    """What migrating would do, and the refusals (messages) that stop it."""
+    db, schema = store.db, store.schema
+    columns = {c.name for c in db.get_columns("customer")} if db.table_exists("customer") else set()
+    known_types = store.get_meta("schema_types", {})
+    added = [f.key for f in schema.fields if columns and f.key not in columns]
+    retired = sorted(c for c in columns if c not in SYSTEM_COLUMNS and c not in schema)
+    retyped, refusals = [], []
+    for spec in schema.fields:
+        old_type = known_types.get(spec.key)
+        if not old_type or old_type == spec.type or spec.key not in columns:
+            continue
+        old, new = _storage_of(old_type), spec.storage
+        if old == new or new in _WIDENING.get(old, set()):
+            retyped.append(spec.key)
+            continue
+        filled = store.Customer.select().where(
+            peewee.SQL(f'"{spec.key}" IS NOT NULL')).count()
+        if filled:
+            refusals.append(tr("migrate.type_change_refused", key=spec.key, old=old_type,
+                               new=spec.type, count=filled))
+        else:
+            retyped.append(spec.key)
+    return MigrationReport(added, retyped, retired), refusals
+
+
+def migrate_schema(store: "Store") -> MigrationReport:
+    """Bring the database in line with the schema; never drop or narrow a column."""
+    db, schema, models = store.db, store.schema, store.models
+    with db.atomic():
+        db.create_tables([models["Meta"]], safe=True)
+    report, refusals = plan_migration(store)
+    if refusals:
+        raise SchemaMigrationError("\n".join(refusals))
+    migrator = PostgresqlMigrator(db) if is_postgres(db) else SqliteMigrator(db)
+    with db.atomic():
+        new_db = not db.table_exists("customer")
+        db.create_tables([models["Customer"], models["Contact"], models["Interaction"]], safe=True)
+        if not new_db:
+            ops = []
+            for key in report.added:
+                ops.append(migrator.add_column("customer", key, column_for(schema[key])))
+            if ops:
+                migrate(*ops)
+            for key in report.retyped:
+                spec = schema[key]
+                if is_postgres(db):
+                    ddl = {"int": "BIGINT", "decimal": f"NUMERIC(18,{spec.decimals})",
+                           "date": "DATE", "datetime": "TIMESTAMP", "bool": "BOOLEAN"}.get(
+                        spec.storage, "TEXT")
+                    db.execute_sql(f'ALTER TABLE customer ALTER COLUMN "{key}" TYPE {ddl} '
+                                   f'USING "{key}"::{ddl}')
+        for spec in schema.fields:
+            if spec.index:
+                db.execute_sql(f'CREATE INDEX IF NOT EXISTS "customer_{spec.key}" '
+                               f'ON "customer" ("{spec.key}")')
+        store.set_meta("schema_types", {f.key: f.type for f in schema.fields}
+                       | {k: v for k, v in store.get_meta("schema_types", {}).items()
+                          if k not in schema})
+        search.ensure_index(store)
+    return report
+
+
+# --- the store ------------------------------------------------------------
+
+class Store:
+    """One open kehu database with its schema; the headless API."""
+
+    def __init__(self, db: peewee.Database, schema: Schema, user: str | None = None,
+                 url: str | None = None):
+        self.db, self.schema, self.url = db, schema, url
+        self.user = user or _os_user()
+        self.models = build_models(db, schema)
+        self.Customer = self.models["Customer"]
+        self.Contact = self.models["Contact"]
+        self.Interaction = self.models["Interaction"]
+        self.Meta = self.models["Meta"]
+        self.migration: MigrationReport | None = None
+
+    @classmethod
+    def open(cls, url: str, schema: Schema | str | None = None, *, user: str | None = None,
+             migrate: bool = True) -> "Store":
+        if not isinstance(schema, Schema):
+            schema = load_schema(schema)
+        store = cls(connect(url), schema, user=user, url=url)
+        if migrate:
+            store.migration = migrate_schema(store)
+        return store
+
+    def close(self) -> None:
+        if not self.db.is_closed():
+            self.db.close()
+
+    @property
+    def is_postgres(self) -> bool:
+        return is_postgres(self.db)
+
+    # -- meta key/value ----------------------------------------------------
+    def get_meta(self, key: str, default: Any = None) -> Any:
+        if not self.db.table_exists("kehu_meta"):
+            return default
+        row = self.Meta.get_or_none(self.Meta.key == key)
+        return default if row is None else json.loads(row.value)
+
+    def set_meta(self, key: str, value: Any) -> None:
+        (self.Meta.insert(key=key, value=json.dumps(value, ensure_ascii=False, default=str))
+         .on_conflict(conflict_target=[self.Meta.key], update={self.Meta.value: peewee.EXCLUDED.value})
+         .execute())
+
+    # -- customers ---------------------------------------------------------
+    def customers(self, *, include_deleted: bool = False) -> peewee.ModelSelect:
+        query = self.Customer.select()
+        if not include_deleted:
+            query = query.where(self.Customer.deleted_at.is_null())
+        return query
+
+    def get_customer(self, customer_id: int, *, include_deleted: bool = False):
+        row = self.customers(include_deleted=include_deleted).where(
+            self.Customer.id == customer_id).first()
+        if row is None:
+            raise NotFound(tr("store.customer_not_found", id=customer_id))
+        return row
+
+    def record(self, row) -> dict[str, Any]:
+        """A customer row as a dict of schema fields plus id/version/timestamps."""
+        data = {spec.key: getattr(row, spec.key) for spec in self.schema.fields}
+        data.update(id=row.id, version=row.version, created_at=row.created_at,
+                    updated_at=row.updated_at, deleted_at=row.deleted_at)
+        return data
+
+    def validate(self, data: dict[str, Any], *, partial: bool = False) -> dict[str, Any]:
+        """Cleaned values, or ``RecordInvalid`` naming every bad field."""
+        return clean_record(self.schema, data, partial=partial)
+
+    def validate_field(self, key: str, raw: Any) -> Any:
+        spec = self.schema.get(key)
+        if spec is None:
+            raise FieldError(key, tr("validate.unknown_field", key=key))
+        return clean(spec, raw)
+
+    def create_customer(self, data: dict[str, Any]):
+        values = self.validate(data)
+        stamp = now()
+        values.update(created_at=stamp, updated_at=stamp, version=1,
+                      search_text=search.build_search_text(self.schema, values))
+        with self.db.atomic():
+            customer_id = self.Customer.insert(**values).execute()
+        return self.get_customer(customer_id)
+
+    def update_customer(self, customer_id: int, changes: dict[str, Any], *,
+                        expected_version: int | None = None):
+        """Save ``changes`` (only those fields). With ``expected_version``, a row that
+        someone else saved in between is not touched: ``ConflictError`` instead."""
+        values = self.validate(changes, partial=True)
+        C = self.Customer
+        with self.db.atomic():
+            current = self.get_customer(customer_id)
+            if expected_version is not None and current.version != expected_version:
+                raise ConflictError(customer_id, self.record(current))
+            merged = self.record(current) | values
+            values.update(updated_at=now(), version=C.version + 1,
+                          search_text=search.build_search_text(self.schema, merged))
+            query = C.update(**values).where(C.id == customer_id, C.deleted_at.is_null())
+            if expected_version is not None:
+                query = query.where(C.version == expected_version)
+            if query.execute() != 1:
+                raise ConflictError(customer_id, self.record(self.get_customer(customer_id)))
+        return self.get_customer(customer_id)
+
+    def delete_customer(self, customer_id: int) -> None:
+        """Soft delete: the row stays, out of every view but 'deleted'."""
+        C = self.Customer
+        with self.db.atomic():
+            self.get_customer(customer_id)
+            C.update(deleted_at=now(), version=C.version + 1).where(C.id == customer_id).execute()
+
+    def restore_customer(self, customer_id: int) -> None:
+        C = self.Customer
+        C.update(deleted_at=None, version=C.version + 1).where(C.id == customer_id).execute()
+
+    def count_customers(self) -> int:
+        return self.customers().count()
+
+    def bulk_insert_customers(self, rows: Iterable[dict[str, Any]], *, batch: int = 5000,
+                              progress=None) -> int:
+        """Insert already-clean rows fast (raw executemany in transactions).
+
+        Used by the demo generator and the importer; ``progress(n)`` is called
+        after each batch with the number inserted so far.
+        """
+        keys = [f.key for f in self.schema.fields]
+        columns = ["created_at", "updated_at", "version", "search_text", *keys]
+        param = self.db.param
+        sql = (f'INSERT INTO "customer" ({", ".join(chr(34) + c + chr(34) for c in columns)}) '
+               f'VALUES ({", ".join([param] * len(columns))})')
+        total = 0
+        stamp = now()
+        adapters = [self._adapter(self.schema[k]) for k in keys]
+        for chunk in _chunks(rows, batch):
+            tuples = []
+            for row in chunk:
+                created = row.get("created_at") or stamp
+                tuples.append((created, created, 1, search.build_search_text(self.schema, row),
+                               *(adapt(row.get(k)) for k, adapt in zip(keys, adapters))))
+            with self.db.atomic():
+                cursor = self.db.cursor()
+                cursor.executemany(sql, tuples)
+            total += len(tuples)
+            if progress:
+                progress(total)
+        return total
+
+    def _adapter(self, spec: FieldSpec):
+        if spec.type in NUMERIC_TYPES and spec.type != "integer" and not self.is_postgres:
+            return lambda v: None if v is None else str(v)
+        return lambda v: v
+
+    # -- contacts (decision chain) ----------------------------------------
+    def contacts(self, customer_id: int, *, include_deleted: bool = False) -> peewee.ModelSelect:
+        query = self.Contact.select().where(self.Contact.customer == customer_id)
+        if not include_deleted:
+            query = query.where(self.Contact.deleted_at.is_null())
+        return query.order_by(self.Contact.id)
+
+    def _check_list(self, list_name: str, field: str, value: Any) -> Any:
+        if value in (None, ""):
+            return None
+        items = self.schema.list_items(list_name)
+        for item in items:
+            if value == item.value or str(value).casefold() in {
+                    lbl.casefold() for lbl in item.labels.values()}:
+                return item.value
+        raise FieldError(field, tr("validate.not_a_choice", value=value,
+                                   choices=", ".join(i.label() for i in items)))
+
+    def _clean_contact(self, data: dict[str, Any]) -> dict[str, Any]:
+        out = dict(data)
+        if "name" in out and not str(out["name"] or "").strip():
+            raise RecordInvalid({"name": FieldError("name", tr("validate.required"))})
+        if "role" in out:
+            out["role"] = self._check_list("decision_roles", "role", out["role"])
+        if "stance" in out:
+            out["stance"] = self._check_list("stances", "stance", out["stance"])
+        return out
+
+    def add_contact(self, customer_id: int, **data):
+        self.get_customer(customer_id)
+        values = self._clean_contact(data)
+        return self.Contact.create(customer=customer_id, **values)
+
+    # -- interactions (timeline) ------------------------------------------
+    def interactions(self, customer_id: int) -> peewee.ModelSelect:
+        I = self.Interaction
+        return (I.select().where(I.customer == customer_id, I.deleted_at.is_null())
+                .order_by(I.occurred_at.desc(), I.id.desc()))
+
+    def add_interaction(self, customer_id: int, kind: str, **data):
+        self.get_customer(customer_id)
+        kind = self._check_list("interaction_kinds", "kind", kind)
+        if kind is None:
+            raise FieldError("kind", tr("validate.required"))
+        data.setdefault("user", self.user)
+        if data.get("amount") is not None:
+            data["amount"] = Decimal(str(data["amount"]))
+        with self.db.atomic():
+            row = self.Interaction.create(customer=customer_id, kind=kind, **data)
+            if kind == "purchase":
+                self.refresh_purchase_totals(customer_id)
+        return row
+
+    def refresh_purchase_totals(self, customer_id: int | None = None) -> None:
+        """Recompute the computed purchase fields from the timeline (one customer or all)."""
+        if not all(k in self.schema for k in ("purchase_total", "purchase_count",
+                                              "last_purchase_on")):
+            return
+        sql = (
+            'UPDATE customer SET '
+            'purchase_total = (SELECT SUM(amount) FROM interaction i WHERE i.customer_id = customer.id '
+            "AND i.kind = 'purchase' AND i.deleted_at IS NULL), "
+            'purchase_count = (SELECT COUNT(*) FROM interaction i WHERE i.customer_id = customer.id '
+            "AND i.kind = 'purchase' AND i.deleted_at IS NULL), "
+            'last_purchase_on = (SELECT MAX(CAST(occurred_at AS DATE)) FROM interaction i '
+            "WHERE i.customer_id = customer.id AND i.kind = 'purchase' AND i.deleted_at IS NULL)"
+        )
+        if not self.is_postgres:
+            sql = sql.replace("MAX(CAST(occurred_at AS DATE))", "MAX(date(occurred_at))")
+        params: tuple = ()
+        if customer_id is not None:
+            sql += f" WHERE id = {self.db.param}"
+            params = (customer_id,)
+        self.db.execute_sql(sql, params)
+
+
+def _chunks(rows: Iterable, size: int) -> Iterator[list]:
+    chunk = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no login name in some containers
+        return "kehu"

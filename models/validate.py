@@ -1,0 +1,324 @@
+"""Turning what a user typed (or a spreadsheet cell) into a stored value.
+
+``clean(spec, raw)`` returns the value to store or raises ``FieldError`` with
+the field key and one sentence in the user's language. The rules all come from
+the ``FieldSpec``: type, required, choices, pattern, min/max, max_length.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import urlparse
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+from .i18n import tr
+from .schema import FieldSpec, Schema
+
+DEFAULT_PHONE_REGION = "CN"
+_phone_region = DEFAULT_PHONE_REGION
+TAG_SPLIT_RE = re.compile(r"[,，;；、|\n]+")
+TRUE_WORDS = {"1", "true", "yes", "y", "t", "on", "是", "对", "真", "✓", "x"}
+FALSE_WORDS = {"0", "false", "no", "n", "f", "off", "否", "不", "假", ""}
+DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日", "%d.%m.%Y")
+DATETIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S",
+                    "%Y-%m-%dT%H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M")
+
+
+class FieldError(ValueError):
+    """A value a field does not accept. ``str()`` names the field."""
+
+    def __init__(self, key: str, message: str, label: str | None = None):
+        self.key, self.message, self.label = key, message, label or key
+        super().__init__(f"{self.label}: {message}")
+
+
+class RecordInvalid(ValueError):
+    """Several fields of one record were refused: ``errors`` maps key → message."""
+
+    def __init__(self, errors: dict[str, FieldError]):
+        self.errors = errors
+        super().__init__("; ".join(str(e) for e in errors.values()))
+
+
+def set_phone_region(region: str | None) -> None:
+    global _phone_region
+    _phone_region = (region or DEFAULT_PHONE_REGION).upper()
+
+
+def phone_region() -> str:
+    return _phone_region
+
+
+def normalise_phone(raw: str, region: str | None = None) -> str:
+    """'138 0013 8000', '010-12345678', '+86 21 5555 1234' → E.164. Raises ValueError."""
+    text = str(raw).strip()
+    try:
+        number = phonenumbers.parse(text, region or _phone_region)
+    except phonenumbers.NumberParseException:
+        raise ValueError(text) from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError(text)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def format_phone(value: str | None, region: str | None = None) -> str:
+    """E.164 to what people read: national format at home, international abroad."""
+    if not value:
+        return ""
+    try:
+        number = phonenumbers.parse(value, region or _phone_region)
+    except phonenumbers.NumberParseException:
+        return value
+    home = phonenumbers.region_code_for_number(number) == (region or _phone_region)
+    fmt = phonenumbers.PhoneNumberFormat.NATIONAL if home else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    return phonenumbers.format_number(number, fmt)
+
+
+def parse_date(text: str) -> dt.date:
+    text = text.strip()
+    for fmt in DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(text)
+
+
+def parse_datetime(text: str) -> dt.datetime:
+    text = text.strip()
+    for fmt in DATETIME_FORMATS:
+        try:
+            return dt.datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    return dt.datetime.combine(parse_date(text), dt.time())
+
+
+def parse_decimal(text: str) -> Decimal:
+    """'1,234.50', '¥1234', '1.5万', '2亿', '$3k' → Decimal. Raises ValueError."""
+    cleaned = re.sub(r"[\s,，¥￥$€£]|元|RMB|CNY", "", str(text), flags=re.I)
+    factor = 1
+    for suffix, mult in (("万", 10_000), ("亿", 100_000_000), ("k", 1_000), ("m", 1_000_000)):
+        if cleaned.lower().endswith(suffix):
+            cleaned, factor = cleaned[: -len(suffix)], mult
+            break
+    try:
+        value = Decimal(cleaned) * factor
+    except InvalidOperation:
+        raise ValueError(text) from None
+    if not value.is_finite():
+        raise ValueError(text)
+    return value
+
+
+def split_tags(raw: Any) -> list[str]:
+    items = raw if isinstance(raw, (list, tuple, set)) else TAG_SPLIT_RE.split(str(raw))
+    out: list[str] = []
+    for item in items:
+        tag = str(item).strip()
+        if tag and tag not in out:
+            out.append(tag)
+    return out
+
+
+def is_empty(raw: Any) -> bool:
+    return raw is None or (isinstance(raw, str) and not raw.strip()) or (
+        isinstance(raw, (list, tuple, set)) and not raw)
+
+
+def _match_choice(spec: FieldSpec, raw: Any) -> str | None:
+    text = str(raw).strip()
+    folded = text.casefold()
+    for choice in spec.choices:
+        if choice.value == text:
+            return choice.value
+    for choice in spec.choices:
+        if choice.value.casefold() == folded or any(
+                lbl.casefold() == folded for lbl in choice.labels.values()):
+            return choice.value
+    return None
+
+
+def clean(spec: FieldSpec, raw: Any, *, region: str | None = None) -> Any:
+    """The stored form of ``raw`` for this field, or ``FieldError``."""
+    def fail(key: str, **values) -> FieldError:
+        return FieldError(spec.key, tr(key, **values), spec.label())
+
+    if is_empty(raw):
+        if spec.required:
+            raise fail("validate.required")
+        return None
+    t = spec.type
+    if isinstance(raw, str):
+        raw = raw.strip()
+    if t in ("text", "longtext"):
+        value = str(raw)
+        if spec.max_length and len(value) > spec.max_length:
+            raise fail("validate.too_long", max=spec.max_length, length=len(value))
+    elif t == "integer":
+        if isinstance(raw, bool):
+            raise fail("validate.not_integer", value=raw)
+        try:
+            number = parse_decimal(raw) if not isinstance(raw, (int, Decimal)) else Decimal(raw)
+        except ValueError:
+            raise fail("validate.not_integer", value=raw) from None
+        if number != number.to_integral_value():
+            raise fail("validate.not_integer", value=raw)
+        value = int(number)
+    elif t in ("money", "decimal"):
+        if isinstance(raw, bool):
+            raise fail("validate.not_number", value=raw)
+        try:
+            value = raw if isinstance(raw, Decimal) else parse_decimal(str(raw))
+        except ValueError:
+            raise fail("validate.not_number", value=raw) from None
+        value = value.quantize(Decimal(1).scaleb(-spec.decimals))
+    elif t == "date":
+        if isinstance(raw, dt.datetime):
+            value = raw.date()
+        elif isinstance(raw, dt.date):
+            value = raw
+        else:
+            try:
+                value = parse_date(str(raw))
+            except ValueError:
+                raise fail("validate.not_date", value=raw) from None
+    elif t == "datetime":
+        if isinstance(raw, dt.datetime):
+            value = raw
+        elif isinstance(raw, dt.date):
+            value = dt.datetime.combine(raw, dt.time())
+        else:
+            try:
+                value = parse_datetime(str(raw))
+            except ValueError:
+                raise fail("validate.not_datetime", value=raw) from None
+    elif t == "boolean":
+        if isinstance(raw, bool):
+            value = raw
+        else:
+            word = str(raw).strip().casefold()
+            if word in TRUE_WORDS:
+                value = True
+            elif word in FALSE_WORDS:
+                value = False
+            else:
+                raise fail("validate.not_boolean", value=raw)
+    elif t == "choice":
+        value = _match_choice(spec, raw)
+        if value is None:
+            raise fail("validate.not_a_choice", value=raw,
+                       choices=", ".join(c.label() for c in spec.choices))
+    elif t == "tags":
+        tags = split_tags(raw)
+        if spec.choices:
+            matched = []
+            for tag in tags:
+                value = _match_choice(spec, tag)
+                if value is None:
+                    raise fail("validate.not_a_choice", value=tag,
+                               choices=", ".join(c.label() for c in spec.choices))
+                matched.append(value)
+            tags = matched
+        value = ",".join(tags) if tags else None
+    elif t == "phone":
+        try:
+            value = normalise_phone(str(raw), region)
+        except ValueError:
+            raise fail("validate.bad_phone", value=raw) from None
+    elif t == "email":
+        try:
+            value = validate_email(str(raw), check_deliverability=False).normalized
+        except EmailNotValidError as exc:
+            raise fail("validate.bad_email", value=raw, reason=str(exc)) from None
+    elif t == "url":
+        text = str(raw)
+        if "://" not in text:
+            text = "https://" + text
+        parts = urlparse(text)
+        if parts.scheme not in ("http", "https") or "." not in parts.netloc or " " in text:
+            raise fail("validate.bad_url", value=raw)
+        value = text
+    else:  # pragma: no cover - schema.py refuses unknown types
+        raise fail("validate.unknown_type", type=t)
+
+    if spec.pattern and t in ("text", "longtext", "phone", "email", "url"):
+        if not re.fullmatch(spec.pattern, str(value)):
+            message = (tr("validate.pattern", pattern=spec.pattern) if not spec.pattern_message
+                       else _pick(spec.pattern_message))
+            raise FieldError(spec.key, message, spec.label())
+    if spec.min is not None or spec.max is not None:
+        if t in ("integer", "money", "decimal"):
+            if spec.min is not None and value < Decimal(str(spec.min)):
+                raise fail("validate.below_min", min=spec.min)
+            if spec.max is not None and value > Decimal(str(spec.max)):
+                raise fail("validate.above_max", max=spec.max)
+    return value
+
+
+def _pick(labels: dict[str, str]) -> str:
+    from .i18n import label
+
+    return label(labels)
+
+
+def clean_record(schema: Schema, data: dict[str, Any], *, partial: bool = False,
+                 region: str | None = None) -> dict[str, Any]:
+    """Clean every field of a record; raises ``RecordInvalid`` listing all bad fields.
+
+    ``partial`` cleans only the keys present (an update); otherwise every field
+    of the schema is checked, so a missing required field is reported.
+    Computed fields are never taken from input.
+    """
+    errors: dict[str, FieldError] = {}
+    out: dict[str, Any] = {}
+    for spec in schema.fields:
+        if spec.computed:
+            continue
+        if partial and spec.key not in data:
+            continue
+        raw = data.get(spec.key)
+        if raw is None and not partial and spec.default is not None:
+            raw = spec.default
+        try:
+            out[spec.key] = clean(spec, raw, region=region)
+        except FieldError as exc:
+            errors[spec.key] = exc
+    unknown = [k for k in data if k not in schema]
+    for key in unknown:
+        errors[key] = FieldError(key, tr("validate.unknown_field", key=key))
+    if errors:
+        raise RecordInvalid(errors)
+    return out
+
+
+def display(spec: FieldSpec, value: Any, lang: str | None = None) -> str:
+    """A stored value as a person reads it (choice labels, formatted phone, …)."""
+    if value is None or value == "":
+        return ""
+    t = spec.type
+    if t == "choice":
+        return spec.choice_label(value, lang)
+    if t == "tags":
+        return ", ".join(spec.choice_label(v, lang) if spec.choices else v
+                         for v in str(value).split(",") if v)
+    if t == "phone":
+        return format_phone(value)
+    if t in ("money", "decimal"):
+        try:
+            return f"{Decimal(str(value)):,.{spec.decimals}f}"
+        except InvalidOperation:
+            return str(value)
+    if t == "boolean":
+        return tr("value.yes", lang) if value else tr("value.no", lang)
+    if t == "datetime" and isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if t == "date" and isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if t == "date" and isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
