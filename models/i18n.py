@@ -1,7 +1,7 @@
 """Messages in the user's language (zh or en).
 
-Every sentence kehu shows lives in a catalogue YAML file (``messages.yaml``
-beside this module for the model layer; the UI registers its own) as
+Every sentence kehu shows lives in a catalogue YAML file (``messages*.yaml``,
+one per area, beside this module for the model layer; the UI registers its own) as
 ``key: {en: ..., zh: ...}``. ``tr(key, **values)`` picks the current language.
 """
 from __future__ import annotations
@@ -82,4 +82,10 @@ def label(texts: dict[str, str] | str | None, lang: str | None = None) -> str:
     return texts.get(lang) or texts.get("en") or texts.get("zh") or next(iter(texts.values()), "")
 
 
-register_catalogue(Path(__file__).with_name("messages.yaml"))
+def register_folder(folder: str | Path) -> None:
+    """Register every ``messages*.yaml`` catalogue in ``folder`` (one per area)."""
+    for path in sorted(Path(folder).glob("messages*.yaml")):
+        register_catalogue(path)
+
+
+register_folder(Path(__file__).parent)
