@@ -1,2 +1,151 @@
-def main():
-    print("kehu")
+"""The ``kehu`` command: the TUI by default, headless sub-commands beside it.
+
+Sub-commands live in ``kehu.tui.cmd``: every module there defines
+``register(subparsers)``, which adds its parser and sets ``func`` to a handler
+``handler(args, ctx) -> int``. A user error (bad schema, bad URL, bad value)
+prints one line and exits 2 — never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import pkgutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from kehu import __version__
+from kehu.models import i18n
+from kehu.models.config import Config, ConfigError, default_db_url, load_config, user_schema_path
+from kehu.models.db import DatabaseError
+from kehu.models.i18n import tr
+from kehu.models.schema import Schema, SchemaError, load_schema
+from kehu.models.store import SchemaMigrationError, Store
+from kehu.models.validate import FieldError, RecordInvalid, set_phone_region
+
+i18n.register_folder(Path(__file__).parent)
+
+USER_ERRORS = (SchemaError, DatabaseError, SchemaMigrationError, ConfigError, FieldError,
+               RecordInvalid)
+
+
+@dataclass
+class Context:
+    """What a sub-command needs: the parsed options, config and an open store."""
+    args: argparse.Namespace
+    config: Config
+    out: TextIO = field(default_factory=lambda: sys.stdout)
+    err: TextIO = field(default_factory=lambda: sys.stderr)
+    _store: Store | None = None
+
+    @property
+    def db_url(self) -> str:
+        return self.args.db or os.environ.get("KEHU_DB") or self.config.db or default_db_url()
+
+    @property
+    def schema_path(self) -> Path | None:
+        if self.args.schema:
+            return Path(self.args.schema)
+        path = user_schema_path()
+        return path if path.exists() else None
+
+    def load_schema(self) -> Schema:
+        return load_schema(self.schema_path)
+
+    def open_store(self, *, migrate: bool = True) -> Store:
+        if self._store is None:
+            self._store = Store.open(self.db_url, self.load_schema(),
+                                     user=self.args.user or self.config.user, migrate=migrate)
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kehu", description=tr("cli.description"),
+        epilog=tr("cli.epilog"), formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"kehu {__version__}")
+    parser.add_argument("--db", metavar="URL", help=tr("cli.opt_db"))
+    parser.add_argument("--schema", metavar="FILE", help=tr("cli.opt_schema"))
+    parser.add_argument("--lang", choices=["zh", "en"], help=tr("cli.opt_lang"))
+    parser.add_argument("--keymap", metavar="NAME", help=tr("cli.opt_keymap"))
+    parser.add_argument("--theme", metavar="NAME", help=tr("cli.opt_theme"))
+    parser.add_argument("--user", metavar="NAME", help=tr("cli.opt_user"))
+    parser.add_argument("--demo", action="store_true", help=tr("cli.opt_demo"))
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    from kehu.tui import cmd
+
+    for info in sorted(pkgutil.iter_modules(cmd.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"kehu.tui.cmd.{info.name}")
+        if hasattr(module, "register"):
+            module.register(sub)
+    return parser
+
+
+def _early_lang(argv: list[str]) -> None:
+    """Pick the language before building --help texts: --lang, then config, then locale."""
+    lang = None
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv):
+            lang = argv[i + 1]
+        elif arg.startswith("--lang="):
+            lang = arg.split("=", 1)[1]
+    if lang is None:
+        try:
+            lang = load_config().lang
+        except ConfigError:
+            lang = None
+    i18n.set_lang(lang)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    os.umask(0o077)  # every file kehu writes (database, backups, exports) is the owner's only
+    _early_lang(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        print(f"kehu: {exc}", file=sys.stderr)
+        return 2
+    if args.lang:
+        i18n.set_lang(args.lang)
+    set_phone_region(config.phone_region)
+    ctx = Context(args, config)
+    try:
+        if getattr(args, "func", None):
+            return int(args.func(args, ctx) or 0)
+        return run_tui(ctx)
+    except USER_ERRORS as exc:
+        print(f"kehu: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(tr("cli.interrupted"), file=sys.stderr)
+        return 130
+    finally:
+        ctx.close()
+
+
+def run_tui(ctx: Context) -> int:
+    store = ctx.open_store()
+    if ctx.args.demo and store.count_customers() == 0:
+        from kehu.models.demo import generate
+
+        print(tr("demo.filling", count=2000), file=ctx.err)
+        generate(store, customers=2000)
+    from kehu.tui.app import KehuApp
+
+    app = KehuApp(store, ctx.config, keymap=ctx.args.keymap, theme=ctx.args.theme)
+    app.run()
+    return app.return_code or 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,56 @@
+"""The Textual application: screens over one open ``Store``.
+
+App-wide actions (new customer, log a call, due follow-ups, help) are bound
+here with dotted binding ids so keymaps can remap them; each screen adds its
+own. Screens get everything through ``self.app.store`` — the headless API.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.app import App
+from textual.binding import Binding
+
+from kehu.models import i18n
+from kehu.models.config import Config
+from kehu.models.i18n import tr
+from kehu.models.store import Store
+
+i18n.register_folder(Path(__file__).parent)
+
+
+class KehuApp(App):
+    """kehu 客户 — the customer workbench."""
+
+    CSS_PATH = "kehu.tcss"
+    TITLE = "kehu 客户"
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [
+        Binding("ctrl+q", "quit", tr("app.quit"), id="app.quit", priority=True),
+        Binding("ctrl+n", "new_customer", tr("app.new_customer"), id="app.new_customer"),
+        Binding("ctrl+l", "log_call", tr("app.log_call"), id="app.log_call"),
+    ]
+
+    def __init__(self, store: Store, config: Config | None = None, *, keymap: str | None = None,
+                 theme: str | None = None):
+        super().__init__()
+        self.store = store
+        self.config = config or Config()
+        self.keymap_name = keymap or self.config.keymap
+        self.theme_name = theme or self.config.theme
+
+    def on_mount(self) -> None:
+        from kehu.tui.screens.workbench import WorkbenchScreen
+
+        self.push_screen(WorkbenchScreen())
+
+    # -- app-wide actions; screens fill these in as they are built --------
+    def open_customer(self, customer_id: int) -> None:
+        """Open the detail editor of one customer."""
+        self.notify(tr("app.not_yet", what=tr("app.detail")))
+
+    def action_new_customer(self) -> None:
+        self.notify(tr("app.not_yet", what=tr("app.new_customer")))
+
+    def action_log_call(self) -> None:
+        self.notify(tr("app.not_yet", what=tr("app.log_call")))

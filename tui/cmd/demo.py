@@ -1,0 +1,36 @@
+"""`kehu demo [--customers N]`: realistic demo data."""
+from __future__ import annotations
+
+import sys
+import time
+
+from kehu.models.db import redact
+from kehu.models.demo import generate
+from kehu.models.i18n import tr
+
+
+def register(sub) -> None:
+    parser = sub.add_parser("demo", help=tr("demo.help"))
+    parser.add_argument("--customers", type=int, default=2000, metavar="N",
+                        help=tr("demo.opt_customers"))
+    parser.add_argument("--seed", type=int, default=None, help=tr("demo.opt_seed"))
+    parser.set_defaults(func=run)
+
+
+def run(args, ctx) -> int:
+    store = ctx.open_store()
+    started = time.perf_counter()
+    tty = ctx.err.isatty() if hasattr(ctx.err, "isatty") else False
+
+    def progress(done: int) -> None:
+        if tty:
+            print("\r" + tr("demo.progress", done=done, total=args.customers), end="",
+                  file=ctx.err, flush=True)
+
+    count = generate(store, args.customers, seed=args.seed, progress=progress)
+    if tty:
+        print(file=ctx.err)
+    seconds = time.perf_counter() - started
+    print(tr("demo.done", count=count, seconds=seconds, rate=count / max(seconds, 1e-9),
+             url=redact(ctx.db_url)), file=ctx.out)
+    return 0
