@@ -124,12 +124,24 @@ def build_models(db: peewee.Database, schema: Schema) -> dict[str, type[peewee.M
         **_system_fields(),
     })
 
+    Verification = type("Verification", (peewee.Model,), {
+        # The last verification (核实) of one kind for one customer: who and when.
+        "Meta": type("Meta", (), {"database": db, "table_name": "verification",
+                                  "indexes": ((("customer", "kind"), True),)}),
+        "customer": peewee.ForeignKeyField(Customer, backref="verifications", on_delete="CASCADE"),
+        "kind": peewee.TextField(),
+        "verified_at": peewee.DateTimeField(default=now),
+        "verified_by": peewee.TextField(null=True),
+        "note": peewee.TextField(null=True),
+    })
+
     Meta = type("KehuMeta", (peewee.Model,), {
         "Meta": meta("kehu_meta"),
         "key": peewee.TextField(primary_key=True),
         "value": peewee.TextField(null=True),
     })
-    return {"Customer": Customer, "Contact": Contact, "Interaction": Interaction, "Meta": Meta}
+    return {"Customer": Customer, "Contact": Contact, "Interaction": Interaction,
+            "Verification": Verification, "Meta": Meta}
 
 
 # --- migration ------------------------------------------------------------
@@ -198,7 +210,8 @@ def migrate_schema(store: "Store") -> MigrationReport:
     migrator = PostgresqlMigrator(db) if is_postgres(db) else SqliteMigrator(db)
     with db.atomic():
         new_db = not db.table_exists("customer")
-        db.create_tables([models["Customer"], models["Contact"], models["Interaction"]], safe=True)
+        db.create_tables([models["Customer"], models["Contact"], models["Interaction"],
+                          models["Verification"]], safe=True)
         if not new_db:
             ops = []
             for key in report.added:
@@ -237,6 +250,7 @@ class Store:
         self.Customer = self.models["Customer"]
         self.Contact = self.models["Contact"]
         self.Interaction = self.models["Interaction"]
+        self.Verification = self.models["Verification"]
         self.Meta = self.models["Meta"]
         self.migration: MigrationReport | None = None
 
