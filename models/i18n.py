@@ -59,16 +59,20 @@ def get_lang() -> str:
     return _lang or set_lang(None)
 
 
-def tr(key: str, lang: str | None = None, **values) -> str:
-    """The message ``key`` in ``lang`` (default: the current language).
+def tr(msg_id: str, lang: str | None = None, /, **values) -> str:
+    """The message ``msg_id`` in ``lang`` (default: the current language).
+
+    ``lang`` may also be given as a keyword; every other keyword fills a
+    ``{placeholder}`` (so a message may use ``{key}``).
 
     A missing translation falls back to English, a missing key to the key
     itself, so a gap in the catalogue never crashes a screen.
     """
-    texts = _catalogue.get(key)
+    lang = values.pop("lang", None) or lang
+    texts = _catalogue.get(msg_id)
     if texts is None:
-        return key
-    text = texts.get(lang or get_lang()) or texts.get("en") or key
+        return msg_id
+    text = texts.get(lang or get_lang()) or texts.get("en") or msg_id
     return text.format(**values) if values else text
 
 

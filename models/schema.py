@@ -27,7 +27,8 @@ FIELD_TYPES = (
 NUMERIC_TYPES = ("integer", "money", "decimal")
 TEXT_TYPES = ("text", "longtext", "choice", "tags", "phone", "email", "url")
 #: Columns every customer row has whatever the schema says.
-SYSTEM_COLUMNS = ("id", "created_at", "updated_at", "version", "deleted_at", "search_text")
+SYSTEM_COLUMNS = ("id", "created_at", "updated_at", "version", "deleted_at", "search_text",
+                  "import_batch")
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
 FIELD_ATTRS = {
     "key", "label", "type", "group", "required", "choices", "default", "pattern",

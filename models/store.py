@@ -50,11 +50,11 @@ def now() -> dt.datetime:
 
 # --- model construction ---------------------------------------------------
 
-def column_for(spec: FieldSpec) -> peewee.Field:
+def column_for(spec: FieldSpec, *, with_index: bool = True) -> peewee.Field:
     """The Peewee field that stores one schema field. Every column is nullable so
     that adding a field to an existing database never fails; ``required`` is
     enforced by validation."""
-    opts = {"null": True, "index": spec.index, "column_name": spec.key}
+    opts = {"null": True, "index": spec.index and with_index, "column_name": spec.key}
     return {
         "int": lambda: peewee.BigIntegerField(**opts),
         "decimal": lambda: peewee.DecimalField(max_digits=18, decimal_places=spec.decimals,
@@ -74,6 +74,15 @@ def _system_fields() -> dict[str, peewee.Field]:
     }
 
 
+def _customer_system_fields() -> dict[str, peewee.Field]:
+    """Columns only the customer table has; the migration adds any an older database lacks."""
+    return {
+        "search_text": peewee.TextField(null=True),
+        # The import (models.importer) that created the row, so it can be reverted as a whole.
+        "import_batch": peewee.IntegerField(null=True, index=True),
+    }
+
+
 def build_models(db: peewee.Database, schema: Schema) -> dict[str, type[peewee.Model]]:
     """Customer (from the schema), Contact, Interaction and Meta, bound to ``db``."""
 
@@ -81,7 +90,7 @@ def build_models(db: peewee.Database, schema: Schema) -> dict[str, type[peewee.M
         return type("Meta", (), {"database": db, "table_name": table})
 
     customer_attrs: dict[str, Any] = {"Meta": meta("customer"), **_system_fields(),
-                                      "search_text": peewee.TextField(null=True)}
+                                      **_customer_system_fields()}
     for spec in schema.fields:
         customer_attrs[spec.key] = column_for(spec)
     Customer = type("Customer", (peewee.Model,), customer_attrs)
@@ -215,7 +224,14 @@ def migrate_schema(store: "Store") -> MigrationReport:
         if not new_db:
             ops = []
             for key in report.added:
-                ops.append(migrator.add_column("customer", key, column_for(schema[key])))
+                # the index follows below, for new and old columns alike
+                ops.append(migrator.add_column("customer", key,
+                                               column_for(schema[key], with_index=False)))
+            existing = {c.name for c in db.get_columns("customer")}
+            for column, fld in _customer_system_fields().items():
+                if column not in existing:
+                    fld.index = False  # created below, IF NOT EXISTS
+                    ops.append(migrator.add_column("customer", column, fld))
             if ops:
                 migrate(*ops)
             for key in report.retyped:
@@ -230,6 +246,8 @@ def migrate_schema(store: "Store") -> MigrationReport:
             if spec.index:
                 db.execute_sql(f'CREATE INDEX IF NOT EXISTS "customer_{spec.key}" '
                                f'ON "customer" ("{spec.key}")')
+        db.execute_sql('CREATE INDEX IF NOT EXISTS "customer_import_batch" '
+                       'ON "customer" ("import_batch")')
         store.set_meta("schema_types", {f.key: f.type for f in schema.fields}
                        | {k: v for k, v in store.get_meta("schema_types", {}).items()
                           if k not in schema})
@@ -359,14 +377,15 @@ class Store:
         return self.customers().count()
 
     def bulk_insert_customers(self, rows: Iterable[dict[str, Any]], *, batch: int = 5000,
-                              progress=None) -> int:
+                              progress=None, import_batch: int | None = None) -> int:
         """Insert already-clean rows fast (raw executemany in transactions).
 
         Used by the demo generator and the importer; ``progress(n)`` is called
-        after each batch with the number inserted so far.
+        after each batch with the number inserted so far. ``import_batch``
+        marks the rows as created by that import.
         """
         keys = [f.key for f in self.schema.fields]
-        columns = ["created_at", "updated_at", "version", "search_text", *keys]
+        columns = ["created_at", "updated_at", "version", "search_text", "import_batch", *keys]
         param = self.db.param
         sql = (f'INSERT INTO "customer" ({", ".join(chr(34) + c + chr(34) for c in columns)}) '
                f'VALUES ({", ".join([param] * len(columns))})')
@@ -378,7 +397,7 @@ class Store:
             for row in chunk:
                 created = row.get("created_at") or stamp
                 tuples.append((created, created, 1, search.build_search_text(self.schema, row),
-                               *(adapt(row.get(k)) for k, adapt in zip(keys, adapters))))
+                               import_batch, *(adapt(row.get(k)) for k, adapt in zip(keys, adapters))))
             with self.db.atomic():
                 cursor = self.db.cursor()
                 cursor.executemany(sql, tuples)

@@ -33,7 +33,7 @@ class FieldError(ValueError):
 
     def __init__(self, key: str, message: str, label: str | None = None):
         self.key, self.message, self.label = key, message, label or key
-        super().__init__(f"{self.label}: {message}")
+        super().__init__(tr("validate.field_message", label=self.label, message=message))
 
 
 class RecordInvalid(ValueError):

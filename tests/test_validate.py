@@ -1,0 +1,103 @@
+"""Entry rules from the field spec: one message naming the field and the rule."""
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from kehu.models import i18n
+from kehu.models.schema import load_default_schema
+from kehu.models.validate import FieldError, RecordInvalid, clean, clean_record, display
+
+S = load_default_schema()
+
+
+@pytest.mark.parametrize("raw, stored", [
+    ("13800138000", "+8613800138000"),
+    ("138-0013-8000", "+8613800138000"),
+    ("+86 138 0013 8000", "+8613800138000"),
+    ("010-12345678", "+861012345678"),
+    ("(0755) 8888 6666", "+8675588886666"),
+    ("+1 650 253 0000", "+16502530000"),
+])
+def test_phones_are_normalised(raw, stored):
+    assert clean(S["mobile"], raw) == stored
+
+
+@pytest.mark.parametrize("raw", ["12345", "138001380001", "abc", "010-123"])
+def test_a_wrong_phone_names_the_field_and_the_format(raw):
+    with pytest.raises(FieldError) as err:
+        clean(S["mobile"], raw)
+    assert err.value.key == "mobile"
+    assert str(err.value).startswith("Mobile: ")
+    assert "area code-number" in str(err.value)
+
+
+def test_phone_message_in_chinese():
+    i18n.set_lang("zh")
+    with pytest.raises(FieldError) as err:
+        clean(S["mobile"], "12345")
+    assert str(err.value).startswith("手机：")
+    assert "区号-号码" in str(err.value)
+
+
+def test_emails_are_checked_for_syntax_only():
+    assert clean(S["email"], " Zhang.San@Example.COM ") == "Zhang.San@example.com"
+    with pytest.raises(FieldError, match="Email: 'zhang@' is not a valid email"):
+        clean(S["email"], "zhang@")
+
+
+@pytest.mark.parametrize("raw, value", [
+    ("1,234.50", Decimal("1234.50")), ("¥8000", Decimal("8000.00")),
+    ("1.5万", Decimal("15000.00")), ("2亿", Decimal("200000000.00")),
+])
+def test_money_accepts_what_people_type(raw, value):
+    assert clean(S["registered_capital"], raw) == value
+
+
+def test_numbers_dates_choices_tags_and_urls():
+    assert clean(S["age"], "42") == 42
+    with pytest.raises(FieldError, match="Age: must be at most 150"):
+        clean(S["age"], "200")
+    with pytest.raises(FieldError, match="'4.5' is not a whole number"):
+        clean(S["age"], "4.5")
+    assert clean(S["birthday"], "1990/3/7") == dt.date(1990, 3, 7)
+    assert clean(S["birthday"], "1990年3月7日") == dt.date(1990, 3, 7)
+    with pytest.raises(FieldError, match="use YYYY-MM-DD"):
+        clean(S["birthday"], "next tuesday")
+    assert clean(S["grade"], "A 重点") == "A"
+    assert clean(S["grade"], "b major") == "B"
+    assert clean(S["region"], "East") == "华东"
+    with pytest.raises(FieldError, match="'Z' is not one of"):
+        clean(S["grade"], "Z")
+    assert clean(S["tags"], "vip，重点、vip") == "vip,重点"
+    assert clean(S["website"], "www.example.com") == "https://www.example.com"
+    with pytest.raises(FieldError, match="not a web address"):
+        clean(S["website"], "not a url")
+
+
+def test_pattern_rule_gives_its_own_message():
+    with pytest.raises(FieldError, match="Name: a name cannot be only digits or symbols"):
+        clean(S["name"], "12345")
+    with pytest.raises(FieldError, match="WeChat"):
+        clean(S["wechat"], "a!")
+
+
+def test_required_and_unknown_fields_are_reported_together():
+    with pytest.raises(RecordInvalid) as err:
+        clean_record(S, {"name": " ", "colour": "red"})
+    assert set(err.value.errors) == {"name", "colour"}
+    assert "is required" in str(err.value.errors["name"])
+
+
+def test_defaults_apply_and_computed_fields_are_ignored():
+    record = clean_record(S, {"name": "张三", "purchase_total": "999"})
+    assert record["stage"] == "lead"
+    assert "purchase_total" not in record
+
+
+def test_display_for_people():
+    assert display(S["mobile"], "+8613800138000") == "138 0013 8000"
+    assert display(S["registered_capital"], Decimal("1234567.5")) == "1,234,567.50"
+    assert display(S["grade"], "A") == "A key"
+    i18n.set_lang("zh")
+    assert display(S["grade"], "A") == "A 重点"
