@@ -1,52 +1,327 @@
-"""Search text for each customer row (and, later, its index).
+"""Search text for each customer row, and the index that finds it fast.
 
 ``build_search_text`` turns the searchable fields of a record into one string
-of lower-case words: the text itself, phone digits (full, national, last 4),
-and for Chinese text its pinyin in full, by syllable and by initials, so that
-``zs``, ``zhangsan`` and ``zhang san`` all find 张三.
+of space-separated *tokens*; a query word matches a row when some token of the
+row starts with it (see ``tokens`` for what a token is). The same rule runs on
+both databases, so the same query finds the same rows:
+
+* SQLite: an FTS5 table ``customer_fts`` (external content = ``customer``,
+  tokenizer unicode61, prefix indexes 1–4) holding only the rows that are not
+  soft-deleted, kept in sync by triggers. A word becomes ``"word"*``.
+* PostgreSQL: a pg_trgm GIN index on ``' ' || search_text || ' '``; a word
+  becomes ``LIKE '% word%'`` (a token boundary is a space).
+
+What goes into the search text, per field type:
+
+* Latin text, email, tags, notes: lower-cased words (``john.doe@acme.com`` →
+  ``john doe acme com``).
+* Chinese text: every position of a run of hanzi starts a window of up to
+  ``CJK_WINDOW`` characters (北京星辰科技 → 北京星辰 京星辰科 星辰科技 辰科技 科技 技),
+  so any 1–4 character piece of the text is a token prefix; longer Chinese
+  queries are cut into 4-character chunks that must all match.
+* Short text fields (type text with an index: name, company, city, …) also get
+  pinyin: for each window its full pinyin and initials (zhangsan, zs; and for
+  companies xingchenkeji, xckj …) and the syllables of the run (zhang san).
+  A person's name starts with its surname, read with ``SURNAME_READINGS``
+  (单 shan, 曾 zeng, 解 xie …) instead of the everyday reading.
+* Phones (stored E.164): all digits, the national number and the last 4 digits.
 """
 from __future__ import annotations
 
+import contextlib
 import re
+import unicodedata
 from functools import lru_cache
-from typing import Any
+from typing import Any, Iterator
 
 from pypinyin import Style, lazy_pinyin
 
-CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-WORD_RE = re.compile(r"[\w@.+-]+", re.UNICODE)
+#: Characters treated as Chinese (CJK ideographs, extension A, compatibility, B–F).
+CJK_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"
+CJK_RE = re.compile(f"[{CJK_CLASS}]")
+#: A token: a run of hanzi, or a run of other letters/digits.
+TOKEN_RE = re.compile(f"[{CJK_CLASS}]+|[^\\W_{CJK_CLASS}]+")
+CJK_RUN_RE = re.compile(f"^[{CJK_CLASS}]+$")
+#: Longest Chinese window stored; also the chunk length longer queries are cut in.
+CJK_WINDOW = 4
+#: Bump when the search text changes shape: rows are rewritten on the next open.
+SEARCH_VERSION = 2
+
+#: Surnames whose reading differs from the everyday one (applied to the first
+#: characters of a person's name). Two-character surnames first.
+SURNAME_READINGS = {
+    "尉迟": ["yu", "chi"], "单于": ["chan", "yu"], "万俟": ["mo", "qi"],
+    "长孙": ["zhang", "sun"], "澹台": ["tan", "tai"], "令狐": ["ling", "hu"],
+    "单": ["shan"], "曾": ["zeng"], "解": ["xie"], "仇": ["qiu"], "区": ["ou"],
+    "朴": ["piao"], "查": ["zha"], "盖": ["ge"], "缪": ["miao"], "覃": ["qin"],
+    "尉": ["yu"], "翟": ["zhai"], "秘": ["bi"], "冼": ["xian"], "乐": ["yue"],
+    "种": ["chong"], "燕": ["yan"], "纪": ["ji"], "任": ["ren"], "华": ["hua"],
+    "沈": ["shen"], "召": ["shao"], "员": ["yun"], "句": ["gou"], "阚": ["kan"],
+    "繁": ["po"], "葛": ["ge"], "厍": ["she"], "訾": ["zi"], "那": ["na"],
+}
 
 
-@lru_cache(maxsize=65536)
-def _char_pinyin(char: str) -> str:
-    return lazy_pinyin(char, style=Style.NORMAL)[0]
+def normalise(text: str) -> str:
+    """Full-width → half-width, compatibility forms folded, lower case."""
+    return unicodedata.normalize("NFKC", str(text)).casefold()
+
+
+def tokens(text: str) -> list[str]:
+    """The raw tokens of a text: hanzi runs and runs of other letters/digits."""
+    return TOKEN_RE.findall(normalise(text))
+
+
+def is_cjk(token: str) -> bool:
+    return bool(CJK_RUN_RE.match(token))
+
+
+@lru_cache(maxsize=200_000)
+def run_pinyin(run: str) -> tuple[str, ...]:
+    """Syllables of a hanzi run, read in context (重庆 → chong qing)."""
+    return tuple(lazy_pinyin(run, style=Style.NORMAL, errors="ignore") or ())
+
+
+def _syllables(run: str, surname: bool) -> list[str]:
+    syllables = list(run_pinyin(run))
+    if len(syllables) != len(run):  # a rare character pypinyin cannot read
+        syllables = [(run_pinyin(c) or ("",))[0] for c in run]
+    if surname:
+        for length in (2, 1):
+            reading = SURNAME_READINGS.get(run[:length])
+            if reading and len(run) >= length:
+                syllables[:length] = reading
+                break
+    return syllables
+
+
+def cjk_words(run: str, *, pinyin: bool, surname: bool = False) -> list[str]:
+    """Tokens for one run of hanzi: windows, and with ``pinyin`` their readings."""
+    windows = [run[i:i + CJK_WINDOW] for i in range(len(run))]
+    if not pinyin:
+        return windows
+    syllables = _syllables(run, surname)
+    words = list(windows)
+    for i in range(len(run)):
+        piece = [s for s in syllables[i:i + CJK_WINDOW] if s]
+        if piece:
+            words.append("".join(piece))
+            words.append("".join(s[0] for s in piece))
+    words += [s for s in syllables if s]
+    return words
 
 
 def pinyin_words(text: str) -> list[str]:
-    """'张三' → ['zhangsan', 'zs', 'zhang', 'san']."""
-    syllables = [_char_pinyin(c) for c in text if CJK_RE.match(c)]
+    """'张三' → ['zhangsan', 'zs', 'zhang', 'san'] (the whole text's readings)."""
+    syllables = [s for run in TOKEN_RE.findall(normalise(text)) if is_cjk(run)
+                 for s in _syllables(run, False) if s]
     if not syllables:
         return []
     return ["".join(syllables), "".join(s[0] for s in syllables), *syllables]
 
 
+def text_words(text: str, *, pinyin: bool = False, surname: bool = False) -> list[str]:
+    words: list[str] = []
+    for i, token in enumerate(tokens(text)):
+        if is_cjk(token):
+            words += cjk_words(token, pinyin=pinyin, surname=surname and i == 0)
+        else:
+            words.append(token)
+    return words
+
+
+def phone_words(value: str) -> list[str]:
+    digits = re.sub(r"\D", "", str(value))
+    if not digits:
+        return []
+    national = digits[2:] if digits.startswith("86") and len(digits) > 11 else digits
+    return list(dict.fromkeys([digits, national, national[-4:]]))
+
+
+def wants_pinyin(spec) -> bool:
+    """Short, indexed text fields (name, company, city …) are searched by pinyin too."""
+    return spec.type == "text" and spec.index
+
+
 def build_search_text(schema, record: dict[str, Any]) -> str:
     words: list[str] = []
+    is_person = record.get("customer_type") in (None, "", "person")
     for spec in schema.searchable_fields:
         value = record.get(spec.key)
         if value in (None, ""):
             continue
-        text = str(value)
         if spec.type == "phone":
-            digits = re.sub(r"\D", "", text)
-            national = digits[2:] if digits.startswith("86") else digits
-            words += [digits, national, national[-4:]]
-            continue
-        words.append(text.lower())
-        if CJK_RE.search(text):
-            words += pinyin_words(text)
+            words += phone_words(value)
+        else:
+            words += text_words(str(value), pinyin=wants_pinyin(spec),
+                                surname=spec.key == "name" and is_person)
     return " ".join(words)
 
 
+# --- the query side ---------------------------------------------------------
+
+def query_terms(text: str) -> list[str]:
+    """A typed word → the token prefixes that must all match (long hanzi runs
+    are cut into ``CJK_WINDOW`` chunks)."""
+    out: list[str] = []
+    for token in tokens(text):
+        if is_cjk(token) and len(token) > CJK_WINDOW:
+            out += [token[i:i + CJK_WINDOW] for i in range(0, len(token), CJK_WINDOW)]
+        else:
+            out.append(token)
+    return out
+
+
+def phrase_parts(text: str) -> list[list[str] | str]:
+    """A quoted phrase → Latin/digit token sequences (matched as exact
+    consecutive tokens) and hanzi prefixes (matched like bare words)."""
+    parts: list[list[str] | str] = []
+    run: list[str] = []
+    for token in tokens(text):
+        if is_cjk(token):
+            if run:
+                parts.append(run)
+                run = []
+            parts += query_terms(token)
+        else:
+            run.append(token)
+    if run:
+        parts.append(run)
+    return parts
+
+
+FTS_TABLE = "customer_fts"
+PG_EXPR = "(' ' || COALESCE(\"customer\".\"search_text\", '') || ' ')"
+
+
+def fts_prefix(term: str) -> str:
+    return f'"{term}"*'
+
+
+def fts_phrase(words: list[str]) -> str:
+    return '"' + " ".join(words) + '"'
+
+
+# --- the index ----------------------------------------------------------------
+
+_SQLITE_TRIGGERS = {
+    "customer_fts_ai": f"""
+        CREATE TRIGGER IF NOT EXISTS customer_fts_ai AFTER INSERT ON customer
+        WHEN new.deleted_at IS NULL BEGIN
+          INSERT INTO {FTS_TABLE}(rowid, search_text) VALUES (new.id, new.search_text);
+        END""",
+    "customer_fts_ad": f"""
+        CREATE TRIGGER IF NOT EXISTS customer_fts_ad AFTER DELETE ON customer
+        WHEN old.deleted_at IS NULL BEGIN
+          INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, search_text)
+            VALUES ('delete', old.id, old.search_text);
+        END""",
+    "customer_fts_au": f"""
+        CREATE TRIGGER IF NOT EXISTS customer_fts_au AFTER UPDATE OF search_text, deleted_at
+        ON customer BEGIN
+          INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, search_text)
+            SELECT 'delete', old.id, old.search_text WHERE old.deleted_at IS NULL;
+          INSERT INTO {FTS_TABLE}(rowid, search_text)
+            SELECT new.id, new.search_text WHERE new.deleted_at IS NULL;
+        END""",
+}
+
+
+def _sqlite_has_fts(db) -> bool:
+    return bool(db.execute_sql(
+        "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (FTS_TABLE,)).fetchone())
+
+
 def ensure_index(store) -> None:
-    """Create the search index if it is missing (nothing yet beyond the column)."""
+    """Create the search index (and the sort indexes PostgreSQL needs) if missing;
+    rewrite every row's search text when its shape changed (``SEARCH_VERSION``)."""
+    db = store.db
+    stale = store.get_meta("search_version") != SEARCH_VERSION
+    if stale:
+        refresh_search_text(store)
+    if store.is_postgres:
+        _ensure_pg(store)
+    else:
+        created = not _sqlite_has_fts(db)
+        if created:
+            db.execute_sql(
+                f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(search_text, content='customer', "
+                "content_rowid='id', tokenize='unicode61 remove_diacritics 0', "
+                "prefix='1 2 3 4', detail='none')")
+        for ddl in _SQLITE_TRIGGERS.values():
+            db.execute_sql(ddl)
+        if created or stale:
+            rebuild_index(store)
+    if stale:
+        store.set_meta("search_version", SEARCH_VERSION)
+
+
+def _ensure_pg(store) -> None:
+    db = store.db
+    try:
+        with db.atomic():
+            db.execute_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    except Exception:  # noqa: BLE001 - no right to create extensions: search scans
+        return
+    db.execute_sql(f'CREATE INDEX IF NOT EXISTS customer_search_trgm ON "customer" '
+                   f"USING gin ({PG_EXPR} gin_trgm_ops)")
+    # SQLite sorts NULL first ascending; PostgreSQL indexes must match to serve ORDER BY.
+    for spec in store.schema.fields:
+        if spec.index:
+            db.execute_sql(f'CREATE INDEX IF NOT EXISTS "customer_{spec.key}_sort" '
+                           f'ON "customer" ("{spec.key}" NULLS FIRST, id)')
+    for col in ("created_at", "updated_at"):
+        db.execute_sql(f'CREATE INDEX IF NOT EXISTS "customer_{col}_sort" '
+                       f'ON "customer" ("{col}" NULLS FIRST, id)')
+
+
+def refresh_search_text(store, batch: int = 5000) -> int:
+    """Recompute ``search_text`` of every customer (after the recipe changed)."""
+    C = store.Customer
+    if not store.db.table_exists("customer"):
+        return 0
+    keys = [f.key for f in store.schema.fields if f.searchable] + ["customer_type"]
+    fields = [getattr(C, k) for k in dict.fromkeys(keys) if k in store.schema]
+    last, done = 0, 0
+    while True:
+        rows = list(C.select(C.id, *fields).where(C.id > last).order_by(C.id)
+                    .limit(batch).dicts())
+        if not rows:
+            return done
+        with store.db.atomic():
+            for row in rows:
+                C.update(search_text=build_search_text(store.schema, row)).where(
+                    C.id == row["id"]).execute()
+        last = rows[-1]["id"]
+        done += len(rows)
+
+
+def rebuild_index(store) -> None:
+    """Re-fill the SQLite full-text index from the customer table (live rows only).
+    Call it after loading rows with the triggers off (``bulk_loading``)."""
+    if store.is_postgres:
+        store.db.execute_sql('ANALYZE "customer"')
+        return
+    with store.db.atomic():
+        store.db.execute_sql(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('delete-all')")
+        store.db.execute_sql(f"INSERT INTO {FTS_TABLE}(rowid, search_text) "
+                             "SELECT id, search_text FROM customer WHERE deleted_at IS NULL")
+    store.db.execute_sql(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('optimize')")
+    store.db.execute_sql("ANALYZE")
+
+
+@contextlib.contextmanager
+def bulk_loading(store) -> Iterator[None]:
+    """Load many rows without per-row index upkeep: the SQLite triggers are off
+    inside, and the index is rebuilt once at the end."""
+    if store.is_postgres:
+        yield
+        rebuild_index(store)
+        return
+    for name in _SQLITE_TRIGGERS:
+        store.db.execute_sql(f"DROP TRIGGER IF EXISTS {name}")
+    try:
+        yield
+    finally:
+        for ddl in _SQLITE_TRIGGERS.values():
+            store.db.execute_sql(ddl)
+        rebuild_index(store)

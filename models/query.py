@@ -1,0 +1,381 @@
+"""The search-box language, parsed and turned into a Peewee condition.
+
+    grade:A region:华东 purchase_total>=100000 created>=2024-01-01 owner:me
+    tag:vip -stage:lost "exact phrase" zs
+
+* ``field OP value`` is a filter. The field is named by key, zh/en label or
+  alias (``schema.resolve``; a trailing English plural ``s`` may be dropped or
+  added: ``tag`` finds ``tags``); ``created``/``updated`` are the row's own
+  timestamps. Operators: ``:`` (text: contains; other types: equals),
+  ``=``, ``!=``, ``>``, ``>=``, ``<``, ``<=``. Choice values by value or label,
+  several with commas (``grade:A,B``). Dates as ``2024-03-01``, ``2024-03`` or
+  ``2024`` (a whole month/year), ``today``, ``7d`` (seven days ago). ``owner:me``
+  is the current user.
+* Bare words and ``"quoted phrases"`` are full-text terms (``models.search``).
+* Everything is ANDed; a leading ``-`` negates a term or a filter (a negated
+  filter keeps rows where the field is empty).
+
+``parse(schema, text)`` → ``Query`` or ``QueryError`` (``.position``,
+``.length`` and a message in the user's language). ``Query.condition(store)``
+is the Peewee expression for the WHERE clause.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import operator
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import peewee
+
+from . import search
+from .i18n import tr
+from .schema import FieldSpec, NUMERIC_TYPES, Schema
+from .validate import FieldError, _match_choice, normalise_phone, parse_date, parse_decimal
+
+OPERATORS = (">=", "<=", "!=", "=", ":", ">", "<")
+#: What each field type accepts besides ``:``.
+ORDERED_TYPES = (*NUMERIC_TYPES, "date", "datetime")
+#: Full-width punctuation typed with a Chinese input method → ASCII (same length).
+_FULLWIDTH = str.maketrans({"：": ":", "＞": ">", "＜": "<", "＝": "=", "！": "!",
+                            "“": '"', "”": '"', "＂": '"', "－": "-", "，": ","})
+_FILTER_RE = re.compile(r"^([^\s:<>=!\"]+?)(>=|<=|!=|=|:|>|<)(.*)$", re.S)
+_RELATIVE_RE = re.compile(r"^(\d+)\s*([dwmy])$", re.I)
+SYSTEM_FIELDS = {
+    "created": ("created_at", {"zh": "创建时间", "en": "Created"}),
+    "updated": ("updated_at", {"zh": "修改时间", "en": "Updated"}),
+}
+SYSTEM_NAMES = {"created": "created", "created_at": "created", "创建时间": "created",
+                "创建": "created", "建档时间": "created",
+                "updated": "updated", "updated_at": "updated", "修改时间": "updated",
+                "更新时间": "updated", "修改": "updated"}
+ME_WORDS = {"me", "我", "@me"}
+
+
+class QueryError(ValueError):
+    """A query that cannot run: ``position``/``length`` locate the bad part."""
+
+    def __init__(self, message: str, position: int = 0, length: int = 1):
+        self.message, self.position, self.length = message, position, max(1, length)
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return tr("query.error_at", position=self.position + 1, message=self.message)
+
+
+@dataclass(frozen=True)
+class SystemField:
+    """``created``/``updated``: a row timestamp, filterable like a datetime field."""
+    key: str
+    labels: dict[str, str]
+    type: str = "datetime"
+    choices: tuple = ()
+
+    def label(self, lang: str | None = None) -> str:
+        from .i18n import label
+        return label(self.labels, lang)
+
+
+@dataclass
+class TextTerm:
+    text: str
+    negated: bool
+    position: int
+    phrase: bool = False
+
+
+@dataclass
+class Filter:
+    spec: Any  # FieldSpec or SystemField
+    op: str
+    values: list[Any]  # cleaned values; for dates (start, end) pairs
+    negated: bool
+    position: int
+    raw: str = ""
+
+
+@dataclass
+class Query:
+    text: str
+    terms: list[TextTerm] = field(default_factory=list)
+    filters: list[Filter] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.terms and not self.filters
+
+    def condition(self, store) -> peewee.Expression | None:
+        """The WHERE condition (None when the query is empty)."""
+        parts = [_term_condition(store, t) for t in self.terms]
+        parts += [_filter_condition(store, f) for f in self.filters]
+        return all_of(parts)
+
+    def fts_match(self) -> str | None:
+        """SQLite: the positive full-text terms as one FTS5 MATCH expression."""
+        words = [w for t in self.terms if not t.negated for w in _term_prefixes(t)]
+        return " AND ".join(search.fts_prefix(w) for w in words) or None
+
+
+def all_of(parts) -> peewee.Expression | None:
+    """The AND of the conditions that are not None (None if there are none)."""
+    parts = [p for p in parts if p is not None]
+    return functools.reduce(operator.and_, parts) if parts else None
+
+
+# --- parsing -----------------------------------------------------------------
+
+def _split(text: str) -> list[tuple[str, int, bool]]:
+    """Words with their position; quoted parts stay whole. (word, pos, quoted)."""
+    out: list[tuple[str, int, bool]] = []
+    i, n = 0, len(text)
+    while i < n:
+        if text[i].isspace():
+            i += 1
+            continue
+        start = i
+        buf: list[str] = []
+        quoted = False
+        while i < n and not text[i].isspace():
+            if text[i] == '"':
+                close = text.find('"', i + 1)
+                if close < 0:
+                    raise QueryError(tr("query.unbalanced_quote"), i, n - i)
+                buf.append(text[i + 1:close])
+                quoted = True
+                i = close + 1
+            else:
+                buf.append(text[i])
+                i += 1
+        out.append(("".join(buf), start, quoted))
+    return out
+
+
+def resolve_field(schema: Schema, name: str):
+    """A schema field or a system timestamp by any of its names; None if unknown."""
+    spec = schema.resolve(name)
+    if spec is None:
+        folded = name.casefold()
+        system = SYSTEM_NAMES.get(folded)
+        if system:
+            key, labels = SYSTEM_FIELDS[system]
+            return SystemField(key, labels)
+        if re.fullmatch(r"[a-z_ ]+", folded):
+            spec = schema.resolve(folded[:-1]) if folded.endswith("s") else schema.resolve(folded + "s")
+    return spec
+
+
+def parse(schema: Schema, text: str, *, user: str | None = None) -> Query:
+    text = text or ""
+    query = Query(text)
+    for word, pos, quoted in _split(text.translate(_FULLWIDTH)):
+        raw_word = text[pos:pos + len(word) + (2 if quoted else 0)]
+        negated = word.startswith("-") and len(word) > 1 and not (quoted and text[pos] == '"')
+        body, body_pos = (word[1:], pos + 1) if negated else (word, pos)
+        if quoted and text[pos] == '"':
+            query.terms.append(TextTerm(body, negated, pos, phrase=True))
+            continue
+        match = _FILTER_RE.match(body)
+        if match and not body.startswith(("http://", "https://")):
+            query.filters.append(_parse_filter(schema, match, body_pos, negated, user))
+            continue
+        if body in ("-", ""):
+            continue
+        query.terms.append(TextTerm(body, negated, body_pos, phrase=quoted))
+    return query
+
+
+def _parse_filter(schema, match, pos, negated, user) -> Filter:
+    name, op, raw = match.group(1), match.group(2), match.group(3)
+    spec = resolve_field(schema, name)
+    if spec is None:
+        raise QueryError(tr("query.unknown_field", name=name,
+                            hint=_field_hint(schema, name)), pos, len(name))
+    value_pos = pos + len(name) + len(op)
+    label = spec.label()
+    if op not in (":", "=", "!=") and spec.type not in ORDERED_TYPES:
+        raise QueryError(tr("query.op_not_for_type", op=op, field=label,
+                            type=tr(f"query.type.{spec.type}")), pos + len(name), len(op))
+    if raw.strip() == "":
+        raise QueryError(tr("query.missing_value", field=label), value_pos, 1)
+    parts = [p.strip() for p in raw.split(",")] if spec.type in ("choice", "tags") else [raw.strip()]
+    values = [_clean_value(spec, op, p, value_pos, user) for p in parts if p]
+    return Filter(spec, op, values, negated, pos, raw)
+
+
+def _field_hint(schema: Schema, name: str) -> str:
+    from rapidfuzz import process
+
+    names = {n: f for f in schema.fields for n in f.names}
+    best = process.extractOne(name, list(names), score_cutoff=70)
+    if best:
+        return tr("query.did_you_mean", name=names[best[0]].label())
+    return ""
+
+
+def _clean_value(spec, op: str, raw: str, pos: int, user: str | None) -> Any:
+    t = spec.type
+    label = spec.label()
+    if spec.key == "owner" and raw.casefold() in ME_WORDS and user:
+        return user
+    if t in NUMERIC_TYPES:
+        try:
+            value = parse_decimal(raw)
+        except ValueError:
+            raise QueryError(tr("query.bad_number", field=label, value=raw), pos, len(raw)) from None
+        return int(value) if t == "integer" and value == value.to_integral_value() else value
+    if t in ("date", "datetime"):
+        return _date_range(raw, label, pos)
+    if t == "boolean":
+        from .validate import FALSE_WORDS, TRUE_WORDS
+        word = raw.casefold()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+        raise QueryError(tr("query.bad_boolean", field=label, value=raw), pos, len(raw))
+    if t == "choice" or (t == "tags" and spec.choices):
+        value = _match_choice(spec, raw)
+        if value is None:
+            raise QueryError(tr("query.bad_choice", field=label, value=raw,
+                                choices=", ".join(c.label() for c in spec.choices)), pos, len(raw))
+        return value
+    if t == "phone" and op in ("=", "!="):
+        try:
+            return normalise_phone(raw)
+        except ValueError:
+            raise QueryError(tr("query.bad_phone", field=label, value=raw), pos, len(raw)) from None
+    return raw
+
+
+def _date_range(raw: str, label: str, pos: int) -> tuple[dt.date, dt.date]:
+    """A typed date → the half-open day range [start, end) it names."""
+    text = raw.strip().casefold()
+    today = dt.date.today()
+    if text in ("today", "今天"):
+        return today, today + dt.timedelta(days=1)
+    if text in ("yesterday", "昨天"):
+        return today - dt.timedelta(days=1), today
+    rel = _RELATIVE_RE.match(text)
+    if rel:
+        n, unit = int(rel.group(1)), rel.group(2).lower()
+        days = n * {"d": 1, "w": 7, "m": 30, "y": 365}[unit]
+        start = today - dt.timedelta(days=days)
+        return start, start + dt.timedelta(days=1)
+    if re.fullmatch(r"\d{4}", text):
+        year = int(text)
+        if 1 <= year <= 9998:
+            return dt.date(year, 1, 1), dt.date(year + 1, 1, 1)
+    month = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})月?", text)
+    if month:
+        year, mon = int(month.group(1)), int(month.group(2))
+        if 1 <= mon <= 12 and 1 <= year <= 9998:
+            start = dt.date(year, mon, 1)
+            return start, (dt.date(year + mon // 12, mon % 12 + 1, 1))
+    try:
+        day = parse_date(text)
+    except ValueError:
+        raise QueryError(tr("query.bad_date", field=label, value=raw), pos, len(raw)) from None
+    return day, day + dt.timedelta(days=1)
+
+
+# --- to SQL ------------------------------------------------------------------------
+
+def _term_prefixes(term: TextTerm) -> list[str]:
+    if term.phrase:
+        return [p if isinstance(p, str) else p[0] for p in search.phrase_parts(term.text)]
+    return search.query_terms(term.text)
+
+
+def search_expr(store) -> peewee.Node:
+    """``' ' || search_text || ' '``, written exactly as the PostgreSQL index is."""
+    return peewee.NodeList((peewee.SQL("(' ' || COALESCE("), store.Customer.search_text,
+                            peewee.SQL(", '') || ' ')")), glue="")
+
+
+def _like(store, word: str, *, whole: bool = False) -> peewee.Expression:
+    """Some token starts with ``word`` (``whole``: the tokens ``word`` exactly)."""
+    return like(search_expr(store), "% " + word + (" %" if whole else "%"))
+
+
+def like(lhs: peewee.Node, pattern: str) -> peewee.Node:
+    """``lhs LIKE pattern`` on both databases (peewee turns OP.LIKE into GLOB on SQLite)."""
+    return peewee.NodeList((lhs, peewee.SQL("LIKE"), peewee.Value(pattern)))
+
+
+def _term_condition(store, term: TextTerm) -> peewee.Expression | None:
+    prefixes = _term_prefixes(term)
+    if not prefixes:
+        return None
+    C = store.Customer
+    if store.is_postgres:
+        parts = [_like(store, w) for w in prefixes]
+    else:
+        match = " AND ".join(search.fts_prefix(w) for w in prefixes)
+        parts = [C.id.in_(peewee.SQL(
+            f"(SELECT rowid FROM {search.FTS_TABLE} WHERE {search.FTS_TABLE} MATCH {store.db.param})",
+            [match]))]
+    if term.phrase:
+        parts += [_like(store, " ".join(p), whole=True) for p in search.phrase_parts(term.text)
+                  if isinstance(p, list) and len(p) > 1]
+    cond = all_of(parts)
+    return ~cond if term.negated else cond
+
+
+def column(store, spec) -> peewee.Field:
+    return getattr(store.Customer, spec.key)
+
+
+def _filter_condition(store, f: Filter) -> peewee.Expression:
+    col = column(store, f.spec)
+    t = f.spec.type
+    op = f.op
+    conds: list[peewee.Expression] = []
+    for value in f.values:
+        if t in ("date", "datetime"):
+            conds.append(_date_condition(col, op, value, t))
+        elif t == "tags":
+            hay = peewee.NodeList((peewee.SQL("(',' || LOWER("), col, peewee.SQL(") || ',')")),
+                                  glue="")
+            cond = like(hay, "%," + _escape_like(str(value).casefold()) + ",%")
+            conds.append(cond if op != "!=" else ~cond)
+        elif t in ("text", "longtext", "email", "url", "phone") and op == ":":
+            needle = re.sub(r"\D", "", value) if t == "phone" else str(value).casefold()
+            if t == "phone" and not needle:
+                raise QueryError(tr("query.bad_phone", field=f.spec.label(), value=value),
+                                 f.position, len(f.raw))
+            conds.append(like(peewee.fn.LOWER(col), "%" + _escape_like(needle) + "%"))
+        else:
+            if t in NUMERIC_TYPES and not store.is_postgres and t != "integer":
+                value = Decimal(value)
+            conds.append({":": col == value, "=": col == value, "!=": col != value,
+                          ">": col > value, ">=": col >= value, "<": col < value,
+                          "<=": col <= value}[op])
+    cond = conds[0]
+    for c in conds[1:]:
+        cond = (cond & c) if op == "!=" else (cond | c)
+    if op == "!=":
+        cond = cond | col.is_null()
+    if f.negated:
+        cond = col.is_null() | ~cond
+    return cond
+
+
+def _date_condition(col, op: str, span: tuple[dt.date, dt.date], t: str) -> peewee.Expression:
+    start, end = span
+    if t == "datetime":
+        start = dt.datetime.combine(start, dt.time())
+        end = dt.datetime.combine(end, dt.time())
+    if t == "date" and (end - start).days == 1 and op in (":", "=", "!="):
+        return col == start if op != "!=" else col != start
+    return {":": (col >= start) & (col < end), "=": (col >= start) & (col < end),
+            "!=": (col < start) | (col >= end),
+            ">": col >= end, ">=": col >= start, "<": col < start, "<=": col < end}[op]
+
+
+def _escape_like(text: str) -> str:
+    """``%`` and ``_`` typed in a filter value match themselves (approximately:
+    they become any-one-character, never any-run)."""
+    return text.replace("%", "_")
