@@ -8,19 +8,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.app import App
 from textual.binding import Binding
 
 from kehu.models import i18n
 from kehu.models.config import Config
 from kehu.models.i18n import tr
 from kehu.models.store import Store
+from kehu.tui.base import KehuBaseApp
 
 i18n.register_folder(Path(__file__).parent)
 
 
-class KehuApp(App):
-    """kehu 客户 — the customer workbench."""
+class KehuApp(KehuBaseApp):
+    """kehu 客户 — the customer workbench.
+
+    ``KehuBaseApp`` applies ``keymap_name`` / ``theme_name`` on mount and adds
+    help (``app.help``), the command palette (``app.palette``) and languages.
+    """
 
     CSS_PATH = "kehu.tcss"
     TITLE = "kehu 客户"

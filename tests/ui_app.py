@@ -1,0 +1,36 @@
+"""Building a KehuApp over a small SQLite database, for Pilot tests."""
+from __future__ import annotations
+
+from kehu.models import i18n
+from kehu.models.config import load_config
+from kehu.models.schema import load_schema
+from kehu.models.store import Store
+
+
+def open_store(tmp_path, customers: int = 0) -> Store:
+    store = Store.open(f"sqlite:///{tmp_path / 'ui.db'}", load_schema())
+    if customers:
+        from kehu.models.demo import generate
+
+        generate(store, customers=customers, seed=6)
+    return store
+
+
+def make_app(tmp_path, *, lang: str = "en", customers: int = 0, keymap: str | None = None,
+             theme: str | None = None):
+    """A KehuApp as the CLI builds it: language first, then the app."""
+    i18n.set_lang(lang)
+    from kehu.tui.app import KehuApp
+
+    return KehuApp(open_store(tmp_path, customers), load_config(), keymap=keymap, theme=theme)
+
+
+async def settle(app, pilot) -> None:
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def notes(app) -> list[str]:
+    """The notifications the user has been shown."""
+    return [str(n.message) for n in app._notifications]

@@ -1,0 +1,186 @@
+"""What every kehu screen relies on: keymap, theme, language, help, palette.
+
+``KehuApp`` derives from ``KehuBaseApp``, which on mount applies the keymap
+and theme named by ``self.keymap_name`` / ``self.theme_name`` and reports
+anything wrong with them as notifications — never as a crash.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import events
+from textual.app import App
+from textual.binding import Binding
+from textual.dom import DOMNode
+
+from kehu.models import i18n
+from kehu.models.i18n import tr
+from kehu.tui import themes
+from kehu.tui.commands import KehuCommands
+from kehu.tui.keymap import (Keymap, check_keymap, clash_ids, clash_message, load_keymap,
+                             translate_bindings)
+
+i18n.register_folder(Path(__file__).parent)
+
+WARN_SECONDS = 12
+
+
+class KehuBaseApp(App):
+    COMMANDS = {KehuCommands}
+    BINDINGS = [
+        Binding("f1,question_mark", "help", tr("app.help"), id="app.help"),
+        Binding("ctrl+p", "command_palette", tr("app.palette"), show=False, priority=True,
+                id="app.palette"),
+    ]
+
+    keymap_name: str = "default"
+    theme_name: str = themes.DEFAULT_THEME
+
+    def __init__(self, *args, **kwargs):
+        translate_bindings()  # before App.__init__ copies the app's own bindings
+        self.keymap = Keymap()
+        self._sequences: dict[tuple[str, ...], list[str]] = {}
+        self._pending: tuple[str, ...] = ()
+        self._clashes_reported: set[frozenset[str]] = set()
+        super().__init__(*args, **kwargs)
+
+    # -- settings ----------------------------------------------------------
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return themes.variable_defaults()
+
+    def on_mount(self) -> None:
+        for problem in themes.register_themes(self):
+            self.warn(problem)
+        self.use_theme(self.theme_name, remember=False)
+        self.use_keymap(self.keymap_name)
+
+    def warn(self, message: str) -> None:
+        self.notify(message, severity="warning", timeout=WARN_SECONDS)
+
+    def use_theme(self, name: str, *, remember: bool = True) -> None:
+        """Switch to theme ``name`` (an unknown one falls back to the default)."""
+        if name not in self.available_themes:
+            self.warn(tr("theme.unknown", name=name, fallback=themes.DEFAULT_THEME,
+                         names=", ".join(themes.theme_names(self))))
+            name = themes.DEFAULT_THEME
+        self.theme = name
+        self.theme_name = name
+        if remember:
+            self._remember("theme", name)
+
+    def use_keymap(self, name: str, *, remember: bool = False) -> None:
+        """Load keymap ``name`` + the user's keymap.yaml; report what is wrong."""
+        keymap = load_keymap(name)
+        problems = keymap.problems + check_keymap(keymap)
+        self.keymap = keymap
+        self.keymap_name = keymap.name
+        self._sequences = keymap.sequences()
+        self._pending = ()
+        self._clashes_reported.clear()
+        self.set_keymap(keymap.textual_keymap())
+        for problem in problems:
+            self.warn(problem)
+        if remember:
+            self._remember("keymap", keymap.name)
+
+    def use_language(self, lang: str, *, remember: bool = True) -> None:
+        i18n.set_lang(lang)
+        translate_bindings(self)
+        if remember:
+            self._remember("lang", i18n.get_lang())
+        self.notify(tr("lang.switched"))
+
+    def _remember(self, setting: str, value: str) -> None:
+        config = getattr(self, "config", None)
+        if config is None:
+            return
+        setattr(config, setting, value)
+        try:
+            config.save()
+        except OSError as exc:
+            self.warn(tr("config.not_saved", path=config.path, error=exc))
+
+    def handle_bindings_clash(self, clashed_bindings: set[Binding], node: DOMNode) -> None:
+        ids = clash_ids(clashed_bindings)
+        if len(ids) < 2 or ids in self._clashes_reported:  # Textual asks on every key press
+            return
+        self._clashes_reported.add(ids)
+        self.warn(clash_message(clashed_bindings))
+
+    # -- key sequences (vim's ``g g``, ``d d``) ----------------------------------
+    def _chain(self) -> list[DOMNode]:
+        focused = self.screen.focused
+        return list(focused.ancestors_with_self) if focused else [self.screen, self]
+
+    def _find_first(self, binding_ids: list[str]) -> tuple[DOMNode, Binding] | None:
+        """The nearest node (focused widget first) with one of ``binding_ids``."""
+        for node in self._chain():
+            for _key, binding in node._bindings:
+                if binding.id in binding_ids:
+                    return node, binding
+        return None
+
+    async def on_event(self, event: events.Event) -> None:
+        if (isinstance(event, events.Key) and not event.is_forwarded and self._sequences
+                and await self._sequence_key(event)):
+            return
+        await super().on_event(event)
+
+    async def _sequence_key(self, event: events.Key) -> bool:
+        """True when ``event`` was part of a key sequence (and so is used up)."""
+        key = event.key
+        if self._pending:
+            sequence = self._pending + (key,)
+            self._pending = ()
+            if sequence in self._sequences:
+                found = self._find_first(self._sequences[sequence])
+                if found and found[1].id in self.keymap.confirm:
+                    self._confirm_then_run(*found)
+                elif found:
+                    await self.run_action(found[1].action, found[0])
+                return True
+            if any(s[:len(sequence)] == sequence for s in self._sequences):
+                self._pending = sequence
+                return True
+            return key == "escape"
+        focused = self.screen.focused
+        if focused is not None and focused.check_consume_key(key, event.character):
+            return False  # typing into an input: "g" is a letter
+        starts = [bid for seq, bids in self._sequences.items() if seq[0] == key for bid in bids]
+        if self._find_first(starts):
+            self._pending = (key,)
+            return True
+        return False
+
+    def _confirm_then_run(self, node: DOMNode, binding: Binding) -> None:
+        from kehu.tui.screens.confirm import ConfirmScreen
+
+        async def answered(choice: str | None) -> None:
+            if choice == "yes":
+                await self.run_action(binding.action, node)
+
+        self.push_screen(ConfirmScreen(tr("keymap.confirm", action=binding.description)),
+                         answered)
+
+    # -- help, palette and keys ----------------------------------------------
+    def action_command_palette(self) -> None:
+        from textual.command import CommandPalette
+
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(CommandPalette(id="--command-palette",
+                                            placeholder=tr("palette.placeholder")))
+
+    def action_help(self) -> None:
+        from kehu.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def keys_for(self, binding_id: str) -> str:
+        """How the live keymap reaches ``binding_id``, e.g. ``^s`` or ``g g``.
+
+        Screens use this for hints and legends so they always tell the truth.
+        """
+        from kehu.tui.keymap import keys_display
+
+        return keys_display(self, binding_id)
