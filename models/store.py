@@ -79,7 +79,8 @@ def _customer_system_fields() -> dict[str, peewee.Field]:
     return {
         "search_text": peewee.TextField(null=True),
         # The import (models.importer) that created the row, so it can be reverted as a whole.
-        "import_batch": peewee.IntegerField(null=True, index=True),
+        # Its index is made by migrate_schema (after the column exists in an older database).
+        "import_batch": peewee.IntegerField(null=True),
     }
 
 
@@ -219,8 +220,11 @@ def migrate_schema(store: "Store") -> MigrationReport:
     migrator = PostgresqlMigrator(db) if is_postgres(db) else SqliteMigrator(db)
     with db.atomic():
         new_db = not db.table_exists("customer")
-        db.create_tables([models["Customer"], models["Contact"], models["Interaction"],
-                          models["Verification"]], safe=True)
+        # An existing customer table is never handed to create_tables: on PostgreSQL that
+        # creates the indexes of new fields before migrate() has added their columns.
+        db.create_tables(([models["Customer"]] if new_db else [])
+                         + [models["Contact"], models["Interaction"], models["Verification"]],
+                         safe=True)
         if not new_db:
             ops = []
             for key in report.added:
@@ -230,7 +234,6 @@ def migrate_schema(store: "Store") -> MigrationReport:
             existing = {c.name for c in db.get_columns("customer")}
             for column, fld in _customer_system_fields().items():
                 if column not in existing:
-                    fld.index = False  # created below, IF NOT EXISTS
                     ops.append(migrator.add_column("customer", column, fld))
             if ops:
                 migrate(*ops)

@@ -39,7 +39,9 @@ def kehu_env(tmp_path, monkeypatch):
 
 
 def _worker_pg_url(worker: str) -> str:
-    """A database of this worker's own on the test server (created once)."""
+    """A database of this test process's own on the test server (created once,
+    dropped at the end of the session), so parallel workers and parallel runs
+    never share one."""
     if "url" in _pg_state:
         return _pg_state["url"]  # type: ignore[return-value]
     if "error" in _pg_state:
@@ -50,7 +52,7 @@ def _worker_pg_url(worker: str) -> str:
 
         conn = psycopg2.connect(PG_URL, connect_timeout=3)
         conn.autocommit = True
-        name = f"kehu_test_{worker}"
+        name = f"kehu_test_{worker}_{os.getpid()}"
         with conn.cursor() as cur:
             cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
             if not cur.fetchone():
@@ -62,6 +64,24 @@ def _worker_pg_url(worker: str) -> str:
         _pg_state["error"] = f"no PostgreSQL server at {PG_URL}: {str(exc).strip()}"
         raise RuntimeError(_pg_state["error"]) from None
     return _pg_state["url"]  # type: ignore[return-value]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_worker_pg_database():
+    yield
+    url = _pg_state.get("url")
+    if not url:
+        return
+    import psycopg2
+
+    conn = psycopg2.connect(PG_URL, connect_timeout=3)
+    conn.autocommit = True
+    name = str(url).rsplit("/", 1)[1]
+    with conn.cursor() as cur:
+        cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = %s AND pid <> pg_backend_pid()", (name,))
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    conn.close()
 
 
 def reset_pg(url: str) -> None:

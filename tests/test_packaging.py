@@ -1,4 +1,5 @@
 """The wheel installs everything under one import name, with its data files."""
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -12,7 +13,13 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def wheel_names(tmp_path_factory):
     out = tmp_path_factory.mktemp("wheel")
-    result = subprocess.run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps",
+    src = tmp_path_factory.mktemp("src")  # build from a copy: parallel runs share no build/
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, src / name)
+    for folder in ("models", "tui", "keymaps", "themes"):
+        shutil.copytree(ROOT / folder, src / folder,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    result = subprocess.run([sys.executable, "-m", "pip", "wheel", str(src), "--no-deps",
                              "--no-build-isolation", "-q", "-w", str(out)],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
