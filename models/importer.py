@@ -1,0 +1,788 @@
+"""Importing the spreadsheets people keep today: CSV and XLSX into customers.
+
+1. ``open_source(path)`` reads the header row of a CSV (encoding UTF-8, UTF-8
+   with BOM, GBK or GB18030 and the delimiter detected) or an XLSX sheet, and
+   recognises Google Contacts and Outlook exports (``import_formats.yaml``).
+2. ``auto_mapping(schema, source)`` maps each column to a customer field by the
+   schema's names (key, zh/en label, aliases); a saved profile or explicit
+   overrides change it.
+3. ``run_import(store, source, mapping)`` validates every value through
+   ``validate.clean``, creates or (``update_by``) updates customers in one
+   transaction, writes rejected rows to a report file (row, column, field,
+   value, reason) and records the import so ``revert_import`` can undo it.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import sys
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import peewee
+import yaml
+
+from . import search
+from .config import config_dir, data_dir
+from .i18n import label as pick_label
+from .i18n import tr
+from .io_tables import from_json, io_models, to_json
+from .schema import FieldSpec, Schema, _fold
+from .store import Store, now
+from .validate import FieldError, clean, is_empty
+
+FORMATS_PATH = Path(__file__).with_name("import_formats.yaml")
+DELIMITERS = (",", "\t", ";", "|")
+CHUNK = 5000
+Progress = Callable[[int, int], None]
+
+
+class ImportFailed(Exception):
+    """An import that cannot start or a revert that cannot run; ``str()`` is one sentence."""
+
+
+# --- reading the file -----------------------------------------------------
+
+def _formats() -> dict[str, Any]:
+    return yaml.safe_load(FORMATS_PATH.read_text(encoding="utf-8"))
+
+
+def detect_encoding(path: Path) -> str:
+    """utf-8-sig, utf-16, utf-8, gbk or gb18030 — whichever decodes the whole file."""
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        return "utf-16"
+    for encoding in ("utf-8", "gbk", "gb18030"):
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            with open(path, "rb") as fh:
+                while block := fh.read(1 << 20):
+                    decoder.decode(block)
+                decoder.decode(b"", final=True)
+            return encoding
+        except UnicodeDecodeError:
+            continue
+    raise ImportFailed(tr("import.unknown_encoding", path=path))
+
+
+def detect_delimiter(first_line: str) -> str:
+    """The delimiter the header line uses most (a comma when none appears)."""
+    counts = {d: first_line.count(d) for d in DELIMITERS}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _cell(value: Any) -> Any:
+    """An XLSX cell as import wants it: whole floats as int (phones typed as numbers)."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return int(value)
+    if isinstance(value, str):
+        return value.strip()
+    return value
+
+
+@dataclass
+class Source:
+    """A file to import: its header row and how its rows are read."""
+    path: Path
+    kind: str  # "csv" or "xlsx"
+    headers: list[str]
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheet: str | None = None
+    format: str | None = None  # a key of import_formats.yaml when recognised
+    estimated_rows: int = 0
+    _skip: int = 0  # lines before the header row
+
+    @property
+    def format_label(self) -> str:
+        if not self.format:
+            return self.kind.upper()
+        return pick_label(_formats()["formats"][self.format]["label"])
+
+    def rows(self) -> Iterator[tuple[int, list[Any]]]:
+        """(row number as a spreadsheet shows it, cells) for every row below the header."""
+        if self.kind == "xlsx":
+            yield from self._xlsx_rows()
+            return
+        with open(self.path, encoding=self.encoding, newline="") as fh:
+            reader = csv.reader(fh, delimiter=self.delimiter or ",")
+            for number, cells in enumerate(reader, start=1):
+                if number <= self._skip + 1:
+                    continue
+                yield number, cells
+
+    def _xlsx_rows(self):
+        wb = _open_workbook(self.path)
+        try:
+            ws = wb[self.sheet] if self.sheet else wb.worksheets[0]
+            for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
+                if number <= self._skip + 1:
+                    continue
+                yield number, [_cell(v) for v in values]
+        finally:
+            wb.close()
+
+
+def _open_workbook(path: Path):
+    import openpyxl
+
+    try:
+        return openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds
+        raise ImportFailed(tr("import.bad_xlsx", path=path, error=str(exc) or type(exc).__name__)) from None
+
+
+def open_source(path: str | Path, *, encoding: str | None = None, delimiter: str | None = None,
+                sheet: str | None = None) -> Source:
+    """Read the header row of ``path`` and detect what can be detected."""
+    path = Path(path)
+    if not path.is_file():
+        raise ImportFailed(tr("import.no_file", path=path))
+    suffix = path.suffix.lower()
+    if suffix == ".xls":
+        raise ImportFailed(tr("import.old_xls", path=path))
+    if suffix in (".xlsx", ".xlsm"):
+        source = _open_xlsx(path, sheet)
+    else:
+        source = _open_csv(path, encoding, delimiter)
+    if not any(h for h in source.headers):
+        raise ImportFailed(tr("import.no_header", path=path))
+    source.format = recognise_format(source.headers)
+    return source
+
+
+def _open_csv(path: Path, encoding: str | None, delimiter: str | None) -> Source:
+    if encoding:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise ImportFailed(tr("import.bad_encoding_name", encoding=encoding)) from None
+    else:
+        encoding = detect_encoding(path)
+    csv.field_size_limit(sys.maxsize)
+    skip = 0
+    try:
+        with open(path, encoding=encoding, newline="") as fh:
+            first = fh.readline()
+            if first.strip().lower().startswith("sep=") and len(first.strip()) == 5:
+                delimiter, skip = delimiter or first.strip()[4], 1  # Excel's "sep=;" line
+                first = fh.readline()
+            while not first.strip() and first:
+                skip += 1
+                first = fh.readline()
+            delimiter = delimiter or detect_delimiter(first)
+            headers = next(csv.reader([first], delimiter=delimiter), [])
+    except UnicodeDecodeError as exc:
+        raise ImportFailed(tr("import.wrong_encoding", path=path, encoding=encoding,
+                              error=exc.reason)) from None
+    with open(path, "rb") as fh:
+        lines = sum(block.count(b"\n") for block in iter(lambda: fh.read(1 << 20), b""))
+    headers = [h.strip().lstrip("\ufeff") for h in headers]
+    return Source(path, "csv", headers, encoding=encoding, delimiter=delimiter,
+                  estimated_rows=max(lines - skip - 1, 0), _skip=skip)
+
+
+def _open_xlsx(path: Path, sheet: str | None) -> Source:
+    wb = _open_workbook(path)
+    try:
+        if sheet and sheet not in wb.sheetnames:
+            raise ImportFailed(tr("import.no_sheet", sheet=sheet, sheets=", ".join(wb.sheetnames)))
+        ws = wb[sheet] if sheet else wb.worksheets[0]
+        skip, headers = 0, []
+        for values in ws.iter_rows(values_only=True):
+            cells = ["" if v is None else str(_cell(v)) for v in values]
+            if any(cells):
+                headers = cells
+                break
+            skip += 1
+        total = max((ws.max_row or 0) - skip - 1, 0)
+        name = ws.title
+    finally:
+        wb.close()
+    while headers and not headers[-1]:
+        headers.pop()
+    return Source(path, "xlsx", headers, sheet=name, estimated_rows=total, _skip=skip)
+
+
+def recognise_format(headers: list[str]) -> str | None:
+    """'google_contacts', 'outlook' or None, from the header names."""
+    folded = {_fold(h) for h in headers}
+    for key, fmt in _formats()["formats"].items():
+        for required in fmt.get("detect", []):
+            if all(_fold(h) in folded for h in required):
+                return key
+    return None
+
+
+# --- mapping columns to fields -----------------------------------------------
+
+@dataclass
+class Mapping:
+    """Which field each column goes to; ``notes`` say why a column is not imported."""
+    headers: list[str]
+    fields: list[str | None]
+    notes: dict[int, str] = field(default_factory=dict)
+    name_parts: dict[str, int] = field(default_factory=dict)
+
+    def by_header(self) -> dict[str, str | None]:
+        return {h: k for h, k in zip(self.headers, self.fields) if h}
+
+    @property
+    def mapped(self) -> list[tuple[int, str]]:
+        return [(i, k) for i, k in enumerate(self.fields) if k]
+
+    def column_of(self, key: str) -> int | None:
+        return next((i for i, k in enumerate(self.fields) if k == key), None)
+
+    def set(self, column: int, key: str | None, schema: Schema) -> None:
+        """Map one column (the TUI wizard and ``--map``): a field another column had is moved."""
+        if key is not None:
+            spec = schema.get(key)
+            if spec is None or spec.computed:
+                raise ImportFailed(tr("import.map_unknown_field", field=key,
+                                      header=self.headers[column]))
+            for i, other in enumerate(self.fields):
+                if other == key and i != column:
+                    self.fields[i] = None
+                    self.notes[i] = tr("import.note_duplicate", field=spec.label())
+        self.fields[column] = key
+        self.notes.pop(column, None)
+        if key is None:
+            self.notes[column] = tr("import.note_skipped")
+
+
+def _resolve_user_field(schema: Schema, name: str | None) -> str | None:
+    if name is None or str(name).strip() in ("", "-"):
+        return None
+    spec = schema.get(str(name)) or schema.resolve(str(name))
+    if spec is None:
+        raise ImportFailed(tr("import.unknown_field", field=name))
+    return spec.key
+
+
+def auto_mapping(schema: Schema, source: Source, *, profile: dict[str, Any] | None = None,
+                 overrides: dict[str, str | None] | None = None) -> Mapping:
+    """Columns mapped by the schema's names, then a saved profile, then overrides.
+
+    ``profile`` and ``overrides`` map a header to a field name (key, label or
+    alias) or to None/'' to leave the column out.
+    """
+    fmt = _formats()["formats"].get(source.format or "", {})
+    ignored = {_fold(h) for h in fmt.get("ignore", [])}
+    mapping = Mapping(list(source.headers), [None] * len(source.headers))
+    taken: dict[str, int] = {}
+    for i, header in enumerate(source.headers):
+        if not header:
+            continue
+        if _fold(header) in ignored:
+            mapping.notes[i] = tr("import.note_format_ignores", format=source.format_label)
+            continue
+        spec = schema.resolve(header)
+        if spec is None:
+            mapping.notes[i] = tr("import.note_unknown")
+        elif spec.computed:
+            mapping.notes[i] = tr("import.note_computed", field=spec.label())
+        elif spec.key in taken:
+            mapping.notes[i] = tr("import.note_duplicate", field=spec.label())
+        else:
+            mapping.fields[i] = spec.key
+            taken[spec.key] = i
+    for extra in (profile or {}), (overrides or {}):
+        by_fold = {_fold(h): i for i, h in enumerate(source.headers) if h}
+        for header, name in extra.items():
+            column = by_fold.get(_fold(header))
+            if column is None:
+                if extra is overrides:
+                    raise ImportFailed(tr("import.no_such_column", header=header,
+                                          headers=", ".join(h for h in source.headers if h)))
+                continue
+            mapping.set(column, _resolve_user_field(schema, name), schema)
+    parts = _formats().get("name_parts", {})
+    for part, names in parts.items():
+        folded = {_fold(n) for n in names}
+        column = next((i for i, h in enumerate(source.headers)
+                       if _fold(h) in folded and mapping.fields[i] is None), None)
+        if column is not None:
+            mapping.name_parts[part] = column
+            mapping.notes[column] = tr("import.note_name_part")
+    return mapping
+
+
+def missing_required(schema: Schema, mapping: Mapping) -> list[FieldSpec]:
+    """Required fields no column provides (and no default fills)."""
+    have = {k for _, k in mapping.mapped}
+    if mapping.name_parts:
+        have.add("name")
+    return [s for s in schema.fields
+            if s.required and not s.computed and s.key not in have and s.default is None]
+
+
+# --- saved mapping profiles ---------------------------------------------------
+
+def profiles_path() -> Path:
+    return config_dir() / "import_profiles.yaml"
+
+
+def load_profiles() -> dict[str, dict[str, str | None]]:
+    path = profiles_path()
+    if not path.exists():
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ImportFailed(tr("import.bad_profiles", path=path, error=exc)) from None
+    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+        raise ImportFailed(tr("import.bad_profiles", path=path, error=tr("import.profiles_shape")))
+    return data
+
+
+def load_profile(name: str) -> dict[str, str | None]:
+    profiles = load_profiles()
+    if name not in profiles:
+        raise ImportFailed(tr("import.no_profile", name=name,
+                              known=", ".join(profiles) or tr("import.none")))
+    return profiles[name]
+
+
+def save_profile(name: str, mapping: Mapping) -> Path:
+    profiles = load_profiles()
+    profiles[name] = mapping.by_header()
+    path = profiles_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".yaml.tmp")
+    tmp.write_text(yaml.safe_dump(profiles, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+# --- running the import --------------------------------------------------------
+
+@dataclass
+class Problem:
+    row: int
+    column: str
+    field: str
+    value: str
+    reason: str
+
+
+@dataclass
+class ImportResult:
+    batch_id: int | None
+    dry_run: bool
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    empty: int = 0
+    repeated: int = 0  # rows whose update-by value repeated an earlier row of the file
+    problems: list[Problem] = field(default_factory=list)  # the first ones, for display
+    report: Path | None = None
+
+
+class _Report:
+    """Rejected rows, written as they are found to a CSV Excel opens (UTF-8 with BOM)."""
+    KEEP = 200
+
+    def __init__(self, path: Path):
+        self.path, self._fh, self._writer = path, None, None
+        self.first: list[Problem] = []
+
+    def add(self, problem: Problem) -> None:
+        if self._fh is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fh = open(self.path, "w", encoding="utf-8-sig", newline="")
+            self._writer = csv.writer(self._fh)
+            self._writer.writerow([tr("import.report_row"), tr("import.report_column"),
+                                   tr("import.report_field"), tr("import.report_value"),
+                                   tr("import.report_reason")])
+        self._writer.writerow([problem.row, problem.column, problem.field, problem.value,
+                               problem.reason])
+        if len(self.first) < self.KEEP:
+            self.first.append(problem)
+
+    def close(self) -> Path | None:
+        if self._fh is None:
+            return None
+        self._fh.close()
+        return self.path
+
+
+def default_report_path(source: Source) -> Path:
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    name = f"{source.path.stem}-rejected-{stamp}.csv"
+    folder = source.path.parent
+    probe = folder / f".kehu-write-test-{stamp}"
+    try:
+        probe.touch()
+        probe.unlink()
+        return folder / name
+    except OSError:
+        return data_dir() / "imports" / name
+
+
+_MISSING = object()
+
+
+class _Cleaner:
+    """Turns the cells of one row into field values (or problems), per the mapping."""
+
+    def __init__(self, schema: Schema, source: Source, mapping: Mapping):
+        fmt = _formats()["formats"].get(source.format or "", {})
+        self.sep = fmt.get("multi_value_separator")
+        self.drop_prefix = fmt.get("drop_values_starting")
+        self.empty_values = set(fmt.get("empty_values", []))
+        self.date_formats = fmt.get("date_formats", [])
+        self.headers = mapping.headers
+        # empty cells are checked for required fields only when a row creates a customer
+        self.columns = [(i, replace(schema[k], required=False)) for i, k in mapping.mapped]
+        self.name_parts = mapping.name_parts if "name" not in dict(
+            (k, i) for i, k in mapping.mapped) else {}
+        self.name_spec = schema.get("name")
+
+    def _prepare(self, spec: FieldSpec, raw: Any) -> Any:
+        if isinstance(raw, str):
+            raw = raw.strip()
+            if raw in self.empty_values:
+                return None
+            if self.sep and self.sep.strip() in raw:
+                values = [v.strip() for v in raw.split(self.sep.strip()) if v.strip()]
+                if self.drop_prefix:
+                    values = [v for v in values if not v.startswith(self.drop_prefix)]
+                raw = ",".join(values) if spec.type == "tags" else (values[0] if values else None)
+            elif self.drop_prefix and spec.type == "tags" and raw.startswith(self.drop_prefix):
+                return None
+            if raw and self.date_formats and spec.type in ("date", "datetime"):
+                for fmt in self.date_formats:
+                    try:
+                        parsed = dt.datetime.strptime(raw, fmt)
+                        return parsed.date() if spec.type == "date" else parsed
+                    except ValueError:
+                        continue
+        return raw
+
+    def row(self, number: int, cells: list[Any]) -> tuple[dict[str, Any], list[Problem]]:
+        values: dict[str, Any] = {}
+        problems: list[Problem] = []
+        width = len(cells)
+        for i, spec in self.columns:
+            raw = cells[i] if i < width else None
+            if raw is None or raw == "":
+                continue
+            raw = self._prepare(spec, raw)
+            try:
+                value = clean(spec, raw)
+            except FieldError as exc:
+                problems.append(Problem(number, self.headers[i], spec.label(), str(raw), exc.message))
+                continue
+            if value is not None:
+                values[spec.key] = value
+        if self.name_parts:
+            name = self._compose_name(cells)
+            if name:
+                try:
+                    values["name"] = clean(replace(self.name_spec, required=False), name)
+                except FieldError as exc:
+                    problems.append(Problem(number, "+".join(
+                        self.headers[i] for i in self.name_parts.values()),
+                        self.name_spec.label(), name, exc.message))
+        return values, problems
+
+    def _compose_name(self, cells: list[Any]) -> str:
+        def part(key):
+            i = self.name_parts.get(key)
+            return str(cells[i]).strip() if i is not None and i < len(cells) and cells[i] else ""
+
+        family, given, middle = part("family"), part("given"), part("middle")
+        if search.CJK_RE.search(family + given):
+            return family + given
+        return " ".join(p for p in (given, middle, family) if p)
+
+
+class _Ambiguous:
+    def __init__(self, ids):
+        self.ids = ids
+
+
+_NEW = object()  # a key created earlier in this import (dry run: not yet in the database)
+
+
+def _key(spec: FieldSpec, value: Any) -> Any:
+    return value.casefold() if isinstance(value, str) and spec.type == "email" else value
+
+
+def run_import(store: Store, source: Source, mapping: Mapping, *, update_by: str | None = None,
+               dry_run: bool = False, report_path: str | Path | None = None,
+               progress: Progress | None = None, chunk: int = CHUNK) -> ImportResult:
+    """Import ``source``; see the module docstring. Nothing is written on ``dry_run``
+    except the report of rejected rows."""
+    schema = store.schema
+    missing = missing_required(schema, mapping)
+    if missing:
+        raise ImportFailed(tr("import.required_unmapped",
+                              fields=", ".join(s.label() for s in missing)))
+    key_spec = None
+    if update_by:
+        key_spec = schema.get(update_by) or schema.resolve(update_by)
+        if key_spec is None:
+            raise ImportFailed(tr("import.unknown_field", field=update_by))
+        if mapping.column_of(key_spec.key) is None and not (key_spec.key == "name"
+                                                              and mapping.name_parts):
+            raise ImportFailed(tr("import.update_by_unmapped", field=key_spec.label()))
+    cleaner = _Cleaner(schema, source, mapping)
+    defaults = {s.key: clean(s, s.default) for s in schema.fields
+                if s.default is not None and not s.computed}
+    required = [s for s in schema.fields if s.required and not s.computed]
+    report = _Report(Path(report_path) if report_path else default_report_path(source))
+    result = ImportResult(None, dry_run)
+    C = store.Customer
+    models = io_models(store)
+    ImportBatch, ImportChange = models["ImportBatch"], models["ImportChange"]
+
+    existing: dict[Any, Any] = {}
+    if key_spec is not None:
+        column = getattr(C, key_spec.key)
+        query = (C.select(C.id, column).where(C.deleted_at.is_null(), column.is_null(False))
+                 .tuples().iterator())
+        for cid, value in query:
+            k = _key(key_spec, value)
+            seen = existing.get(k)
+            existing[k] = cid if seen is None else _Ambiguous(
+                (seen.ids if isinstance(seen, _Ambiguous) else [seen]) + [cid])
+
+    befores: dict[int, dict[str, Any]] = {}
+    after_versions: dict[int, int] = {}
+    pending_new: list[dict[str, Any]] = []
+    pending_by_key: dict[Any, dict[str, Any]] = {}
+    pending_updates: dict[int, dict[str, Any]] = {}
+    batch_id = None
+
+    def reject(problems: list[Problem]) -> None:
+        result.rejected += 1
+        for problem in problems:
+            report.add(problem)
+
+    def flush() -> None:
+        if pending_new:
+            result.created += len(pending_new)
+            if not dry_run:
+                store.bulk_insert_customers(pending_new, batch=chunk, import_batch=batch_id)
+        if key_spec is not None and pending_by_key:
+            if dry_run:
+                existing.update(dict.fromkeys(pending_by_key, _NEW))
+            else:
+                column = getattr(C, key_spec.key)
+                keys = list(pending_by_key)
+                for start in range(0, len(keys), 500):
+                    part = keys[start:start + 500]
+                    for cid, value in (C.select(C.id, column)
+                                       .where(C.import_batch == batch_id, column.in_(part))
+                                       .tuples()):
+                        existing[_key(key_spec, value)] = cid
+        if pending_updates:
+            _apply_updates(store, pending_updates, befores, after_versions, result, dry_run)
+        pending_new.clear()
+        pending_by_key.clear()
+        pending_updates.clear()
+        if progress:
+            progress(result.rows, max(source.estimated_rows, result.rows))
+
+    def process() -> None:
+        for number, cells in source.rows():
+            result.rows += 1
+            values, problems = cleaner.row(number, cells)
+            if problems:
+                reject(problems)
+            elif not values:
+                result.empty += 1
+            else:
+                _place(number, values)
+            if len(pending_new) + len(pending_updates) >= chunk:
+                flush()
+        flush()
+
+    def _place(number: int, values: dict[str, Any]) -> None:
+        k = _key(key_spec, values.get(key_spec.key)) if key_spec is not None else None
+        if k is not None:
+            if k in pending_by_key:
+                pending_by_key[k].update(values)
+                result.repeated += 1
+                return
+            target = existing.get(k)
+            if isinstance(target, _Ambiguous):
+                reject([Problem(number, source.headers[mapping.column_of(key_spec.key) or 0],
+                                key_spec.label(), str(values[key_spec.key]),
+                                tr("import.ambiguous", count=len(target.ids), field=key_spec.label(),
+                                   ids=", ".join(f"#{i}" for i in target.ids[:5])))])
+                return
+            if target is _NEW:
+                result.repeated += 1
+                return
+            if target is not None:
+                if target in pending_updates:
+                    result.repeated += 1
+                pending_updates.setdefault(target, {}).update(values)
+                return
+        record = defaults | values
+        absent = [s for s in required if is_empty(record.get(s.key))]
+        if absent:
+            reject([Problem(number, "", s.label(), "", tr("validate.required")) for s in absent])
+            return
+        pending_new.append(record)
+        if k is not None:
+            pending_by_key[k] = record
+
+    if dry_run:
+        process()
+    else:
+        with store.db.atomic():
+            batch = ImportBatch.create(
+                user=store.user, source=str(source.path.resolve()), file_format=source.format or source.kind,
+                encoding=source.encoding, mapping=to_json(mapping.by_header()),
+                update_by=key_spec.key if key_spec else None)
+            batch_id = batch.id
+            process()
+            rows = [{"batch": batch_id, "customer_id": cid, "before": to_json(before),
+                     "after_version": after_versions[cid]} for cid, before in befores.items()]
+            for start in range(0, len(rows), 1000):
+                ImportChange.insert_many(rows[start:start + 1000]).execute()
+            result.report = report.close()
+            ImportBatch.update(created=result.created, updated=result.updated,
+                               unchanged=result.unchanged, rejected=result.rejected,
+                               report=str(result.report) if result.report else None
+                               ).where(ImportBatch.id == batch_id).execute()
+        result.batch_id = batch_id
+    result.report = report.close() or result.report
+    result.problems = report.first
+    return result
+
+
+def _apply_updates(store: Store, updates: dict[int, dict[str, Any]], befores: dict, after_versions: dict,
+                   result: ImportResult, dry_run: bool) -> None:
+    """Save the changed values of matched customers, remembering what they were."""
+    C = store.Customer
+    ids = list(updates)
+    current: dict[int, Any] = {}
+    for start in range(0, len(ids), 500):
+        for row in C.select().where(C.id.in_(ids[start:start + 500])):
+            current[row.id] = row
+    stamp = now()
+    for cid, changes in updates.items():
+        row = current.get(cid)
+        if row is None:
+            continue
+        diff = {k: v for k, v in changes.items() if not store.schema[k].computed
+                and not _same(getattr(row, k), v)}
+        if not diff:
+            if cid not in befores and cid not in after_versions:
+                result.unchanged += 1
+                after_versions[cid] = row.version
+            continue
+        if cid not in befores:
+            result.updated += 1
+            if cid in after_versions:  # counted as unchanged by an earlier row
+                result.unchanged -= 1
+        before = befores.setdefault(cid, {})
+        for k in diff:
+            before.setdefault(k, getattr(row, k))
+        if dry_run:
+            after_versions[cid] = row.version
+            continue
+        merged = store.record(row) | diff
+        C.update(**diff, updated_at=stamp, version=C.version + 1,
+                 search_text=search.build_search_text(store.schema, merged)).where(C.id == cid).execute()
+        after_versions[cid] = row.version + 1
+
+
+def _same(old: Any, new: Any) -> bool:
+    if old is None or new is None:
+        return old is new
+    if isinstance(old, dt.datetime) and not isinstance(new, dt.datetime):
+        return False
+    try:
+        return old == new or str(old) == str(new)
+    except TypeError:
+        return False
+
+
+# --- the journal: listing and reverting imports --------------------------------
+
+def list_imports(store: Store) -> list:
+    ImportBatch = io_models(store)["ImportBatch"]
+    return list(ImportBatch.select().order_by(ImportBatch.id.desc()))
+
+
+@dataclass
+class RevertResult:
+    batch_id: int
+    deleted: int = 0  # created and untouched since: removed
+    hidden: int = 0  # created, then edited: moved to the deleted customers (restorable)
+    restored: int = 0  # updated: values put back
+    skipped: list[int] = field(default_factory=list)  # updated and edited since: left alone
+
+
+def revert_import(store: Store, batch_id: int) -> RevertResult:
+    """Undo one import as a whole.
+
+    Customers it created are deleted, except those someone has worked on since
+    (edited, contacts or timeline entries added): those move to the deleted
+    customers, where they can be restored. Customers it updated get their
+    previous values back unless they were edited since (listed in ``skipped``).
+    """
+    models = io_models(store)
+    ImportBatch, ImportChange = models["ImportBatch"], models["ImportChange"]
+    batch = ImportBatch.get_or_none(ImportBatch.id == batch_id)
+    if batch is None:
+        raise ImportFailed(tr("import.no_batch", id=batch_id))
+    if batch.reverted_at is not None:
+        raise ImportFailed(tr("import.already_reverted", id=batch_id,
+                              when=batch.reverted_at.strftime("%Y-%m-%d %H:%M")))
+    C = store.Customer
+    result = RevertResult(batch_id)
+    dependants = [m for m in store.models.values()
+                  if any(f.rel_model is C for f in m._meta.refs)]
+    stamp = now()
+    with store.db.atomic():
+        untouched = C.select(C.id).where(C.import_batch == batch_id, C.version == 1,
+                                         C.deleted_at.is_null())
+        for model in dependants:
+            fk = next(f for f in model._meta.refs if f.rel_model is C)
+            untouched = untouched.where(~peewee.fn.EXISTS(
+                model.select(peewee.SQL("1")).where(fk == C.id)))
+        ids = [cid for (cid,) in untouched.tuples()]
+        for start in range(0, len(ids), 500):
+            result.deleted += C.delete().where(C.id.in_(ids[start:start + 500])).execute()
+        result.hidden = (C.update(deleted_at=stamp, version=C.version + 1)
+                         .where(C.import_batch == batch_id, C.deleted_at.is_null()).execute())
+        for change in ImportChange.select().where(ImportChange.batch == batch_id):
+            row = C.get_or_none(C.id == change.customer_id)
+            if row is None or row.version != change.after_version:
+                result.skipped.append(change.customer_id)
+                continue
+            before = from_json(store, change.before)
+            merged = store.record(row) | before
+            C.update(**before, updated_at=stamp, version=C.version + 1,
+                     search_text=search.build_search_text(store.schema, merged)
+                     ).where(C.id == row.id).execute()
+            result.restored += 1
+        ImportBatch.update(reverted_at=stamp, reverted_by=store.user).where(
+            ImportBatch.id == batch_id).execute()
+    return result
+
+
+def mapping_summary(mapping: Mapping, schema: Schema) -> list[tuple[str, str, str]]:
+    """(column, field label or '', note) per column, for the CLI and the wizard."""
+    out = []
+    for i, header in enumerate(mapping.headers):
+        key = mapping.fields[i]
+        label = schema[key].label() if key else ""
+        out.append((header, label, mapping.notes.get(i, "")))
+    return out
+
