@@ -1,31 +1,434 @@
-"""The main screen: the customer table (the workbench issue builds it out)."""
+"""The main screen: search box, the virtual customer table, status and summary.
+
+Every keystroke in the search box starts a fresh *query worker* (exclusive, so
+the previous one is cancelled, and the background lane's running statement is
+interrupted): it builds a ``ResultSet``, fetches the first page on the page
+lane and swaps it into the table at once; then the background lane counts,
+sums the money fields and (for a grouped view) totals each group. A bad query
+leaves the last good rows on screen and shows ``QueryError``'s message under
+the box.
+"""
 from __future__ import annotations
 
+from dataclasses import replace
+from functools import partial
+
+from textual import on
 from textual.app import ComposeResult
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Header, Input, Label, Static
 
 from kehu.models.i18n import tr
+from kehu.models.query import QueryError
+from kehu.models.results import ResultSet
 from kehu.models.validate import display
+from kehu.tui.screens.views_screen import (ColumnChooser, SaveViewScreen, SortPicker,
+                                           ViewListScreen)
+from kehu.tui.widgets.customer_table import PAGE_SIZE, Column, CustomerTable, GroupRow
+from kehu.tui.widgets.db_runner import DbRunner
+from kehu.models.views import View, load_views, save_view
 
-FIRST_PAGE = 200
+
+ALL_VIEW = "all"
+
+
+def all_customers_view() -> View:
+    """Every customer, as entered: the view the workbench opens with."""
+    return View(ALL_VIEW, {"zh": tr("workbench.all_view", "zh"), "en": tr("workbench.all_view", "en")},
+                builtin=True)
+
+
+class SearchInput(Input):
+    BINDINGS = [
+        Binding("escape", "leave", tr("customers.to_table"), id="customers.to_table"),
+        Binding("down", "leave", tr("customers.to_table"), show=False, id="search.to_table"),
+    ]
+
+    def action_leave(self) -> None:
+        self.screen.query_one(CustomerTable).focus()
+
+
+class JumpInput(Input):
+    BINDINGS = [Binding("escape", "cancel", tr("views.cancel"), id="jump.cancel")]
+
+    def action_cancel(self) -> None:
+        self.value = ""
+        self.display = False
+        self.screen.query_one(CustomerTable).focus()
 
 
 class WorkbenchScreen(Screen):
+    CSS_PATH = "../workbench.tcss"
+    AUTO_FOCUS = "#customers"
+    BINDINGS = [
+        Binding("slash", "focus_search", tr("customers.search"), id="customers.search"),
+        Binding("s", "sort", tr("customers.sort"), id="customers.sort"),
+        Binding("r", "reverse_sort", tr("customers.reverse_sort"), show=False,
+                id="customers.reverse_sort"),
+        Binding("v", "views", tr("customers.views"), id="customers.views"),
+        Binding("ctrl+s", "save_view", tr("customers.save_view"), id="customers.save_view"),
+        Binding("c", "columns", tr("customers.columns"), id="customers.columns"),
+        Binding("colon", "jump", tr("customers.jump"), id="customers.jump"),
+        Binding("escape", "clear_search", tr("customers.clear_search"), show=False,
+                id="customers.clear_search"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.runner: DbRunner | None = None
+        self.view: View | None = None
+        self.search_text = ""
+        self.result: ResultSet | None = None
+        self.total_customers: int | None = None
+        self._query_generation = 0
+        self._sums_text = ""
+        self._resumed_once = False
+        self._covered_by_dialog = False
+
     def compose(self) -> ComposeResult:
         yield Header()
-        yield DataTable(id="customers", cursor_type="row")
-        yield Static(id="status")
+        with Horizontal(id="search-bar"):
+            yield Label("/", id="search-prompt")
+            yield SearchInput(placeholder=tr("workbench.search_placeholder"), id="search")
+        yield Static(id="query-error", markup=False)
+        yield CustomerTable(self.app_runner(), id="customers")
+        yield JumpInput(id="jump")
+        yield Static(id="summary", markup=False)
+        yield Static(id="status", markup=False)
         yield Footer()
 
+    def app_runner(self) -> DbRunner:
+        if self.runner is None:
+            self.runner = DbRunner(self.app.store.db)
+        return self.runner
+
+    @property
+    def table(self) -> CustomerTable:
+        return self.query_one(CustomerTable)
+
+    @property
+    def store(self):
+        return self.app.store
+
     def on_mount(self) -> None:
-        store = self.app.store
-        table = self.query_one(DataTable)
-        fields = store.schema.table_fields
-        for spec in fields:
-            table.add_column(spec.label(), key=spec.key, width=spec.display_width)
-        for row in store.customers().order_by(store.Customer.id).limit(FIRST_PAGE):
-            table.add_row(*(display(spec, getattr(row, spec.key)) for spec in fields), key=str(row.id))
-        total = store.count_customers()
-        self.query_one("#status", Static).update(
-            tr("workbench.count", count=total) if total else tr("workbench.empty"))
+        self.title = tr("workbench.title")
+        self.query_one("#jump", JumpInput).display = False
+        self.query_one("#query-error").display = False
+        views = self.load_views()
+        self.apply_view(views.get(ALL_VIEW) or all_customers_view(), announce=False)
+        self.table.focus()
+
+    def on_unmount(self) -> None:
+        if self.runner is not None:
+            self.runner.close()
+
+    def on_screen_suspend(self) -> None:
+        top = self.app.screen_stack[-1] if self.app.screen_stack else None
+        self._covered_by_dialog = isinstance(top, ModalScreen)
+
+    def on_screen_resume(self) -> None:
+        # Back from another screen (the detail editor …): rows may have changed.
+        # A dialog's answer reloads through its own callback.
+        if self._resumed_once and self.result is not None and not self._covered_by_dialog:
+            self.reload(keep_cursor=True)
+        self._resumed_once = True
+
+    # -- views ----------------------------------------------------------------
+    def load_views(self):
+        """Built-in rosters and the user's views.yaml (its problems as a notice)."""
+        views = load_views(self.store.schema)
+        for error in views.errors:
+            self.notify(error, severity="warning", timeout=10)
+        return views
+
+    def apply_view(self, view: View, *, announce: bool = True) -> None:
+        """Show a view: its filter, sort, columns and grouping; the search box is cleared."""
+        self.view = view
+        self.search_text = ""
+        self._apply_columns()
+        search = self.query_one("#search", SearchInput)
+        with search.prevent(Input.Changed):
+            search.value = ""
+        self.reload()
+        if announce:
+            self.notify(tr("workbench.opened_view", name=view.name()))
+
+    def _apply_columns(self) -> None:
+        schema = self.store.schema
+        columns = [Column(schema[key], self.view.width(schema, key))
+                   for key in self.view.column_keys(schema)]
+        self.table.set_columns(columns, self._sort_marks())
+
+    def _sort_marks(self) -> dict[str, str]:
+        marks = {}
+        numbered = len(self.view.sort) > 1
+        for i, (key, direction) in enumerate(self.view.sort):
+            arrow = "▲" if direction == "asc" else "▼"
+            marks[key] = arrow + (str(i + 1) if numbered else "")
+        return marks
+
+    # -- running the query -------------------------------------------------
+    @on(Input.Changed, "#search")
+    def search_changed(self, event: Input.Changed) -> None:
+        self.search_text = event.value
+        self.reload()
+
+    @on(Input.Submitted, "#search")
+    def search_submitted(self) -> None:
+        self.table.focus()
+
+    def reload(self, *, keep_cursor: bool = False, warn_sort: bool = False) -> None:
+        """Run the current view's query again (cancelling the one in flight)."""
+        self._query_generation += 1
+        self.app_runner().cancel_background()
+        self.run_worker(partial(self._load, self._query_generation, keep_cursor, warn_sort),
+                        exclusive=True, group="workbench-query")
+
+    async def _load(self, generation: int, keep_cursor: bool, warn_sort: bool) -> None:
+        view, search = self.view, self.search_text
+        runner = self.app_runner()
+        try:
+            result = view.result_set(self.store, search)
+        except QueryError as exc:
+            self._show_query_error(exc, search)
+            return
+        try:
+            groups = None
+            if view.group_by:
+                raw_groups = await runner.background(result.groups, view.group_by)
+                groups = [self._group_row(g) for g in raw_groups]
+            first = await runner.page(result.page, 0, PAGE_SIZE)
+        except QueryError as exc:
+            self._show_query_error(exc, search)
+            return
+        except Exception as exc:  # noqa: BLE001 - a database error is shown, not raised
+            if generation == self._query_generation:
+                self._show_error_text(tr("workbench.query_failed", error=exc))
+            return
+        if generation != self._query_generation:
+            return
+        self._show_error_text("")
+        self.result = result
+        table = self.table
+        table.empty_message = ""
+        table.show(result, first, groups=groups, keep_cursor=keep_cursor)
+        self._sums_text = ""
+        self._update_status()
+        if result.slow_sort and warn_sort:
+            self._warn_slow_sort(result)
+        try:
+            if not table.count_exact:
+                count = await runner.background(result.count)
+                if generation != self._query_generation:
+                    return
+                table.set_count(count)
+            if not view.query and not search:
+                self.total_customers = table.row_count
+            elif self.total_customers is None:
+                self.total_customers = await runner.background(self.store.count_customers)
+            self._set_empty_message()
+            self._update_status()
+            sums = await runner.background(result.sums)
+        except Exception:  # noqa: BLE001 - interrupted by the next keystroke, or gone
+            return
+        if generation != self._query_generation:
+            return
+        self._sums_text = self._format_sums(sums)
+        self._update_status()
+
+    def _group_row(self, group) -> GroupRow:
+        spec = self.store.schema.get(self.view.group_by)
+        title = display(spec, group.value) if spec is not None else str(group.value)
+        return GroupRow(title or "—", group.count, self._format_sums(group.sums))
+
+    def _format_sums(self, sums: dict) -> str:
+        parts = []
+        for key, total in sums.items():
+            spec = self.store.schema.get(key)
+            if spec is not None:
+                parts.append(tr("workbench.sum", field=spec.label(), total=display(spec, total)))
+        return " · ".join(parts)
+
+    def _set_empty_message(self) -> None:
+        table = self.table
+        if table.row_count:
+            table.empty_message = ""
+        elif self.total_customers == 0:
+            table.empty_message = tr("workbench.empty")
+        else:
+            table.empty_message = tr("workbench.no_match",
+                                     query=" ".join(p for p in (self.view.query, self.search_text) if p))
+        table.refresh()
+
+    def _warn_slow_sort(self, result: ResultSet) -> None:
+        spec = self.store.schema.get(result.sort_keys[0].key)
+        name = spec.label() if spec else result.sort_keys[0].key
+        self.notify(tr("workbench.sort_no_index", field=name,
+                       count=self.total_customers or self.table.row_count), severity="warning")
+
+    def _show_query_error(self, exc: QueryError, text: str) -> None:
+        pointer = ""
+        if text and exc.position is not None:
+            pointer = "\n  " + text + "\n  " + " " * _cells(text[:exc.position]) + \
+                      "^" * max(1, _cells(text[exc.position:exc.position + exc.length]))
+        self._show_error_text(str(exc) + pointer)
+
+    def _show_error_text(self, text: str) -> None:
+        error = self.query_one("#query-error", Static)
+        error.update(text)
+        error.display = bool(text)
+        self.query_one("#search").set_class(bool(text), "-invalid-query")
+
+    def _update_status(self) -> None:
+        table = self.table
+        count = table.row_count
+        count_text = (tr("workbench.count_rows", count=count) if table.count_exact
+                      else tr("workbench.counting", count=count))
+        parts = []
+        if count:
+            row = table.locate(table.cursor_row)[0]
+            parts.append(tr("workbench.row_of", row=(row or 0) + 1, count=count_text))
+        else:
+            parts.append(count_text)
+        if self.total_customers is not None:
+            parts.append(tr("workbench.all_rows", count=self.total_customers))
+        parts.append(tr("workbench.status_view", name=self.view.name()))
+        parts.append(tr("workbench.status_sort", sort=self._sort_text()))
+        query = " ".join(p for p in (self.view.query, self.search_text) if p)
+        if query:
+            parts.append(tr("workbench.status_filter", query=query))
+        if self.view.group_by and self.view.group_by in self.store.schema:
+            parts.append(tr("workbench.status_group",
+                            field=self.store.schema[self.view.group_by].label()))
+        self.query_one("#status", Static).update(" · ".join(parts))
+        summary = tr("workbench.summary", count=count) if table.count_exact else \
+            tr("workbench.summary_counting")
+        if self._sums_text:
+            summary += " · " + self._sums_text
+        self.query_one("#summary", Static).update(summary)
+
+    def _sort_text(self) -> str:
+        if not self.view.sort:
+            return tr("workbench.unsorted")
+        parts = []
+        for key, direction in self.view.sort:
+            spec = self.store.schema.get(key)
+            name = spec.label() if spec else key
+            parts.append(f"{name} {'▲' if direction == 'asc' else '▼'}")
+        return ", ".join(parts)
+
+    @on(CustomerTable.CursorMoved)
+    def cursor_moved(self) -> None:
+        if self.view is not None:
+            self._update_status()
+
+    @on(CustomerTable.Opened)
+    def open_customer(self, event: CustomerTable.Opened) -> None:
+        self.app.open_customer(event.customer_id)
+
+    # -- actions -------------------------------------------------------------
+    def action_focus_search(self) -> None:
+        self.query_one("#search", SearchInput).focus()
+
+    def action_clear_search(self) -> None:
+        search = self.query_one("#search", SearchInput)
+        if search.value:
+            search.value = ""
+
+    def action_jump(self) -> None:
+        jump = self.query_one("#jump", JumpInput)
+        jump.placeholder = tr("workbench.jump_placeholder", count=max(self.table.row_count, 1))
+        jump.value = ""
+        jump.display = True
+        jump.focus()
+
+    @on(Input.Submitted, "#jump")
+    def jump_submitted(self, event: Input.Submitted) -> None:
+        jump = self.query_one("#jump", JumpInput)
+        text = event.value.strip().replace(",", "")
+        count = self.table.row_count
+        if not text.isdigit() or not 1 <= int(text) <= max(count, 1):
+            self.notify(tr("workbench.jump_bad", text=event.value, count=max(count, 1)),
+                        severity="warning")
+            return
+        jump.display = False
+        self.table.focus()
+        self.table.move_cursor(self._display_row_of(int(text) - 1))
+
+    def _display_row_of(self, data_row: int) -> int:
+        """The display row of the n-th customer (group headers skipped)."""
+        table = self.table
+        low, high = data_row, data_row + (len(table._groups) if table._groups else 0)
+        while low < high:
+            mid = (low + high) // 2
+            offset = table.locate(mid)[0]
+            if offset is not None and offset >= data_row:
+                high = mid
+            elif offset is None and table.locate(mid + 1)[0] is not None and \
+                    table.locate(mid + 1)[0] > data_row:
+                high = mid
+            else:
+                low = mid + 1
+        return low
+
+    def action_sort(self) -> None:
+        self.app.push_screen(SortPicker(self.store.schema, self.view.sort,
+                                        [c.key for c in self.table.columns]),
+                             self._sort_chosen)
+
+    def _sort_chosen(self, sort: list[tuple[str, str]] | None) -> None:
+        if sort is None:
+            return
+        self.view = replace(self.view, sort=sort)
+        self._apply_columns()
+        self.reload(warn_sort=True)
+
+    def action_reverse_sort(self) -> None:
+        if not self.view.sort:
+            return
+        (key, direction), *rest = self.view.sort
+        self._sort_chosen([(key, "desc" if direction == "asc" else "asc"), *rest])
+
+    def action_views(self) -> None:
+        views = [all_customers_view(), *self.load_views()]
+        if any(v.key == ALL_VIEW for v in views[1:]):
+            views = views[1:]
+        self.app.push_screen(ViewListScreen(views, self.view.key), self._view_chosen)
+
+    def _view_chosen(self, view: View | None) -> None:
+        if view is not None:
+            self.apply_view(view)
+
+    def action_save_view(self) -> None:
+        query = " ".join(p for p in (self.view.query, self.search_text) if p)
+        current = replace(self.view, query=query)
+        self.app.push_screen(SaveViewScreen(self.store.schema, current, self.load_views()),
+                             self._view_saved)
+
+    def _view_saved(self, view: View | None) -> None:
+        if view is not None:
+            self.apply_view(view, announce=False)
+
+    def action_columns(self) -> None:
+        self.app.push_screen(ColumnChooser(self.store.schema, self.view), self._columns_chosen)
+
+    def _columns_chosen(self, choice: tuple[list[str], dict[str, int]] | None) -> None:
+        """Column order and widths persist with the view: in views.yaml under the
+        view's key (for a built-in roster, as the user's version of it)."""
+        if choice is None:
+            return
+        keys, widths = choice
+        self.view = replace(self.view, columns=keys, widths=widths, builtin=False)
+        try:
+            save_view(self.view, self.store.schema)
+        except Exception as exc:  # noqa: BLE001 - a disk or file error is shown
+            self.notify(tr("views.save_failed", error=exc), severity="error")
+        self._apply_columns()
+
+
+def _cells(text: str) -> int:
+    from rich.cells import cell_len
+
+    return cell_len(text)

@@ -1,0 +1,370 @@
+"""The customer workbench as a user drives it: keys pressed, rows and messages seen."""
+from __future__ import annotations
+
+import yaml
+import pytest
+
+from kehu.models.store import Store
+from kehu.models.views import builtin_views, user_views_path
+from kehu.tui.app import KehuApp
+from kehu.tui.screens.workbench import WorkbenchScreen
+from kehu.tui.widgets.customer_table import PAGE_SIZE, CustomerTable, fit
+
+FILLERS = 250  # more than two pages, so paging and jumps fetch more than the first page
+
+
+def _people(store: Store) -> dict[str, int]:
+    ids = {}
+    for data in (
+        {"name": "张三", "company": "北京星辰科技有限公司", "mobile": "13800001380", "grade": "A",
+         "region": "华东", "acquired_on": "2020-01-05"},
+        {"name": "John Smith", "company": "Acme Trading", "mobile": "13912345678",
+         "email": "john@acme.com", "grade": "B", "region": "华北", "acquired_on": "2019-03-01"},
+        {"name": "李四", "company": "上海远航物流", "mobile": "13700000001", "grade": "A",
+         "region": "华南", "acquired_on": "2021-07-20"},
+        {"name": "单雄信", "company": "瓦岗寨", "grade": "C", "region": "华东",
+         "acquired_on": "2018-11-11"},
+    ):
+        ids[data["name"]] = store.create_customer(data).id
+    store.add_interaction(ids["张三"], "purchase", amount=120000)
+    store.add_interaction(ids["李四"], "purchase", amount=30000)
+    store.bulk_insert_customers(
+        {"name": f"Filler {i:03d}", "company": "Bulk Co", "grade": "D", "region": "西北"}
+        for i in range(FILLERS))
+    return ids
+
+
+@pytest.fixture
+def app_store(sqlite_url):
+    store = Store.open(sqlite_url, user="tester")
+    store.ids = _people(store)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def empty_store(sqlite_url):
+    store = Store.open(sqlite_url, user="tester")
+    yield store
+    store.close()
+
+
+TOTAL = 4 + FILLERS
+
+
+async def settle(pilot) -> None:
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+def lines(app) -> list[str]:
+    """The table as the user sees it: header first, one string per screen line."""
+    table = app.screen.query_one(CustomerTable)
+    return [table.render_line(y).text.rstrip() for y in range(table.size.height)]
+
+
+def names(app) -> list[str]:
+    table = app.screen.query_one(CustomerTable)
+    out = []
+    for row in range(min(table.display_rows, table.body_height)):
+        data = table.row_at(row)
+        if data is not None:
+            out.append(data["name"])
+    return out
+
+
+def text_of(app, selector: str) -> str:
+    return str(app.screen.query_one(selector).render())
+
+
+async def type_search(pilot, text: str) -> None:
+    await pilot.press("slash")
+    await pilot.press(*text)
+    await settle(pilot)
+
+
+async def pick(pilot, option_id: str) -> None:
+    """Highlight an option of the open dialog's list and press Enter."""
+    from textual.widgets import OptionList
+
+    options = pilot.app.screen.query_one(OptionList)
+    options.highlighted = options.get_option_index(option_id)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+async def choose_view(pilot, title: str) -> None:
+    """Press v and pick the view whose line shows ``title``."""
+    from textual.widgets import OptionList
+
+    await pilot.press("v")
+    options = pilot.app.screen.query_one(OptionList)
+    index = next(i for i in range(options.option_count)
+                 if title in str(options.get_option_at_index(i).prompt))
+    await pick(pilot, str(index))
+
+
+async def test_opens_with_every_customer_and_a_status_line(app_store):
+    async with KehuApp(app_store).run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, WorkbenchScreen)
+        header = lines(pilot.app)[0]
+        assert "Name" in header and "Company" in header and "Purchases" in header
+        assert names(pilot.app)[:2] == ["张三", "John Smith"]
+        status = text_of(pilot.app, "#status")
+        assert f"Row 1 of {TOTAL:,}" in status
+        summary = text_of(pilot.app, "#summary")
+        assert f"{TOTAL:,} customers" in summary
+        assert "150,000.00" in summary  # the sum of purchases over the view
+
+
+async def test_typing_narrows_the_rows(app_store):
+    async with KehuApp(app_store).run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await type_search(pilot, "john")
+        assert names(pilot.app) == ["John Smith"]
+        assert "Row 1 of 1 " in text_of(pilot.app, "#status") + " "
+        await pilot.press("backspace", "backspace", "backspace", "backspace")
+        await settle(pilot)
+        assert len(names(pilot.app)) > 1
+
+
+@pytest.mark.parametrize("typed", ["zs", "zhangsan", "张三", "1380"])
+async def test_pinyin_phone_and_chinese_find_a_customer(app_store, typed):
+    async with KehuApp(app_store).run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await type_search(pilot, typed)
+        assert "张三" in names(pilot.app)
+        assert "John Smith" not in names(pilot.app)
+
+
+async def test_special_surname_reading(app_store):
+    async with KehuApp(app_store).run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await type_search(pilot, "shanxiongxin")
+        assert names(pilot.app) == ["单雄信"]
+
+
+async def test_filter_query(app_store):
+    async with KehuApp(app_store).run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await type_search(pilot, "grade:A")
+        assert sorted(names(pilot.app)) == sorted(["张三", "李四"])
+        assert "Filter: grade:A" in text_of(pilot.app, "#status")
+        assert "150,000.00" in text_of(pilot.app, "#summary")
+
+
+async def test_bad_query_shows_a_message_and_keeps_the_rows(app_store):
+    async with KehuApp(app_store).run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await type_search(pilot, "grade:A")
+        pilot.app.screen.query_one("#search").insert_text_at_cursor(" colour:red")  # pasted
+        await settle(pilot)
+        error = pilot.app.screen.query_one("#query-error")
+        assert error.display
+        assert "colour" in str(error.render())
+        assert sorted(names(pilot.app)) == sorted(["张三", "李四"])  # not a silent empty table
+        await pilot.press(*["backspace"] * len(" colour:red"))
+        await settle(pilot)
+        assert sorted(names(pilot.app)) == sorted(["张三", "李四"])
+        assert not pilot.app.screen.query_one("#query-error").display
+
+
+async def test_unbalanced_quote_is_explained(app_store):
+    async with KehuApp(app_store).run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await type_search(pilot, '"john')
+        error = pilot.app.screen.query_one("#query-error")
+        assert error.display and "quote" in str(error.render()).lower()
+
+
+async def test_no_match_says_so(app_store):
+    async with KehuApp(app_store).run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await type_search(pilot, "qqqqxyz")
+        assert names(pilot.app) == []
+        assert any("No customer matches" in line for line in lines(pilot.app))
+
+
+async def test_sort_toggling(app_store):
+    async with KehuApp(app_store).run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await type_search(pilot, "grade:A")
+        await pilot.press("escape")  # back to the table
+        await pilot.press("s")
+        await pick(pilot, "acquired_on")
+        assert names(pilot.app) == ["张三", "李四"]
+        assert "Acquired ▲" in lines(pilot.app)[0]
+        await pilot.press("s")
+        await pick(pilot, "acquired_on")
+        assert names(pilot.app) == ["李四", "张三"]
+        assert "Acquired ▼" in text_of(pilot.app, "#status")
+        await pilot.press("r")
+        await settle(pilot)
+        assert names(pilot.app) == ["张三", "李四"]
+
+
+async def test_second_sort_key(app_store):
+    async with KehuApp(app_store).run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await type_search(pilot, "region:华东")
+        await pilot.press("escape")
+        await pilot.press("s")
+        await pick(pilot, "name")
+        await pilot.press("s")
+        await pick(pilot, "grade")
+        status = text_of(pilot.app, "#status")
+        assert "Sort: Grade ▲, Name ▲" in status
+        assert names(pilot.app) == ["张三", "单雄信"]
+
+
+async def test_sort_without_index_warns(app_store):
+    async with KehuApp(app_store).run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        await pick(pilot, "notes")
+        assert any("no index" in n.message for n in pilot.app._notifications)
+
+
+async def test_save_view_and_reopen_it(app_store):
+    async with KehuApp(app_store).run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await type_search(pilot, "grade:A")
+        await pilot.press("escape")
+        await pilot.press("ctrl+s")
+        await pilot.press(*"Key accounts")
+        await pilot.press("enter")
+        await settle(pilot)
+        saved = yaml.safe_load(user_views_path().read_text(encoding="utf-8"))
+        view = next(v for v in saved["views"] if v["name"]["en"] == "Key accounts")
+        assert view["query"] == "grade:A"
+        # Switch to another view, then back to the saved one.
+        await choose_view(pilot, "All customers")
+        assert len(names(pilot.app)) > 2
+        await choose_view(pilot, "Key accounts")
+        assert sorted(names(pilot.app)) == sorted(["张三", "李四"])
+        assert "View: Key accounts" in text_of(pilot.app, "#status")
+
+
+async def test_each_builtin_roster(app_store):
+    async with KehuApp(app_store).run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        rosters = builtin_views(app_store.schema)
+        assert len(rosters) == 4
+        for view in rosters:
+            await choose_view(pilot, view.name())
+            assert f"View: {view.name()}" in text_of(pilot.app, "#status")
+            table = pilot.app.screen.query_one(CustomerTable)
+            assert table.row_count == TOTAL
+            if view.group_by:
+                header = lines(pilot.app)[1]
+                assert "▸" in header and "customers" in header  # a group row with its count
+            if view.key == "ranking":
+                assert names(pilot.app)[:2] == ["张三", "李四"]  # highest purchases first
+            if view.key == "roster":
+                assert names(pilot.app)[:4] == ["单雄信", "John Smith", "张三", "李四"] or \
+                    table.row_at(0)["acquired_on"] is None  # undated customers sort first
+
+
+async def test_region_roster_groups_with_count_and_sum(app_store):
+    async with KehuApp(app_store).run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await choose_view(pilot, "Customers by region")
+        shown = "\n".join(lines(pilot.app))
+        assert "▸ North · 1 customers" in shown
+        assert "▸ East · 2 customers · Purchases Σ 120,000.00" in shown
+
+
+async def test_enter_opens_the_customer(app_store, monkeypatch):
+    opened = []
+    monkeypatch.setattr(KehuApp, "open_customer", lambda self, cid: opened.append(cid))
+    async with KehuApp(app_store).run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await type_search(pilot, "john")
+        await pilot.press("enter")  # leaves the search box for the table
+        await pilot.press("enter")
+        assert opened == [app_store.ids["John Smith"]]
+
+
+async def test_keys_move_through_pages(app_store):
+    async with KehuApp(app_store).run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        table = pilot.app.screen.query_one(CustomerTable)
+        await pilot.press("down", "down")
+        assert "Row 3 of" in text_of(pilot.app, "#status")
+        await pilot.press("end")
+        await settle(pilot)
+        assert table.cursor_row == TOTAL - 1
+        assert table.row_at(TOTAL - 1)["name"] == f"Filler {FILLERS - 1:03d}"
+        assert f"Filler {FILLERS - 1:03d}" in "\n".join(lines(pilot.app))
+        await pilot.press("home")
+        await settle(pilot)
+        assert table.cursor_row == 0 and names(pilot.app)[0] == "张三"
+        await pilot.press("pagedown")
+        await settle(pilot)
+        assert table.cursor_row == table.body_height
+
+
+async def test_jump_to_row(app_store):
+    async with KehuApp(app_store).run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("colon", *"150", "enter")
+        await settle(pilot)
+        table = pilot.app.screen.query_one(CustomerTable)
+        assert table.cursor_row == 149
+        assert table.row_at(149)["name"] == f"Filler {149 - 4:03d}"
+        assert "Row 150 of" in text_of(pilot.app, "#status")
+        await pilot.press("colon", *"abc", "enter")
+        await pilot.pause()
+        assert any("not a row number" in n.message for n in pilot.app._notifications)
+
+
+async def test_column_chooser_hides_and_persists(app_store):
+    async with KehuApp(app_store).run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("c")
+        from textual.widgets import OptionList
+
+        options = pilot.app.screen.query_one(OptionList)
+        options.highlighted = options.get_option_index("mobile")
+        await pilot.press("space")           # hide Mobile
+        options.highlighted = options.get_option_index("company")
+        await pilot.press("plus", "plus")    # Company two cells wider
+        await pilot.press("enter")
+        await settle(pilot)
+        header = lines(pilot.app)[0]
+        assert "Mobile" not in header
+        table = pilot.app.screen.query_one(CustomerTable)
+        company = next(c for c in table.columns if c.key == "company")
+        assert company.width == app_store.schema["company"].display_width + 2
+        saved = yaml.safe_load(user_views_path().read_text(encoding="utf-8"))
+        view = saved["views"][0]
+        assert "mobile" not in view["columns"]
+        assert view["widths"]["company"] == company.width
+
+
+async def test_empty_database_says_how_to_add(empty_store):
+    async with KehuApp(empty_store).run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        shown = "\n".join(lines(pilot.app))
+        assert "No customers yet" in shown and "kehu demo" in shown
+
+
+async def test_chinese_interface(app_store):
+    from kehu.models import i18n
+
+    i18n.set_lang("zh")
+    async with KehuApp(app_store).run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert "客户名称" in lines(pilot.app)[0]
+        assert "华东" in "\n".join(lines(pilot.app))
+        assert f"共 {TOTAL:,}" in text_of(pilot.app, "#status")
+
+
+def test_cells_are_cut_by_display_width():
+    assert fit("张三丰", 5) == "张三…"
+    assert fit("张三", 6) == "张三  "
+    assert fit("Alexander", 5) == "Alex…"
+    assert fit("1,234.00", 10, right=True) == "  1,234.00"
+    assert fit("北京星辰科技有限公司", 7) == "北京星…"

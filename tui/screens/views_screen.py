@@ -1,0 +1,251 @@
+"""The workbench's small dialogs: sort picker, view list, save view as…, column chooser.
+
+Each is a ``ModalScreen`` that returns its answer through ``dismiss`` (None when
+cancelled), so the workbench applies it in one place.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from kehu.models.i18n import label, tr
+from kehu.models.views import new_view_key, save_view, user_views_path
+
+
+class _Modal(ModalScreen):
+    DEFAULT_CSS = """
+    _Modal, SortPicker, ViewListScreen, SaveViewScreen, ColumnChooser {
+        align: center middle;
+    }
+    .dialog {
+        width: 72;
+        max-width: 95%;
+        height: auto;
+        max-height: 90%;
+        border: round $accent;
+        background: $panel;
+        padding: 0 1;
+    }
+    .dialog OptionList {
+        height: auto;
+        max-height: 20;
+    }
+    .dialog .hint {
+        color: $text-muted;
+    }
+    .dialog .error {
+        color: $error;
+    }
+    """
+    BINDINGS = [Binding("escape", "cancel", tr("views.cancel"), id="dialog.cancel")]
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class SortPicker(_Modal):
+    """Pick a sort column. Picking the current first key flips its direction;
+    picking another makes it the first key and keeps the old first as second."""
+
+    def __init__(self, schema, sort: list[tuple[str, str]], shown: list[str]):
+        super().__init__()
+        self.schema, self.sort, self.shown = schema, list(sort), shown
+
+    def compose(self) -> ComposeResult:
+        current = dict(self.sort)
+        options = [Option(tr("sort.clear"), id="")]
+        keys = self.shown + [f.key for f in self.schema.fields if f.key not in self.shown]
+        for key in keys:
+            spec = self.schema[key]
+            text = spec.label()
+            if key in current:
+                text += f"  {'▲' if current[key] == 'asc' else '▼'} {tr('sort.' + current[key])}"
+            if not spec.index:
+                text += f"  ({tr('sort.no_index')})"
+            options.append(Option(text, id=key))
+        with Vertical(classes="dialog"):
+            yield Label(tr("sort.title"), classes="hint")
+            yield OptionList(*options, id="sort-options")
+
+    def on_mount(self) -> None:
+        options = self.query_one(OptionList)
+        if self.sort:
+            options.highlighted = options.get_option_index(self.sort[0][0])
+        else:
+            options.highlighted = 0
+
+    @on(OptionList.OptionSelected)
+    def chosen(self, event: OptionList.OptionSelected) -> None:
+        key = event.option.id
+        if not key:
+            self.dismiss([])
+            return
+        if self.sort and self.sort[0][0] == key:
+            first = (key, "desc" if self.sort[0][1] == "asc" else "asc")
+            self.dismiss([first, *self.sort[1:]])
+            return
+        rest = [s for s in self.sort if s[0] != key][:1]
+        self.dismiss([(key, "asc"), *rest])
+
+
+class ViewListScreen(_Modal):
+    """All views: the built-in rosters, then the saved ones."""
+
+    def __init__(self, views: list, current: str | None):
+        super().__init__()
+        self.views, self.current = views, current
+
+    def compose(self) -> ComposeResult:
+        options = []
+        for i, view in enumerate(self.views):
+            kind = tr("views.builtin") if view.builtin else tr("views.saved")
+            mark = "● " if view.key == self.current else "  "
+            text = f"{mark}{view.name()}  [{kind}]"
+            if view.help:
+                text += f" — {label(view.help)}"
+            options.append(Option(text, id=str(i)))
+        with Vertical(classes="dialog"):
+            yield Label(tr("views.title"), classes="hint")
+            yield OptionList(*options, id="view-options", markup=False)
+
+    def on_mount(self) -> None:
+        options = self.query_one(OptionList)
+        index = next((i for i, v in enumerate(self.views) if v.key == self.current), 0)
+        options.highlighted = index
+
+    @on(OptionList.OptionSelected)
+    def chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(self.views[int(event.option.id)])
+
+
+class SaveViewScreen(_Modal):
+    """Name the current view and write it to views.yaml. A name of an existing
+    saved view replaces it; a built-in's name is refused."""
+
+    def __init__(self, schema, view, views):
+        super().__init__()
+        self.schema, self.view, self.views = schema, view, views
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(tr("views.save_title"))
+            name = "" if self.view.builtin else self.view.name()
+            yield Input(name, placeholder=tr("views.save_placeholder"), id="view-name")
+            yield Static("", classes="error", id="save-error", markup=False)
+
+    @on(Input.Submitted)
+    def save(self, event: Input.Submitted) -> None:
+        name = event.value.strip()
+        error = self.query_one("#save-error", Static)
+        if not name:
+            error.update(tr("views.name_empty"))
+            return
+        existing = self.views.find(name)
+        if existing is not None and existing.builtin:
+            error.update(tr("views.name_builtin", name=name))
+            return
+        key = existing.key if existing is not None else \
+            new_view_key(name, [v.key for v in self.views])
+        view = replace(self.view, key=key, names={"zh": name, "en": name}, builtin=False,
+                       help=None, line=None)
+        try:
+            saved = save_view(view, self.schema)
+        except Exception as exc:  # noqa: BLE001 - a disk or file error is shown, never raised
+            error.update(tr("views.save_failed", error=exc))
+            return
+        self.app.notify(tr("views.saved_as", name=name, path=user_views_path()))
+        self.dismiss(saved)
+
+
+class ColumnChooser(_Modal):
+    """Show/hide, reorder and resize the table's columns."""
+
+    BINDINGS = [
+        Binding("space", "toggle", tr("columns.toggle"), id="columns.toggle"),
+        Binding("left_square_bracket", "move(-1)", tr("columns.up"), id="columns.move_up"),
+        Binding("right_square_bracket", "move(1)", tr("columns.down"), id="columns.move_down"),
+        Binding("minus", "width(-1)", tr("columns.narrower"), id="columns.narrower"),
+        Binding("plus,equals_sign", "width(1)", tr("columns.wider"), id="columns.wider"),
+        Binding("enter", "apply", tr("columns.apply"), id="columns.apply", priority=True),
+        Binding("escape", "cancel", tr("views.cancel"), id="dialog.cancel"),
+    ]
+
+    def __init__(self, schema, view):
+        super().__init__()
+        self.schema = schema
+        shown = view.column_keys(schema)
+        self.order = shown + [f.key for f in schema.fields if f.key not in shown]
+        self.shown = set(shown)
+        self.widths = {k: view.widths.get(k) or schema[k].display_width for k in self.order}
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(tr("columns.title"), classes="hint")
+            yield OptionList(*self._options(), id="column-options", markup=False)
+            yield Static("", classes="error", id="columns-error", markup=False)
+
+    def _options(self) -> list[Option]:
+        out = []
+        for key in self.order:
+            box = "[x]" if key in self.shown else "[ ]"
+            width = tr("columns.width", width=self.widths[key])
+            out.append(Option(f"{box} {self.schema[key].label()}  ({width})", id=key))
+        return out
+
+    def _redraw(self, highlight: str) -> None:
+        options = self.query_one(OptionList)
+        options.clear_options()
+        options.add_options(self._options())
+        options.highlighted = self.order.index(highlight)
+
+    @property
+    def _current(self) -> str | None:
+        options = self.query_one(OptionList)
+        if options.highlighted is None:
+            return None
+        return self.order[options.highlighted]
+
+    def action_toggle(self) -> None:
+        key = self._current
+        if key is None:
+            return
+        if key in self.shown:
+            if len(self.shown) == 1:
+                self.query_one("#columns-error", Static).update(tr("columns.none"))
+                return
+            self.shown.discard(key)
+        else:
+            self.shown.add(key)
+        self._redraw(key)
+
+    def action_move(self, step: int) -> None:
+        key = self._current
+        if key is None:
+            return
+        i = self.order.index(key)
+        j = max(0, min(len(self.order) - 1, i + step))
+        self.order[i], self.order[j] = self.order[j], self.order[i]
+        self._redraw(key)
+
+    def action_width(self, step: int) -> None:
+        key = self._current
+        if key is None:
+            return
+        self.widths[key] = max(3, min(80, self.widths[key] + step))
+        self._redraw(key)
+
+    def action_apply(self) -> None:
+        keys = [k for k in self.order if k in self.shown]
+        widths = {k: self.widths[k] for k in keys if self.widths[k] != self.schema[k].display_width}
+        self.dismiss((keys, widths))
+
+    @on(OptionList.OptionSelected)
+    def selected(self) -> None:
+        self.action_apply()

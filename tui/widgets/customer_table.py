@@ -1,0 +1,477 @@
+"""A virtual table over any number of customers.
+
+Like Toolong's ``LogLines``, this is a Line-API ``ScrollView``: its
+``virtual_size`` is the number of rows, and ``render_line`` draws one screen
+line from an LRU cache of pages. Only pages on screen (and one either side)
+are fetched, off the UI thread (``DbRunner``); a row not loaded yet is drawn
+as a placeholder and redrawn when its page arrives. Nothing here holds the
+whole result, so a million rows cost what a screenful costs.
+
+The data comes from a *row source* — anything with ``page(offset, limit)``
+returning dicts with an ``id`` and the field keys (``ResultSet`` of
+``models.query`` is one). The screen decides what to show; this widget only
+shows it: ``show(source, first_rows, count=...)`` swaps the result in at once,
+``set_count`` fills in the total when the background count arrives.
+
+A grouped result (``groups=[GroupRow, ...]`` in the source's order) gets a
+header row per group with its count and sums.
+"""
+from __future__ import annotations
+
+import bisect
+from collections import OrderedDict
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Protocol
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from kehu.models.i18n import tr
+from kehu.models.schema import NUMERIC_TYPES, FieldSpec
+from kehu.models.validate import display
+
+PAGE_SIZE = 100
+MAX_PAGES = 64
+RIGHT_ALIGNED = set(NUMERIC_TYPES)
+
+
+class RowSource(Protocol):
+    def page(self, offset: int, limit: int) -> list[dict[str, Any]]: ...
+
+
+@dataclass
+class Column:
+    spec: FieldSpec
+    width: int
+
+    @property
+    def key(self) -> str:
+        return self.spec.key
+
+    @property
+    def right(self) -> bool:
+        return self.spec.type in RIGHT_ALIGNED
+
+
+@dataclass
+class GroupRow:
+    """One group of a grouped result: a header line, then ``count`` rows."""
+    title: str
+    count: int
+    summary: str = ""
+
+
+def fit(text: str, width: int, right: bool = False) -> str:
+    """``text`` in exactly ``width`` cells: CJK counts two, cut with an ellipsis."""
+    text = text.replace("\n", " ").replace("\r", " ").replace("\t", " ")
+    length = cell_len(text)
+    if length > width:
+        if width <= 1:
+            return set_cell_size(text, width)
+        return set_cell_size(set_cell_size(text, width - 1).rstrip() + "…", width)
+    pad = " " * (width - length)
+    return pad + text if right else text + pad
+
+
+class CustomerTable(ScrollView, can_focus=True):
+    """The customer list: a header line, then one line per row."""
+
+    BINDINGS = [
+        Binding("up", "cursor_up", tr("table.up"), show=False, id="table.cursor_up"),
+        Binding("down", "cursor_down", tr("table.down"), show=False, id="table.cursor_down"),
+        Binding("pageup", "page_up", tr("table.page_up"), show=False, id="table.page_up"),
+        Binding("pagedown", "page_down", tr("table.page_down"), show=False, id="table.page_down"),
+        Binding("home", "first_row", tr("table.first"), show=False, id="table.first_row"),
+        Binding("end", "last_row", tr("table.last"), show=False, id="table.last_row"),
+        Binding("left", "scroll_columns(-1)", tr("table.left"), show=False, id="table.scroll_left"),
+        Binding("right", "scroll_columns(1)", tr("table.right"), show=False, id="table.scroll_right"),
+        Binding("enter", "open_row", tr("customers.open"), id="customers.open"),
+    ]
+
+    COMPONENT_CLASSES = {
+        "customer-table--header", "customer-table--cursor", "customer-table--group",
+        "customer-table--loading", "customer-table--message", "customer-table--sort",
+    }
+
+    DEFAULT_CSS = """
+    CustomerTable {
+        height: 1fr;
+        background: $surface;
+    }
+    CustomerTable > .customer-table--header {
+        text-style: bold;
+        background: $panel;
+        color: $text;
+    }
+    CustomerTable > .customer-table--sort {
+        text-style: bold;
+        background: $panel;
+        color: $accent;
+    }
+    CustomerTable > .customer-table--cursor {
+        background: $block-cursor-blurred-background;
+        color: $block-cursor-blurred-foreground;
+    }
+    CustomerTable:focus > .customer-table--cursor {
+        background: $block-cursor-background;
+        color: $block-cursor-foreground;
+        text-style: bold;
+    }
+    CustomerTable > .customer-table--group {
+        background: $boost;
+        color: $secondary;
+        text-style: bold;
+    }
+    CustomerTable > .customer-table--loading {
+        color: $text-muted;
+    }
+    CustomerTable > .customer-table--message {
+        color: $text-muted;
+        text-style: italic;
+    }
+    """
+
+    cursor_row: reactive[int] = reactive(0, always_update=True, repaint=False)
+
+    class Opened(Message):
+        """Enter on a customer row."""
+
+        def __init__(self, customer_id: int):
+            super().__init__()
+            self.customer_id = customer_id
+
+    class CursorMoved(Message):
+        def __init__(self, row: int):
+            super().__init__()
+            self.row = row
+
+    class CountNeeded(Message):
+        """End was pressed before the total is known."""
+
+    def __init__(self, runner, *, name: str | None = None, id: str | None = None,
+                 classes: str | None = None):
+        super().__init__(name=name, id=id, classes=classes)
+        self.runner = runner
+        self.columns: list[Column] = []
+        self.sort_marks: dict[str, str] = {}
+        self.empty_message = ""
+        self._source: RowSource | None = None
+        self._generation = 0
+        self._count = 0
+        self._count_exact = True
+        self._pages: OrderedDict[int, list[dict[str, Any]]] = OrderedDict()
+        self._pending: set[int] = set()
+        self._lines: OrderedDict[int, Strip] = OrderedDict()
+        self._groups: list[GroupRow] | None = None
+        self._group_starts: list[int] = []  # display row of each group header
+        self._group_data: list[int] = []  # data offset of each group's first row
+        self._end_wanted = False
+
+    # -- what to show ----------------------------------------------------
+    def set_columns(self, columns: list[Column], sort_marks: dict[str, str] | None = None) -> None:
+        self.columns = columns
+        if sort_marks is not None:
+            self.sort_marks = sort_marks
+        self._lines.clear()
+        self._update_virtual_size()
+        self.refresh()
+
+    def show(self, source: RowSource, first_rows: list[dict[str, Any]], *,
+             count: int | None = None, groups: list[GroupRow] | None = None,
+             keep_cursor: bool = False) -> None:
+        """Swap in a new result with its first page already fetched."""
+        self._generation += 1
+        self._source = source
+        self._pages.clear()
+        self._pending.clear()
+        self._lines.clear()
+        self._pages[0] = first_rows
+        self._set_groups(groups)
+        if groups is not None:
+            count = sum(g.count for g in groups)
+        if count is not None:
+            self._count, self._count_exact = count, True
+        else:
+            self._count = len(first_rows)
+            self._count_exact = len(first_rows) < PAGE_SIZE
+        self._update_virtual_size()
+        row = min(self.cursor_row, max(self.display_rows - 1, 0)) if keep_cursor else 0
+        self.cursor_row = row
+        if not keep_cursor:
+            self.scroll_to(y=0, animate=False, immediate=True)
+        self.refresh()
+
+    def set_count(self, count: int) -> None:
+        """The exact total, from the background count."""
+        if self._groups is not None:
+            return
+        self._count, self._count_exact = count, True
+        self._update_virtual_size()
+        self.refresh()
+        if self._end_wanted:
+            self._end_wanted = False
+            self.action_last_row()
+
+    def invalidate(self) -> None:
+        """Drop every cached page (rows changed); visible pages load again."""
+        self._generation += 1
+        self._pages.clear()
+        self._pending.clear()
+        self._lines.clear()
+        self.refresh()
+
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    @property
+    def row_count(self) -> int:
+        """Data rows in the result (known so far, see ``count_exact``)."""
+        return self._count
+
+    @property
+    def count_exact(self) -> bool:
+        return self._count_exact
+
+    @property
+    def display_rows(self) -> int:
+        return self._count + (len(self._groups) if self._groups else 0)
+
+    @property
+    def total_width(self) -> int:
+        return sum(c.width + 1 for c in self.columns)
+
+    def _update_virtual_size(self) -> None:
+        self.virtual_size = Size(self.total_width, self.display_rows + 1)
+
+    # -- groups: display row ↔ data row ---------------------------------
+    def _set_groups(self, groups: list[GroupRow] | None) -> None:
+        self._groups = groups or None
+        self._group_starts, self._group_data = [], []
+        if groups:
+            display_row = data_row = 0
+            for group in groups:
+                self._group_starts.append(display_row)
+                self._group_data.append(data_row)
+                display_row += group.count + 1
+                data_row += group.count
+
+    def locate(self, display_row: int) -> tuple[int | None, GroupRow | None]:
+        """(data offset, None) for a customer row, (None, group) for a group header."""
+        if not self._groups:
+            return display_row, None
+        index = bisect.bisect_right(self._group_starts, display_row) - 1
+        start = self._group_starts[index]
+        if display_row == start:
+            return None, self._groups[index]
+        return self._group_data[index] + display_row - start - 1, None
+
+    def row_at(self, display_row: int) -> dict[str, Any] | None:
+        """The loaded row at ``display_row`` (None for a header or a row not loaded)."""
+        offset, _ = self.locate(display_row)
+        if offset is None:
+            return None
+        page = self._pages.get(offset // PAGE_SIZE)
+        if page is None or offset % PAGE_SIZE >= len(page):
+            return None
+        return page[offset % PAGE_SIZE]
+
+    @property
+    def cursor_customer_id(self) -> int | None:
+        row = self.row_at(self.cursor_row)
+        return row["id"] if row else None
+
+    # -- rendering ---------------------------------------------------------
+    @property
+    def body_height(self) -> int:
+        return max(self.scrollable_content_region.height - 1, 1)
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.scrollable_content_region.width
+        if y == 0:
+            strip = self._header_strip()
+        else:
+            display_row = scroll_y + y - 1
+            if display_row >= self.display_rows:
+                if display_row == 0 and self.empty_message:
+                    style = self.get_component_rich_style("customer-table--message")
+                    return Strip([Segment(fit(self.empty_message, width), style)], width)
+                return Strip.blank(width, self.rich_style)
+            strip = self._row_strip(display_row)
+            if display_row == self.cursor_row:
+                strip = strip.apply_style(self.get_component_rich_style("customer-table--cursor"))
+        return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
+
+    def _header_strip(self) -> Strip:
+        header = self.get_component_rich_style("customer-table--header")
+        sorted_style = self.get_component_rich_style("customer-table--sort")
+        segments = []
+        for column in self.columns:
+            mark = self.sort_marks.get(column.key, "")
+            label = column.spec.label() + (mark and " " + mark)
+            segments.append(Segment(fit(label, column.width, column.right),
+                                    sorted_style if mark else header))
+            segments.append(Segment(" ", header))
+        return Strip(segments, self.total_width)
+
+    def _row_strip(self, display_row: int) -> Strip:
+        cached = self._lines.get(display_row)
+        if cached is not None:
+            self._lines.move_to_end(display_row)
+            return cached
+        offset, group = self.locate(display_row)
+        if group is not None:
+            style = self.get_component_rich_style("customer-table--group")
+            text = f"▸ {group.title} · {tr('table.group_count', count=group.count)}"
+            if group.summary:
+                text += f" · {group.summary}"
+            strip = Strip([Segment(fit(text, max(self.total_width, cell_len(text))), style)])
+        else:
+            page_no = offset // PAGE_SIZE
+            page = self._pages.get(page_no)
+            if page is None:
+                self._request(page_no)
+                style = self.get_component_rich_style("customer-table--loading")
+                return Strip([Segment(fit("…", self.total_width), style)], self.total_width)
+            self._pages.move_to_end(page_no)
+            self._prefetch(page_no)
+            if offset % PAGE_SIZE >= len(page):  # the result shrank under us
+                return Strip.blank(self.total_width, self.rich_style)
+            strip = self._cells(page[offset % PAGE_SIZE])
+        self._lines[display_row] = strip
+        if len(self._lines) > 4 * PAGE_SIZE:
+            self._lines.popitem(last=False)
+        return strip
+
+    def _cells(self, row: dict[str, Any]) -> Strip:
+        base = self.rich_style
+        segments = []
+        for column in self.columns:
+            value = row.get(column.key)
+            text = display(column.spec, value) if value is not None else ""
+            segments.append(Segment(fit(text, column.width, column.right), base))
+            segments.append(Segment(" ", base))
+        return Strip(segments, self.total_width)
+
+    # -- loading pages -----------------------------------------------------
+    def _request(self, page_no: int) -> None:
+        if page_no in self._pending or page_no in self._pages or self._source is None:
+            return
+        if page_no * PAGE_SIZE >= max(self._count, 1) and self._count_exact:
+            return
+        self._pending.add(page_no)
+        self.run_worker(partial(self._load, self._generation, self._source, page_no),
+                        group="table-pages")
+
+    def _prefetch(self, page_no: int) -> None:
+        top = self.scroll_offset.y
+        first = self.locate(top)[0]
+        last = self.locate(min(top + self.body_height, max(self.display_rows - 1, 0)))[0]
+        for row in (first, last):
+            if row is None:
+                continue
+            for near in (row // PAGE_SIZE - 1, row // PAGE_SIZE + 1):
+                if near >= 0 and near not in self._pages:
+                    self._request(near)
+
+    async def _load(self, generation: int, source: RowSource, page_no: int) -> None:
+        try:
+            rows = await self.runner.page(source.page, page_no * PAGE_SIZE, PAGE_SIZE)
+        except Exception as exc:  # noqa: BLE001 - shown, never raised into the UI
+            if generation == self._generation:
+                self._pending.discard(page_no)
+                self.notify(tr("table.load_failed", error=exc), severity="error")
+            return
+        if generation != self._generation:
+            return
+        self._pending.discard(page_no)
+        self._pages[page_no] = rows
+        while len(self._pages) > MAX_PAGES:
+            self._pages.popitem(last=False)
+        if not self._count_exact and len(rows) < PAGE_SIZE:
+            self._count = page_no * PAGE_SIZE + len(rows)
+            self._count_exact = True
+            self._update_virtual_size()
+        self._lines.clear()
+        self.refresh()
+
+    # -- cursor and keys -------------------------------------------------
+    def validate_cursor_row(self, row: int) -> int:
+        return max(0, min(row, self.display_rows - 1))
+
+    def watch_cursor_row(self, old: int, new: int) -> None:
+        self._scroll_to_cursor()
+        self.refresh()
+        self.post_message(self.CursorMoved(new))
+
+    def _scroll_to_cursor(self) -> None:
+        top = round(self.scroll_offset.y)
+        height = self.body_height
+        if self.cursor_row < top:
+            self.scroll_to(y=self.cursor_row, animate=False, immediate=True)
+        elif self.cursor_row >= top + height:
+            self.scroll_to(y=self.cursor_row - height + 1, animate=False, immediate=True)
+
+    def move_cursor(self, row: int) -> None:
+        self.cursor_row = row
+
+    def action_cursor_up(self) -> None:
+        self.cursor_row -= 1
+
+    def action_cursor_down(self) -> None:
+        self.cursor_row += 1
+
+    def action_page_up(self) -> None:
+        self.cursor_row -= self.body_height
+        self.scroll_to(y=max(self.scroll_offset.y - self.body_height, 0), animate=False,
+                       immediate=True)
+
+    def action_page_down(self) -> None:
+        self.cursor_row += self.body_height
+        self.scroll_to(y=self.scroll_offset.y + self.body_height, animate=False, immediate=True)
+
+    def action_first_row(self) -> None:
+        self.cursor_row = 0
+
+    def action_last_row(self) -> None:
+        if not self._count_exact:
+            self._end_wanted = True
+            self.post_message(self.CountNeeded())
+        self.cursor_row = self.display_rows - 1
+
+    def action_scroll_columns(self, direction: int) -> None:
+        edges = [0]
+        for column in self.columns:
+            edges.append(edges[-1] + column.width + 1)
+        x = round(self.scroll_offset.x)
+        if direction > 0:
+            target = next((e for e in edges if e > x), x)
+        else:
+            target = next((e for e in reversed(edges) if e < x), 0)
+        self.scroll_to(x=target, animate=False, immediate=True)
+
+    def action_open_row(self) -> None:
+        customer_id = self.cursor_customer_id
+        if customer_id is not None:
+            self.post_message(self.Opened(customer_id))
+
+    def on_click(self, event: events.Click) -> None:
+        if event.y >= 1:
+            self.cursor_row = round(self.scroll_offset.y) + event.y - 1
+            if event.chain >= 2:
+                self.action_open_row()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._lines.clear()
+        self._scroll_to_cursor()
+
