@@ -65,10 +65,16 @@ def normalise_phone(raw: str, region: str | None = None) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+_CN_MOBILE_RE = re.compile(r"^\+861[3-9]\d{9}$")
+
+
 def format_phone(value: str | None, region: str | None = None) -> str:
     """E.164 to what people read: national format at home, international abroad."""
     if not value:
         return ""
+    if _CN_MOBILE_RE.match(value):  # the common case, without phonenumbers' ~100 µs parse
+        local = f"{value[3:6]} {value[6:10]} {value[10:]}"
+        return local if (region or _phone_region) == "CN" else "+86 " + local
     try:
         number = phonenumbers.parse(value, region or _phone_region)
     except phonenumbers.NumberParseException:

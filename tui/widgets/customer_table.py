@@ -175,6 +175,8 @@ class CustomerTable(ScrollView, can_focus=True):
         self._group_starts: list[int] = []  # display row of each group header
         self._group_data: list[int] = []  # data offset of each group's first row
         self._end_wanted = False
+        self._styles: dict[str, Style] = {}
+        self._visible_width = 0
 
     # -- what to show ----------------------------------------------------
     def set_columns(self, columns: list[Column], sort_marks: dict[str, str] | None = None) -> None:
@@ -295,26 +297,46 @@ class CustomerTable(ScrollView, can_focus=True):
     def body_height(self) -> int:
         return max(self.scrollable_content_region.height - 1, 1)
 
+    def _style(self, name: str) -> Style:
+        """A component style (or ``base``), computed once until the styles change."""
+        style = self._styles.get(name)
+        if style is None:
+            style = self.rich_style if name == "base" else \
+                self.get_component_rich_style(f"customer-table--{name}")
+            self._styles[name] = style
+        return style
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles.clear()
+        self._lines.clear()
+
+    def render_lines(self, crop):
+        # Once per paint, not per line: what is on screen, and the pages around it.
+        self._visible_width = self.scrollable_content_region.width
+        self._prefetch()
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
-        width = self.scrollable_content_region.width
+        width = self._visible_width or self.scrollable_content_region.width
+        base = self._style("base")
         if y == 0:
             strip = self._header_strip()
         else:
             display_row = scroll_y + y - 1
             if display_row >= self.display_rows:
                 if display_row == 0 and self.empty_message:
-                    style = self.get_component_rich_style("customer-table--message")
-                    return Strip([Segment(fit(self.empty_message, width), style)], width)
-                return Strip.blank(width, self.rich_style)
+                    return Strip([Segment(fit(self.empty_message, width), self._style("message"))],
+                                 width)
+                return Strip.blank(width, base)
             strip = self._row_strip(display_row)
             if display_row == self.cursor_row:
-                strip = strip.apply_style(self.get_component_rich_style("customer-table--cursor"))
-        return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
+                strip = strip.apply_style(self._style("cursor"))
+        return strip.crop_extend(scroll_x, scroll_x + width, base)
 
     def _header_strip(self) -> Strip:
-        header = self.get_component_rich_style("customer-table--header")
-        sorted_style = self.get_component_rich_style("customer-table--sort")
+        header, sorted_style = self._style("header"), self._style("sort")
         segments = []
         for column in self.columns:
             mark = self.sort_marks.get(column.key, "")
@@ -327,26 +349,24 @@ class CustomerTable(ScrollView, can_focus=True):
     def _row_strip(self, display_row: int) -> Strip:
         cached = self._lines.get(display_row)
         if cached is not None:
-            self._lines.move_to_end(display_row)
             return cached
         offset, group = self.locate(display_row)
         if group is not None:
-            style = self.get_component_rich_style("customer-table--group")
             text = f"▸ {group.title} · {tr('table.group_count', count=group.count)}"
             if group.summary:
                 text += f" · {group.summary}"
-            strip = Strip([Segment(fit(text, max(self.total_width, cell_len(text))), style)])
+            strip = Strip([Segment(fit(text, max(self.total_width, cell_len(text))),
+                                   self._style("group"))])
         else:
             page_no = offset // PAGE_SIZE
             page = self._pages.get(page_no)
             if page is None:
                 self._request(page_no)
-                style = self.get_component_rich_style("customer-table--loading")
-                return Strip([Segment(fit("…", self.total_width), style)], self.total_width)
+                return Strip([Segment(fit("…", self.total_width), self._style("loading"))],
+                              self.total_width)
             self._pages.move_to_end(page_no)
-            self._prefetch(page_no)
             if offset % PAGE_SIZE >= len(page):  # the result shrank under us
-                return Strip.blank(self.total_width, self.rich_style)
+                return Strip.blank(self.total_width, self._style("base"))
             strip = self._cells(page[offset % PAGE_SIZE])
         self._lines[display_row] = strip
         if len(self._lines) > 4 * PAGE_SIZE:
@@ -354,14 +374,13 @@ class CustomerTable(ScrollView, can_focus=True):
         return strip
 
     def _cells(self, row: dict[str, Any]) -> Strip:
-        base = self.rich_style
-        segments = []
+        cells = []
         for column in self.columns:
             value = row.get(column.key)
-            text = display(column.spec, value) if value is not None else ""
-            segments.append(Segment(fit(text, column.width, column.right), base))
-            segments.append(Segment(" ", base))
-        return Strip(segments, self.total_width)
+            cells.append(fit(display(column.spec, value) if value is not None else "",
+                             column.width, column.right))
+        cells.append("")
+        return Strip([Segment(" ".join(cells), self._style("base"))], self.total_width)
 
     # -- loading pages -----------------------------------------------------
     def _request(self, page_no: int) -> None:
@@ -373,16 +392,18 @@ class CustomerTable(ScrollView, can_focus=True):
         self.run_worker(partial(self._load, self._generation, self._source, page_no),
                         group="table-pages")
 
-    def _prefetch(self, page_no: int) -> None:
-        top = self.scroll_offset.y
-        first = self.locate(top)[0]
-        last = self.locate(min(top + self.body_height, max(self.display_rows - 1, 0)))[0]
-        for row in (first, last):
-            if row is None:
-                continue
-            for near in (row // PAGE_SIZE - 1, row // PAGE_SIZE + 1):
-                if near >= 0 and near not in self._pages:
-                    self._request(near)
+    def _prefetch(self) -> None:
+        """Ask for the pages on screen and one either side of them."""
+        if self._source is None or not self.display_rows:
+            return
+        top = round(self.scroll_offset.y)
+        bottom = min(top + self.body_height, self.display_rows - 1)
+        rows = [r for r in (self.locate(top)[0], self.locate(bottom)[0]) if r is not None]
+        if not rows:
+            return
+        for page_no in range(min(rows) // PAGE_SIZE - 1, max(rows) // PAGE_SIZE + 2):
+            if page_no >= 0 and page_no not in self._pages:
+                self._request(page_no)
 
     async def _load(self, generation: int, source: RowSource, page_no: int) -> None:
         try:
@@ -402,7 +423,6 @@ class CustomerTable(ScrollView, can_focus=True):
             self._count = page_no * PAGE_SIZE + len(rows)
             self._count_exact = True
             self._update_virtual_size()
-        self._lines.clear()
         self.refresh()
 
     # -- cursor and keys -------------------------------------------------
@@ -472,6 +492,5 @@ class CustomerTable(ScrollView, can_focus=True):
                 self.action_open_row()
 
     def on_resize(self, event: events.Resize) -> None:
-        self._lines.clear()
         self._scroll_to_cursor()
 
