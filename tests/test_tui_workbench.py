@@ -368,3 +368,26 @@ def test_cells_are_cut_by_display_width():
     assert fit("Alexander", 5) == "Alex…"
     assert fit("1,234.00", 10, right=True) == "  1,234.00"
     assert fit("北京星辰科技有限公司", 7) == "北京星…"
+
+
+async def test_search_sort_and_paging_on_both_databases(db_url):
+    """The two database lanes (own connections, cancellation) on SQLite and PostgreSQL."""
+    store = Store.open(db_url, user="tester")
+    try:
+        _people(store)
+        async with KehuApp(store).run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            table = pilot.app.screen.query_one(CustomerTable)
+            assert table.row_count == TOTAL
+            await type_search(pilot, "zs")
+            assert names(pilot.app) == ["张三"]
+            await pilot.press(*["backspace"] * 2, "escape")
+            await settle(pilot)
+            await pilot.press("s")
+            await pick(pilot, "name")
+            await pilot.press("end")
+            await settle(pilot)
+            assert table.row_at(0)["name"] == "Filler 000"
+            assert table.row_at(TOTAL - 1)["name"] in {"张三", "李四", "单雄信"}  # hanzi after Latin
+    finally:
+        store.close()
