@@ -203,8 +203,9 @@ def _due_query(store, policy: Policy, today: dt.date, kinds: Iterable[str] | Non
 
 def due_for_verification(store, policy: Policy | None = None, today: dt.date | None = None, *,
                          kinds: Iterable[str] | None = None, after_id: int | None = None,
-                         limit: int = 100) -> list[DueCustomer]:
-    """A page of customers due for verification, by id (keyset: pass the last id)."""
+                         offset: int = 0, limit: int = 100) -> list[DueCustomer]:
+    """A page of customers due for verification, by id (pass the last id seen as
+    ``after_id``, or an ``offset``)."""
     policy = policy or load_policy()
     today = today or dt.date.today()
     query, wanted = _due_query(store, policy, today, kinds)
@@ -212,7 +213,7 @@ def due_for_verification(store, policy: Policy | None = None, today: dt.date | N
     if after_id is not None:
         query = query.where(C.id > after_id)
     out = []
-    for row in query.order_by(C.id).limit(limit).dicts():
+    for row in query.order_by(C.id).offset(offset or None).limit(limit).dicts():
         last = {k.key: (row[f"{k.key}__at"], row[f"{k.key}__by"]) for k in wanted}
         due = [k.key for k in wanted
                if due_on(last[k.key][0] or row["created_at"], k.days) <= today]

@@ -33,6 +33,9 @@ class KehuApp(KehuBaseApp):
         Binding("ctrl+q", "quit", tr("app.quit"), id="app.quit", priority=True),
         Binding("ctrl+n", "new_customer", tr("app.new_customer"), id="app.new_customer"),
         Binding("ctrl+l", "log_call", tr("app.log_call"), id="app.log_call"),
+        Binding("ctrl+t", "show_due", tr("app.due"), id="app.due"),
+        Binding("f6", "show_chain", tr("app.chain"), id="app.chain", show=False),
+        Binding("f7", "show_timeline", tr("app.timeline"), id="app.timeline", show=False),
     ]
 
     def __init__(self, store: Store, config: Config | None = None, *, keymap: str | None = None,
@@ -58,3 +61,30 @@ class KehuApp(KehuBaseApp):
 
     def action_log_call(self) -> None:
         self.notify(tr("app.not_yet", what=tr("app.log_call")))
+
+    # -- decision chain, timeline, what is due (screens/chain, timeline, due) --
+    def action_show_due(self) -> None:
+        from kehu.tui.screens.due import DueScreen
+
+        if not isinstance(self.screen, DueScreen):
+            self.push_screen(DueScreen())
+
+    def _current_customer(self) -> int | None:
+        customer_id = getattr(self.screen, "current_customer_id", None)
+        if customer_id is None:
+            self.notify(tr("app.pick_customer"), severity="warning")
+        return customer_id
+
+    def action_show_chain(self) -> None:
+        from kehu.tui.screens.chain import ChainScreen
+
+        customer_id = self._current_customer()
+        if customer_id is not None:
+            self.push_screen(ChainScreen(customer_id))
+
+    def action_show_timeline(self) -> None:
+        from kehu.tui.screens.timeline import TimelineScreen
+
+        customer_id = self._current_customer()
+        if customer_id is not None:
+            self.push_screen(TimelineScreen(customer_id))

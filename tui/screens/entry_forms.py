@@ -1,0 +1,207 @@
+"""Small modal forms for contacts and timeline entries, and a picker.
+
+``FormModal`` shows labelled inputs, calls ``save(values)`` on Ctrl+S (or
+Enter in a text box) and closes with its result; when the model refuses the
+values (``RecordInvalid``), each message appears under its field and nothing
+is lost from what was typed. The field lists come from the model's lists
+(decision roles, stances, interaction kinds) — never restated here.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Checkbox, Input, Label, OptionList, Select, Static
+from textual.widgets.option_list import Option
+
+from kehu.models import i18n
+from kehu.models.i18n import tr
+from kehu.models.store import NotFound
+from kehu.models.validate import RecordInvalid
+
+i18n.register_folder(Path(__file__).parent.parent)  # before the BINDINGS below read it
+
+
+@dataclass
+class FormField:
+    key: str
+    label: str
+    kind: str = "text"  # text | select | bool
+    value: Any = None
+    options: list[tuple[str, Any]] = field(default_factory=list)
+    placeholder: str = ""
+
+
+class FormModal(ModalScreen):
+    """A form whose ``save(values)`` may raise ``RecordInvalid`` or a ValueError."""
+
+    DEFAULT_CSS = """
+    FormModal { align: center middle; }
+    FormModal > Vertical {
+        width: 70; max-width: 100%; height: auto; max-height: 100%;
+        border: thick $primary; background: $surface; padding: 0 1;
+    }
+    FormModal .form-title { text-style: bold; color: $accent; }
+    FormModal VerticalScroll { height: auto; max-height: 22; }
+    FormModal .form-label { color: $text-muted; margin-top: 1; }
+    FormModal .form-error { color: $error; height: auto; }
+    FormModal Input, FormModal Select { width: 100%; }
+    """
+    BINDINGS = [
+        Binding("ctrl+s", "save", tr("form.save"), id="form.save"),
+        Binding("escape", "cancel", tr("form.cancel"), id="form.cancel"),
+    ]
+
+    def __init__(self, title: str, fields: list[FormField], save: Callable[[dict], Any]):
+        super().__init__()
+        self.form_title, self.fields, self._save = title, fields, save
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(self.form_title, classes="form-title")
+            with VerticalScroll(can_focus=False):
+                for f in self.fields:
+                    if f.kind == "bool":
+                        yield Checkbox(f.label, bool(f.value), id=f"field-{f.key}")
+                    else:
+                        yield Label(f.label, classes="form-label")
+                        if f.kind == "select":
+                            yield Select(f.options, value=Select.NULL if f.value is None else f.value,
+                                         prompt="—", id=f"field-{f.key}")
+                        else:
+                            yield Input("" if f.value is None else str(f.value),
+                                        placeholder=f.placeholder, id=f"field-{f.key}")
+                    yield Static("", classes="form-error", id=f"error-{f.key}")
+            yield Static("", classes="form-error", id="error-form")
+            yield Static(tr("form.hint"), classes="form-label")
+
+    def on_mount(self) -> None:
+        if self.fields:
+            self.query_one(f"#field-{self.fields[0].key}").focus()
+
+    def values(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in self.fields:
+            widget = self.query_one(f"#field-{f.key}")
+            value = widget.value
+            if f.kind == "select" and value is Select.NULL:
+                value = None
+            out[f.key] = value
+        return out
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_save()
+
+    def action_save(self) -> None:
+        for f in self.fields:
+            self.query_one(f"#error-{f.key}", Static).update("")
+        general = self.query_one("#error-form", Static)
+        general.update("")
+        try:
+            result = self._save(self.values())
+        except RecordInvalid as exc:
+            first = None
+            for key, error in exc.errors.items():
+                target = f"#error-{key}" if any(f.key == key for f in self.fields) else "#error-form"
+                self.query_one(target, Static).update(str(error))
+                first = first or key
+            if first and any(f.key == first for f in self.fields):
+                self.query_one(f"#field-{first}").focus()
+            return
+        except (ValueError, NotFound) as exc:
+            general.update(str(exc))
+            return
+        self.dismiss(result)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class PickModal(ModalScreen):
+    """Choose one of a few options; dismisses with its value (or None)."""
+
+    DEFAULT_CSS = """
+    PickModal { align: center middle; }
+    PickModal > Vertical { width: 50; height: auto; max-height: 80%;
+                           border: thick $primary; background: $surface; }
+    PickModal .form-title { text-style: bold; color: $accent; padding: 0 1; }
+    PickModal OptionList { height: auto; max-height: 20; }
+    """
+    BINDINGS = [Binding("escape", "cancel", tr("form.cancel"), id="form.cancel")]
+
+    def __init__(self, title: str, options: list[tuple[str, Any]], current: Any = None):
+        super().__init__()
+        self.title_text, self.choices, self.current = title, options, current
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(self.title_text, classes="form-title")
+            yield OptionList(*(Option(text, id=str(i)) for i, (text, _) in enumerate(self.choices)))
+
+    def on_mount(self) -> None:
+        option_list = self.query_one(OptionList)
+        values = [v for _, v in self.choices]
+        if self.current in values:
+            option_list.highlighted = values.index(self.current)
+        option_list.focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(self.choices[int(event.option.id)][1])
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+# --- the field lists -------------------------------------------------------------
+
+def list_options(store, name: str) -> list[tuple[str, str]]:
+    return [(f"{item.icon} {item.label()}".strip(), item.value)
+            for item in store.schema.list_items(name)]
+
+
+def contact_fields(store, contact=None) -> list[FormField]:
+    def value(key):
+        return getattr(contact, key, None) if contact is not None else None
+
+    def text(key):
+        return FormField(key, tr(f"chain.field.{key}"), value=value(key))
+
+    return [
+        text("name"), text("title"), text("department"), text("phone"), text("email"),
+        FormField("role", tr("chain.field.role"), "select", value("role"),
+                  list_options(store, "decision_roles")),
+        FormField("stance", tr("chain.field.stance"), "select", value("stance"),
+                  list_options(store, "stances")),
+        FormField("key_person", tr("chain.field.key_person"), "bool", value("key_person")),
+        text("notes"),
+    ]
+
+
+def entry_fields(store, customer_id: int, entry=None, kind: str | None = None,
+                 contact_id: int | None = None) -> list[FormField]:
+    def value(key, default=None):
+        return getattr(entry, key, default) if entry is not None else default
+
+    occurred = value("occurred_at", None) or dt.datetime.now()
+    contacts = [(c.name, c.id) for c in store.contacts(customer_id)]
+    return [
+        FormField("kind", tr("timeline.field.kind"), "select", value("kind", kind) or "call",
+                  list_options(store, "interaction_kinds")),
+        FormField("occurred_at", tr("timeline.field.occurred_at"),
+                  value=occurred.strftime("%Y-%m-%d %H:%M"), placeholder="YYYY-MM-DD HH:MM"),
+        FormField("contact", tr("timeline.field.contact"), "select",
+                  value("contact_id", contact_id), contacts),
+        FormField("summary", tr("timeline.field.summary"), value=value("summary")),
+        FormField("amount", tr("timeline.field.amount"), value=value("amount"),
+                  placeholder=tr("form.amount_hint")),
+        FormField("next_follow_up", tr("timeline.field.next_follow_up"),
+                  value=value("next_follow_up"), placeholder="YYYY-MM-DD"),
+        FormField("details", tr("timeline.field.details"), value=value("details")),
+    ]
