@@ -14,13 +14,15 @@ import yaml
 
 LANGS = ("zh", "en")
 _catalogue: dict[str, dict[str, str]] = {}
+#: libyaml's loader when present: every catalogue is read at start-up (~8x faster).
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _lang: str | None = None
 
 
 def register_catalogue(path: str | Path) -> None:
     """Add the messages of one YAML catalogue (later files win on clashes)."""
     with open(path, encoding="utf-8") as fh:
-        data = yaml.safe_load(fh) or {}
+        data = yaml.load(fh, Loader=_YAML_LOADER) or {}
     for key, texts in data.items():
         _catalogue[key] = dict(texts)
 
