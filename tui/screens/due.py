@@ -7,6 +7,7 @@ kind, by you, now) and it leaves the list; Enter opens the customer.
 """
 from __future__ import annotations
 
+from rich.cells import set_cell_size
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -48,7 +49,7 @@ class VerifyList(PagedList):
         super().__init__(count, page, self.render_due, **kwargs)
 
     def render_due(self, row: verify.DueCustomer, width: int) -> Text:
-        text = Text(f"{row.name}  ")
+        text = Text(set_cell_size(row.name or "", 24) + "  ")
         for key, (when, who) in row.last.items():
             kind = self.policy.get(key)
             style = self.get_component_rich_style(

@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
@@ -44,14 +44,17 @@ class FormModal(ModalScreen):
     DEFAULT_CSS = """
     FormModal { align: center middle; }
     FormModal > Vertical {
-        width: 70; max-width: 100%; height: auto; max-height: 100%;
+        width: 76; max-width: 100%; height: auto; max-height: 100%;
         border: thick $primary; background: $surface; padding: 0 1;
     }
-    FormModal .form-title { text-style: bold; color: $accent; }
-    FormModal VerticalScroll { height: auto; max-height: 22; }
-    FormModal .form-label { color: $text-muted; margin-top: 1; }
-    FormModal .form-error { color: $error; height: auto; }
-    FormModal Input, FormModal Select { width: 100%; }
+    FormModal .form-title { text-style: bold; color: $accent; margin-bottom: 1; }
+    FormModal VerticalScroll { height: auto; max-height: 24; }
+    FormModal .form-row { height: auto; margin-bottom: 1; }
+    FormModal .form-label { width: 16; color: $text-muted; }
+    FormModal .form-hint { color: $text-muted; }
+    FormModal .form-error { color: $error; height: auto; display: none; padding-left: 16; }
+    FormModal .form-error.-shown { display: block; }
+    FormModal Input, FormModal Select { width: 1fr; }
     """
     BINDINGS = [
         Binding("ctrl+s", "save", tr("form.save"), id="form.save"),
@@ -67,19 +70,25 @@ class FormModal(ModalScreen):
             yield Static(self.form_title, classes="form-title")
             with VerticalScroll(can_focus=False):
                 for f in self.fields:
-                    if f.kind == "bool":
-                        yield Checkbox(f.label, bool(f.value), id=f"field-{f.key}")
-                    else:
+                    with Horizontal(classes="form-row"):
                         yield Label(f.label, classes="form-label")
-                        if f.kind == "select":
-                            yield Select(f.options, value=Select.NULL if f.value is None else f.value,
-                                         prompt="—", id=f"field-{f.key}")
+                        if f.kind == "bool":
+                            yield Checkbox("", bool(f.value), id=f"field-{f.key}", compact=True)
+                        elif f.kind == "select":
+                            values = [v for _, v in f.options]
+                            yield Select(f.options, prompt="—", compact=True, id=f"field-{f.key}",
+                                         value=f.value if f.value in values else Select.NULL)
                         else:
-                            yield Input("" if f.value is None else str(f.value),
+                            yield Input("" if f.value is None else str(f.value), compact=True,
                                         placeholder=f.placeholder, id=f"field-{f.key}")
                     yield Static("", classes="form-error", id=f"error-{f.key}")
             yield Static("", classes="form-error", id="error-form")
-            yield Static(tr("form.hint"), classes="form-label")
+            yield Static(tr("form.hint"), classes="form-hint")
+
+    def show_error(self, target: str, message: str) -> None:
+        error = self.query_one(target, Static)
+        error.update(message)
+        error.set_class(bool(message), "-shown")
 
     def on_mount(self) -> None:
         if self.fields:
@@ -101,22 +110,20 @@ class FormModal(ModalScreen):
 
     def action_save(self) -> None:
         for f in self.fields:
-            self.query_one(f"#error-{f.key}", Static).update("")
-        general = self.query_one("#error-form", Static)
-        general.update("")
+            self.show_error(f"#error-{f.key}", "")
+        self.show_error("#error-form", "")
         try:
             result = self._save(self.values())
         except RecordInvalid as exc:
-            first = None
+            keys = [f.key for f in self.fields]
             for key, error in exc.errors.items():
-                target = f"#error-{key}" if any(f.key == key for f in self.fields) else "#error-form"
-                self.query_one(target, Static).update(str(error))
-                first = first or key
-            if first and any(f.key == first for f in self.fields):
+                self.show_error(f"#error-{key}" if key in keys else "#error-form", str(error))
+            first = next((k for k in exc.errors if k in keys), None)
+            if first:
                 self.query_one(f"#field-{first}").focus()
             return
         except (ValueError, NotFound) as exc:
-            general.update(str(exc))
+            self.show_error("#error-form", str(exc))
             return
         self.dismiss(result)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from rich.cells import cell_len
+from rich.cells import cell_len, set_cell_size
 from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
@@ -67,12 +67,14 @@ class TimelineList(PagedList):
         item = self.store.schema.list_item("interaction_kinds", entry.kind)
         tone = self.style_of(kind_tone(item))
         text = Text()
+        if self.show_customer:  # the due view: when, with whom, then what
+            text.append(*self.follow_up(entry))
+            text.append("  ")
+            text.append(set_cell_size(getattr(entry, "customer_name", "") or "", 24) + "  ")
         text.append(f"{item.icon if item else '·'} ", tone)
         text.append(f"{entry.occurred_at:%Y-%m-%d %H:%M}  ", self.style_of("muted"))
         label = item.label() if item else entry.kind
         text.append(label + " " * max(1, self.kind_width - cell_len(label) + 1), tone)
-        if self.show_customer:
-            text.append(f"{getattr(entry, 'customer_name', '')}  ")
         text.append(f"{entry.user or ''}  ", self.style_of("muted"))
         contact = getattr(entry, "contact_name", None)
         if contact:
@@ -80,13 +82,18 @@ class TimelineList(PagedList):
         text.append(entry.summary or "")
         if entry.amount is not None:
             text.append(f"  {money(entry.amount)}", self.style_of("success"))
-        if entry.next_follow_up and not entry.follow_up_done:
-            late = entry.next_follow_up < dt.date.today()
-            text.append(f"  ⏰{entry.next_follow_up:%Y-%m-%d}",
-                        self.style_of("overdue" if late else "warning"))
-        elif entry.next_follow_up:
-            text.append(f"  ✓{entry.next_follow_up:%Y-%m-%d}", self.style_of("muted"))
+        if entry.next_follow_up and not self.show_customer:
+            text.append("  ")
+            text.append(*self.follow_up(entry))
         return text
+
+    def follow_up(self, entry) -> tuple[str, Style]:
+        """'⏰2024-06-01' (red when overdue) or '✓2024-06-01' once done."""
+        if entry.follow_up_done:
+            return f"✓{entry.next_follow_up:%Y-%m-%d}", self.style_of("muted")
+        late = entry.next_follow_up < dt.date.today()
+        return (f"⏰{entry.next_follow_up:%Y-%m-%d}",
+                self.style_of("overdue" if late else "warning"))
 
 
 class TimelineScreen(Screen):
