@@ -40,7 +40,7 @@ from kehu.models.schema import NUMERIC_TYPES, FieldSpec
 from kehu.models.validate import display
 
 PAGE_SIZE = 100
-MAX_PAGES = 64
+MAX_PAGES = 20  # 2,000 rows: what a screen and its neighbours need, a few MiB
 RIGHT_ALIGNED = set(NUMERIC_TYPES)
 
 
@@ -154,9 +154,6 @@ class CustomerTable(ScrollView, can_focus=True):
             super().__init__()
             self.row = row
 
-    class CountNeeded(Message):
-        """End was pressed before the total is known."""
-
     def __init__(self, runner, *, name: str | None = None, id: str | None = None,
                  classes: str | None = None):
         super().__init__(name=name, id=id, classes=classes)
@@ -222,14 +219,6 @@ class CustomerTable(ScrollView, can_focus=True):
         if self._end_wanted:
             self._end_wanted = False
             self.action_last_row()
-
-    def invalidate(self) -> None:
-        """Drop every cached page (rows changed); visible pages load again."""
-        self._generation += 1
-        self._pages.clear()
-        self._pending.clear()
-        self._lines.clear()
-        self.refresh()
 
     @property
     def generation(self) -> int:
@@ -464,9 +453,8 @@ class CustomerTable(ScrollView, can_focus=True):
         self.cursor_row = 0
 
     def action_last_row(self) -> None:
-        if not self._count_exact:
+        if not self._count_exact:  # go on to the very end when the count arrives
             self._end_wanted = True
-            self.post_message(self.CountNeeded())
         self.cursor_row = self.display_rows - 1
 
     def action_scroll_columns(self, direction: int) -> None:
