@@ -36,6 +36,7 @@ class KehuApp(KehuBaseApp):
         Binding("ctrl+t", "show_due", tr("app.due"), id="app.due"),
         Binding("f6", "show_chain", tr("app.chain"), id="app.chain", show=False),
         Binding("f7", "show_timeline", tr("app.timeline"), id="app.timeline", show=False),
+        Binding("f9", "show_deleted", tr("app.deleted"), id="app.deleted", show=False),
     ]
 
     def __init__(self, store: Store, config: Config | None = None, *, keymap: str | None = None,
@@ -54,13 +55,28 @@ class KehuApp(KehuBaseApp):
     # -- app-wide actions; screens fill these in as they are built --------
     def open_customer(self, customer_id: int) -> None:
         """Open the detail editor of one customer."""
-        self.notify(tr("app.not_yet", what=tr("app.detail")))
+        from kehu.tui.screens.detail import open_detail
+
+        open_detail(self, customer_id)
 
     def action_new_customer(self) -> None:
-        self.notify(tr("app.not_yet", what=tr("app.new_customer")))
+        from kehu.tui.screens.quick_entry import QuickEntryScreen
+
+        if not isinstance(self.screen, QuickEntryScreen):
+            self.push_screen(QuickEntryScreen())
 
     def action_log_call(self) -> None:
-        self.notify(tr("app.not_yet", what=tr("app.log_call")))
+        """Log a call with the customer the current screen shows, else pick one."""
+        from kehu.tui.screens.log_call import LogCallScreen
+
+        if not isinstance(self.screen, LogCallScreen):
+            self.push_screen(LogCallScreen(getattr(self.screen, "current_customer_id", None)))
+
+    def action_show_deleted(self) -> None:
+        from kehu.tui.screens.deleted import DeletedScreen
+
+        if not isinstance(self.screen, DeletedScreen):
+            self.push_screen(DeletedScreen())
 
     # -- decision chain, timeline, what is due (screens/chain, timeline, due) --
     def action_show_due(self) -> None:

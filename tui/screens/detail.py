@@ -1,0 +1,247 @@
+"""The detail editor: every field of one customer, in sections by schema group.
+
+The form comes from the schema (``FieldForm``); saving goes through
+``store.create_customer`` / ``store.update_customer(expected_version=...)``. A
+save that meets a newer version opens the conflict dialog; nothing is
+overwritten without the user choosing it. Leaving with unsaved changes asks,
+deleting asks and is soft (the Deleted view restores).
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import peewee
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from kehu.models.i18n import tr
+from kehu.models.schema import Schema
+from kehu.models.store import ConflictError, NotFound
+from kehu.models.validate import FieldError, RecordInvalid, clean
+from kehu.tui.screens.confirm import ConfirmScreen, confirm
+from kehu.tui.widgets.fields import FieldForm, same_value
+
+NAME_KEY = "name"  # every schema has it (models.schema refuses one without)
+
+
+def default_values(schema: Schema) -> dict[str, Any]:
+    """A new customer's starting values: the schema defaults, cleaned."""
+    out = {}
+    for spec in schema.fields:
+        if spec.default is not None and not spec.computed:
+            try:
+                out[spec.key] = clean(spec, spec.default)
+            except FieldError:  # the schema loader already refuses bad defaults
+                continue
+    return out
+
+
+def open_detail(app, customer_id: int) -> None:
+    """Push the editor of one customer, or say why it cannot be opened."""
+    try:
+        record = app.store.record(app.store.get_customer(customer_id))
+    except NotFound as exc:
+        app.notify(str(exc), severity="error")
+        return
+    app.push_screen(DetailScreen(record))
+
+
+class DetailScreen(Screen):
+    """Edit one customer (``record``), or a new one (``record=None``)."""
+
+    DEFAULT_CSS = """
+    DetailScreen #detail-title { padding: 0 1; text-style: bold; background: $panel; }
+    DetailScreen #detail-legend { padding: 0 1; color: $text-muted; height: auto; }
+    """
+    BINDINGS = [
+        Binding("ctrl+s", "save", tr("detail.save"), id="detail.save"),
+        Binding("escape", "close", tr("detail.close"), id="detail.close"),
+        Binding("f8", "delete", tr("detail.delete"), id="detail.delete"),
+        Binding("ctrl+down", "group(1)", tr("detail.next_group"), id="detail.next_group",
+                show=False),
+        Binding("ctrl+up", "group(-1)", tr("detail.prev_group"), id="detail.prev_group",
+                show=False),
+    ]
+
+    def __init__(self, record: dict[str, Any] | None = None, *,
+                 values: dict[str, Any] | None = None):
+        """``values`` pre-fill a new customer (carried over from quick entry)."""
+        super().__init__()
+        self.record = record
+        self.carried = values or {}
+
+    @property
+    def store(self):
+        return self.app.store
+
+    @property
+    def current_customer_id(self) -> int | None:
+        return self.record["id"] if self.record else None
+
+    @property
+    def form(self) -> FieldForm:
+        return self.query_one(FieldForm)
+
+    def compose(self) -> ComposeResult:
+        schema = self.store.schema
+        if self.record is None:
+            originals = default_values(schema)
+            values = originals | self.carried
+        else:
+            originals = values = self.record
+        yield Header()
+        yield Static(self._title(), id="detail-title")
+        yield Static(tr("detail.legend"), id="detail-legend")
+        yield FieldForm(schema, schema.fields, values, originals=originals, id="form")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.form.focus_field(NAME_KEY)
+
+    def _title(self) -> str:
+        if self.record is None:
+            return tr("detail.new_title")
+        return tr("detail.title", name=self.record.get(NAME_KEY) or "", id=self.record["id"],
+                  version=self.record["version"])
+
+    def customer_name(self) -> str:
+        if self.record is not None:
+            return self.record.get(NAME_KEY) or ""
+        row = self.form.row(NAME_KEY)
+        return str(row.raw or "").strip() or tr("detail.new_title")
+
+    def _loaded(self, record: dict[str, Any]) -> None:
+        self.record = record
+        self.form.load(record)
+        self.query_one("#detail-title", Static).update(self._title())
+
+    # -- save ---------------------------------------------------------------
+    def action_save(self) -> None:
+        self.save()
+
+    def save(self, then: Callable[[], Any] | None = None) -> None:
+        """Validate, then create or update; ``then()`` runs after a successful save."""
+        new = self.record is None
+        values, bad = self.form.collect(only_touched=not new)
+        if bad:
+            self._refuse(bad)
+            return
+        if new:
+            row = self._attempt(lambda: self.store.create_customer(values))
+            if row is not None:
+                self._loaded(self.store.record(row))
+                self.notify(tr("detail.created", name=row.name, id=row.id))
+                if then:
+                    then()
+            return
+        if not values:
+            self.notify(tr("detail.nothing_changed"))
+            if then:
+                then()
+            return
+        self._update(values, self.record["version"], then)
+
+    def _attempt(self, call: Callable[[], Any]) -> Any | None:
+        """Run one store call; when it refuses, say why and keep the form as typed."""
+        try:
+            return call()
+        except RecordInvalid as exc:
+            self._show_errors(exc)
+        except NotFound:
+            self.notify(tr("detail.not_found", id=self.current_customer_id), severity="error")
+        except peewee.DatabaseError as exc:
+            self.notify(tr("detail.db_error", error=exc), severity="error")
+        return None
+
+    def _update(self, changes: dict[str, Any], version: int, then) -> None:
+        customer_id = self.record["id"]
+        try:
+            row = self._attempt(lambda: self.store.update_customer(
+                customer_id, changes, expected_version=version))
+        except ConflictError as exc:
+            self._resolve(changes, exc.theirs, then)
+            return
+        if row is None:
+            return
+        self._loaded(self.store.record(row))
+        self.notify(tr("detail.saved", name=row.name))
+        if then:
+            then()
+
+    def _resolve(self, mine: dict[str, Any], theirs: dict[str, Any], then) -> None:
+        """Someone saved in between: let the user choose, then save on top of theirs."""
+        from kehu.tui.screens.conflict import ConflictScreen
+
+        def chosen(choice: dict[str, Any] | None) -> None:
+            if choice is None:
+                self.notify(tr("detail.conflict_cancelled", name=self.customer_name()), severity="warning")
+                return
+            schema = self.store.schema
+            changes = {k: v for k, v in choice.items()
+                       if not same_value(schema[k], v, theirs.get(k))}
+            if changes:
+                self._update(changes, theirs["version"], then)
+                return
+            self._loaded(theirs)
+            self.notify(tr("detail.saved", name=theirs.get(NAME_KEY) or ""))
+            if then:
+                then()
+
+        self.app.push_screen(ConflictScreen(self.store.schema, self.record, mine, theirs), chosen)
+
+    def _refuse(self, bad) -> None:
+        bad[0].focus_widget()
+        self.notify(tr("detail.invalid", count=len(bad), first=bad[0].spec.label()),
+                    severity="error")
+
+    def _show_errors(self, exc: RecordInvalid) -> None:
+        rows = []
+        for key, error in exc.errors.items():
+            if key in self.store.schema:
+                row = self.form.row(key)
+                row.set_error(error.message)
+                rows.append(row)
+        if rows:
+            self._refuse(rows)
+        else:
+            self.notify(str(exc), severity="error")
+
+    # -- leave, delete, move --------------------------------------------------
+    def action_close(self) -> None:
+        if not self.form.dirty:
+            self.dismiss()
+            return
+
+        def answered(choice: str | None) -> None:
+            if choice == "yes":
+                self.save(then=self.dismiss)
+            elif choice == "no":
+                self.dismiss()
+
+        self.app.push_screen(ConfirmScreen(tr("detail.unsaved_question", name=self.customer_name()),
+                                           yes=tr("detail.save"), no=tr("detail.discard"),
+                                           cancel=tr("detail.keep_editing")), answered)
+
+    def action_delete(self) -> None:
+        if self.record is None:
+            self.action_close()
+            return
+        name = self.customer_name()
+
+        def delete() -> None:
+            if self._attempt(lambda: self.store.delete_customer(self.record["id"]) or True):
+                self.notify(tr("detail.deleted", name=name))
+                self.dismiss()
+
+        confirm(self.app, tr("detail.delete_question", name=name), delete, yes=tr("detail.delete"))
+
+    def action_group(self, step: int) -> None:
+        """Jump to the first field of the next (or previous) group."""
+        rows = [r for r in self.form.rows if not r.spec.computed]
+        groups = list(dict.fromkeys(r.spec.group for r in rows))
+        current = self.form.focused_row()
+        index = groups.index(current.spec.group) if current else -1
+        target = groups[(index + step) % len(groups)]
+        next(r for r in rows if r.spec.group == target).focus_widget()

@@ -1,0 +1,219 @@
+"""Log a call: the current customer (or one found by typing), a running timer,
+notes, outcome and the next follow-up — saved as a timeline entry with its
+duration (``store.add_interaction(kind='call', ...)``).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from time import monotonic
+from typing import Callable
+
+import peewee
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.suggester import SuggestFromList
+from textual.widgets import Input, Label, OptionList, Static, TextArea
+from textual.widgets.option_list import Option
+
+from kehu.models.i18n import tr
+from kehu.models.store import NotFound
+from kehu.models.validate import FieldError, display, parse_date
+from kehu.tui.screens.confirm import confirm
+
+MATCHES = 8
+DAYS_AHEAD_RE = re.compile(r"^\+\s*(\d{1,4})$")
+
+
+def parse_follow_up(text: str, today: dt.date | None = None) -> dt.date | None:
+    """'' → None, '+3' → three days from today, else a date (ValueError if not)."""
+    text = text.strip()
+    if not text:
+        return None
+    ahead = DAYS_AHEAD_RE.match(text)
+    if ahead:
+        return (today or dt.date.today()) + dt.timedelta(days=int(ahead.group(1)))
+    return parse_date(text)
+
+
+def format_duration(seconds: int) -> str:
+    return tr("call.duration", minutes=seconds // 60, seconds=seconds % 60)
+
+
+def customer_line(store, row) -> str:
+    """'张三 · 北京星辰科技 · 138 0013 8000': the name and the table fields that say who it is."""
+    parts = [display(spec, getattr(row, spec.key)) for spec in store.schema.table_fields
+             if spec.searchable and spec.type in ("text", "phone")]
+    return " · ".join(p for p in parts if p)
+
+
+class LogCallScreen(ModalScreen[int | None]):
+    """Dismisses with the new interaction's id, or ``None`` when cancelled."""
+
+    DEFAULT_CSS = """
+    LogCallScreen { align: center middle; }
+    LogCallScreen > Vertical { width: 90; max-width: 100%; height: auto; max-height: 100%;
+                               border: thick $accent; background: $surface; padding: 0 1; }
+    LogCallScreen #call-title { text-style: bold; width: 1fr; }
+    LogCallScreen #call-timer { color: $accent; text-style: bold; }
+    LogCallScreen OptionList { height: auto; max-height: 8; }
+    LogCallScreen TextArea { height: 5; }
+    LogCallScreen Label { color: $text-muted; margin-top: 1; }
+    LogCallScreen #call-error { color: $error; height: auto; }
+    LogCallScreen .legend { color: $text-muted; }
+    """
+    BINDINGS = [
+        Binding("ctrl+s", "save", tr("detail.save"), id="call.save"),
+        Binding("escape", "cancel", tr("confirm.cancel"), id="call.cancel"),
+    ]
+
+    def __init__(self, customer_id: int | None = None, *,
+                 clock: Callable[[], float] | None = None):
+        """``clock`` (seconds, default ``time.monotonic``) times the call."""
+        super().__init__()
+        self.customer_id = customer_id
+        self.clock = clock or monotonic
+        self.started = self.clock()
+
+    @property
+    def store(self):
+        return self.app.store
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(tr("call.title"), id="call-title")
+            yield Static(self._timer_text(), id="call-timer")
+            yield Input(placeholder=tr("call.search"), id="call-search")
+            yield OptionList(id="call-matches")
+            yield Label(tr("call.notes"))
+            yield TextArea(id="call-notes", soft_wrap=True, tab_behavior="focus", compact=True)
+            yield Label(tr("call.outcome"))
+            outcomes = [o.strip() for o in tr("call.outcomes").split(",")]
+            yield Input(id="call-outcome", compact=True,
+                        suggester=SuggestFromList(outcomes, case_sensitive=False))
+            yield Label(tr("call.follow_up"))
+            yield Input(id="call-follow-up", placeholder="YYYY-MM-DD", compact=True,
+                        restrict=r"[0-9\-/.+ ]*")
+            yield Static("", id="call-error")
+            yield Static(tr("call.legend"), classes="legend")
+
+    def on_mount(self) -> None:
+        self.set_interval(1, self._tick)
+        picked = False
+        if self.customer_id is not None:
+            try:
+                self._pick(self.store.get_customer(self.customer_id))
+                picked = True
+            except NotFound:
+                self.customer_id = None
+        if not picked:
+            self.query_one("#call-matches", OptionList).display = False
+            self.query_one("#call-search", Input).focus()
+
+    # -- timer ------------------------------------------------------------
+    @property
+    def elapsed(self) -> int:
+        return max(0, int(round(self.clock() - self.started)))
+
+    def _timer_text(self) -> str:
+        seconds = self.elapsed
+        return tr("call.timer", elapsed=f"{seconds // 60:02d}:{seconds % 60:02d}")
+
+    def _tick(self) -> None:
+        self.query_one("#call-timer", Static).update(self._timer_text())
+
+    # -- choosing the customer ------------------------------------------------
+    def _pick(self, row) -> None:
+        self.customer_id = row.id
+        self.query_one("#call-title", Static).update(
+            tr("call.title_for", name=customer_line(self.store, row) or row.name))
+        self.query_one("#call-search", Input).display = False
+        self.query_one("#call-matches", OptionList).display = False
+        self.query_one("#call-notes", TextArea).focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id != "call-search":
+            return
+        matches = self.query_one("#call-matches", OptionList)
+        matches.clear_options()
+        query = event.value.strip().lower()
+        if not query:
+            matches.display = False
+            return
+        C = self.store.Customer
+        rows = (self.store.customers()
+                .where(C.search_text.contains(query) | C.name.contains(query))
+                .order_by(C.updated_at.desc()).limit(MATCHES))
+        options = [Option(customer_line(self.store, row) or row.name, id=str(row.id)) for row in rows]
+        matches.add_options(options or [Option(tr("call.no_match", query=event.value),
+                                               disabled=True)])
+        matches.highlighted = 0 if options else None
+        matches.display = True
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "call-search":
+            matches = self.query_one("#call-matches", OptionList)
+            if matches.highlighted is not None and matches.option_count:
+                option = matches.get_option_at_index(matches.highlighted)
+                if option.id:
+                    self._pick(self.store.get_customer(int(option.id)))
+        else:
+            self.focus_next()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id:
+            self._pick(self.store.get_customer(int(event.option.id)))
+
+    def on_key(self, event) -> None:
+        if event.key == "down" and self.focused is self.query_one("#call-search", Input):
+            matches = self.query_one("#call-matches", OptionList)
+            if matches.display:
+                matches.focus()
+                event.stop()
+
+    # -- save / cancel ----------------------------------------------------
+    def _error(self, message: str, focus: str) -> None:
+        self.query_one("#call-error", Static).update(message)
+        widget = self.query_one(focus)
+        widget.display = True
+        widget.focus()
+
+    def action_save(self) -> None:
+        if self.customer_id is None:
+            self._error(tr("call.pick_first"), "#call-search")
+            return
+        raw_date = self.query_one("#call-follow-up", Input).value
+        try:
+            follow_up = parse_follow_up(raw_date)
+        except ValueError:
+            self._error(tr("call.bad_date", value=raw_date), "#call-follow-up")
+            return
+        notes = self.query_one("#call-notes", TextArea).text.strip()
+        summary, _, rest = notes.partition("\n")
+        outcome = self.query_one("#call-outcome", Input).value.strip()
+        duration = self.elapsed
+        try:
+            row = self.store.add_interaction(
+                self.customer_id, "call", summary=summary.strip() or None,
+                details=notes if rest.strip() else None, outcome=outcome or None,
+                duration_seconds=duration, next_follow_up=follow_up)
+        except (FieldError, NotFound) as exc:
+            self._error(str(exc), "#call-notes")
+            return
+        except peewee.DatabaseError as exc:
+            self._error(tr("detail.db_error", error=exc), "#call-notes")
+            return
+        name = self.store.get_customer(self.customer_id, include_deleted=True).name
+        self.notify(tr("call.saved", name=name, duration=format_duration(duration)))
+        self.dismiss(row.id)
+
+    def action_cancel(self) -> None:
+        typed = (self.query_one("#call-notes", TextArea).text.strip()
+                 or self.query_one("#call-outcome", Input).value.strip())
+        if typed:
+            confirm(self.app, tr("call.discard_question"), lambda: self.dismiss(None),
+                    yes=tr("detail.discard"))
+        else:
+            self.dismiss(None)
