@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import datetime as dt
 import sys
@@ -36,6 +37,8 @@ from .validate import FieldError, clean, is_empty
 FORMATS_PATH = Path(__file__).with_name("import_formats.yaml")
 DELIMITERS = (",", "\t", ";", "|")
 CHUNK = 5000
+#: From this many rows an import rebuilds the search index once instead of row by row.
+BULK_ROWS = 20_000
 Progress = Callable[[int, int], None]
 
 
@@ -642,7 +645,10 @@ def run_import(store: Store, source: Source, mapping: Mapping, *, update_by: str
     if dry_run:
         process()
     else:
-        with store.db.atomic():
+        # a big file loads with the search-index triggers off and one rebuild at the end
+        bulk = (search.bulk_loading(store) if source.estimated_rows >= BULK_ROWS
+                else contextlib.nullcontext())
+        with bulk, store.db.atomic():
             batch = ImportBatch.create(
                 user=store.user, source=str(source.path.resolve()), file_format=source.format or source.kind,
                 encoding=source.encoding, mapping=to_json(mapping.by_header()),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import lru_cache
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlparse
@@ -53,9 +54,31 @@ def phone_region() -> str:
     return _phone_region
 
 
+_CN_MOBILE_INPUT_RE = re.compile(r"^(?:\+?86|0086)?(1\d{10})$")
+
+
+@lru_cache(maxsize=None)
+def _cn_mobile_block_valid(number: str) -> bool:
+    """Whether phonenumbers accepts a Chinese mobile number; its metadata decides by the
+    first 7 digits (the number block), so one parse per block serves all its numbers."""
+    try:
+        return phonenumbers.is_valid_number(phonenumbers.parse(number, "CN"))
+    except phonenumbers.NumberParseException:
+        return False
+
+
 def normalise_phone(raw: str, region: str | None = None) -> str:
     """'138 0013 8000', '010-12345678', '+86 21 5555 1234' → E.164. Raises ValueError."""
     text = str(raw).strip()
+    if (region or _phone_region) == "CN":  # the common case, fast (an import of a million rows)
+        match = _CN_MOBILE_INPUT_RE.match(text.replace(" ", "").replace("-", ""))
+        if match:
+            digits = match.group(1)
+            if _cn_mobile_block_valid(digits[:7] + "0000") == _cn_mobile_block_valid(
+                    digits[:7] + "9999"):
+                if _cn_mobile_block_valid(digits[:7] + "0000"):
+                    return "+86" + digits
+                raise ValueError(text)
     try:
         number = phonenumbers.parse(text, region or _phone_region)
     except phonenumbers.NumberParseException:
@@ -84,8 +107,31 @@ def format_phone(value: str | None, region: str | None = None) -> str:
     return phonenumbers.format_number(number, fmt)
 
 
+_DOT_ATOM_RE = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
+
+
+@lru_cache(maxsize=65536)
+def _email_domain(domain: str) -> str:
+    """The normalised domain of an address (email_validator's rules), cached per domain."""
+    return validate_email("x@" + domain, check_deliverability=False).domain
+
+
+def _normalise_email(text: str) -> str:
+    """email_validator's normalised address; a plain ASCII local part is checked by the
+    RFC dot-atom rule and only its domain goes through email_validator (cached)."""
+    local, at, domain = text.rpartition("@")
+    if at and len(local) <= 64 and len(text) <= 254 and _DOT_ATOM_RE.match(local):
+        return local + "@" + _email_domain(domain)
+    return validate_email(text, check_deliverability=False).normalized
+
+
 def parse_date(text: str) -> dt.date:
     text = text.strip()
+    if len(text) == 10 and text[4] == "-":
+        try:
+            return dt.date.fromisoformat(text)  # the common case, without strptime
+        except ValueError:
+            pass
     for fmt in DATE_FORMATS:
         try:
             return dt.datetime.strptime(text, fmt).date()
@@ -238,7 +284,7 @@ def clean(spec: FieldSpec, raw: Any, *, region: str | None = None) -> Any:
             raise fail("validate.bad_phone", value=raw) from None
     elif t == "email":
         try:
-            value = validate_email(str(raw), check_deliverability=False).normalized
+            value = _normalise_email(str(raw))
         except EmailNotValidError as exc:
             raise fail("validate.bad_email", value=raw, reason=str(exc)) from None
     elif t == "url":
