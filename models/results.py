@@ -122,6 +122,7 @@ class ResultSet:
     def where(self) -> peewee.Expression | None:
         C = self.store.Customer
         parts = [] if self.include_deleted else [C.deleted_at.is_null()]
+        parts.append(self.store.guard.row_scope())   # a role limited to its own customers
         for q in (self.base, self.query):
             parts.append(q.condition(self.store) if isinstance(q, Query) else q)
         return all_of(parts)
@@ -168,8 +169,10 @@ class ResultSet:
         if limit == 0:
             return []
         if self._snapshot is not None:
-            return self._rows_by_id(self._snapshot[offset:offset + limit])
-        return list(self.select().offset(offset).limit(limit).dicts())
+            rows = self._rows_by_id(self._snapshot[offset:offset + limit])
+        else:
+            rows = list(self.select().offset(offset).limit(limit).dicts())
+        return [self.store.guard.visible(row) for row in rows]   # sensitive values masked
 
     def first_page(self, limit: int) -> list[dict[str, Any]]:
         return self.page(0, limit)

@@ -20,8 +20,10 @@ What goes into the search text, per field type:
   so any 1–4 character piece of the text is a token prefix; longer Chinese
   queries are cut into 4-character chunks that must all match.
 * Short text fields (type text with an index: name, company, city, …) also get
-  pinyin: for each window its full pinyin and initials (zhangsan, zs; and for
-  companies xingchenkeji, xckj …) and the syllables of the run (zhang san).
+  pinyin: the initials of the whole run (zs, bjxckjyxgs), the full pinyin of
+  each window (zhangsan, xingchenkeji …) and the syllables (zhang san).
+  Initials of inner windows are left out: ``zs`` would find every company with
+  a 州盛 in it.
   A person's name starts with its surname, read with ``SURNAME_READINGS``
   (单 shan, 曾 zeng, 解 xie …) instead of the everyday reading.
 * Phones (stored E.164): all digits, the national number and the last 4 digits.
@@ -34,8 +36,6 @@ import unicodedata
 from functools import lru_cache
 from typing import Any, Iterator
 
-from pypinyin import Style, lazy_pinyin
-
 #: Characters treated as Chinese (CJK ideographs, extension A, compatibility, B–F).
 CJK_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"
 CJK_RE = re.compile(f"[{CJK_CLASS}]")
@@ -45,7 +45,7 @@ CJK_RUN_RE = re.compile(f"^[{CJK_CLASS}]+$")
 #: Longest Chinese window stored; also the chunk length longer queries are cut in.
 CJK_WINDOW = 4
 #: Bump when the search text changes shape: rows are rewritten on the next open.
-SEARCH_VERSION = 2
+SEARCH_VERSION = 3
 
 #: Surnames whose reading differs from the everyday one (applied to the first
 #: characters of a person's name). Two-character surnames first.
@@ -75,15 +75,20 @@ def is_cjk(token: str) -> bool:
     return bool(CJK_RUN_RE.match(token))
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=100_000)
 def run_pinyin(run: str) -> tuple[str, ...]:
-    """Syllables of a hanzi run, read in context (重庆 → chong qing)."""
+    """Syllables of a hanzi run, read in context (重庆 → chong qing).
+    pypinyin loads its dictionaries (~1 s) on first use, not when kehu starts."""
+    from pypinyin import Style, lazy_pinyin
+
     return tuple(lazy_pinyin(run, style=Style.NORMAL, errors="ignore") or ())
 
 
 def _syllables(run: str, surname: bool) -> list[str]:
-    syllables = list(run_pinyin(run))
-    if len(syllables) != len(run):  # a rare character pypinyin cannot read
+    """Readings of a run. A person's name is read character by character (names
+    are too many to cache whole; the surname table fixes the first reading)."""
+    syllables = [] if surname else list(run_pinyin(run))
+    if len(syllables) != len(run):  # a name, or a rare character pypinyin cannot read
         syllables = [(run_pinyin(c) or ("",))[0] for c in run]
     if surname:
         for length in (2, 1):
@@ -101,11 +106,13 @@ def cjk_words(run: str, *, pinyin: bool, surname: bool = False) -> list[str]:
         return windows
     syllables = _syllables(run, surname)
     words = list(windows)
+    initials = "".join(s[0] for s in syllables if s)
+    if initials:
+        words.append(initials)
     for i in range(len(run)):
-        piece = [s for s in syllables[i:i + CJK_WINDOW] if s]
+        piece = "".join(syllables[i:i + CJK_WINDOW])
         if piece:
-            words.append("".join(piece))
-            words.append("".join(s[0] for s in piece))
+            words.append(piece)
     words += [s for s in syllables if s]
     return words
 
@@ -117,16 +124,6 @@ def pinyin_words(text: str) -> list[str]:
     if not syllables:
         return []
     return ["".join(syllables), "".join(s[0] for s in syllables), *syllables]
-
-
-def text_words(text: str, *, pinyin: bool = False, surname: bool = False) -> list[str]:
-    words: list[str] = []
-    for i, token in enumerate(tokens(text)):
-        if is_cjk(token):
-            words += cjk_words(token, pinyin=pinyin, surname=surname and i == 0)
-        else:
-            words.append(token)
-    return words
 
 
 def phone_words(value: str) -> list[str]:
@@ -143,17 +140,30 @@ def wants_pinyin(spec) -> bool:
 
 
 def build_search_text(schema, record: dict[str, Any]) -> str:
+    """The row's tokens. A field repeating an earlier one adds nothing, and a
+    Chinese window or reading already present is not repeated (Latin words
+    keep their order, for quoted phrases)."""
     words: list[str] = []
+    seen_values: set[str] = set()
+    seen_cjk: set[str] = set()
     is_person = record.get("customer_type") in (None, "", "person")
     for spec in schema.searchable_fields:
         value = record.get(spec.key)
-        if value in (None, ""):
+        if value in (None, "") or str(value) in seen_values:
             continue
+        seen_values.add(str(value))
         if spec.type == "phone":
             words += phone_words(value)
-        else:
-            words += text_words(str(value), pinyin=wants_pinyin(spec),
-                                surname=spec.key == "name" and is_person)
+            continue
+        for i, token in enumerate(tokens(str(value))):
+            if not is_cjk(token):
+                words.append(token)
+                continue
+            for word in cjk_words(token, pinyin=wants_pinyin(spec),
+                                  surname=spec.key == "name" and is_person and i == 0):
+                if word not in seen_cjk:
+                    seen_cjk.add(word)
+                    words.append(word)
     return " ".join(words)
 
 
@@ -233,13 +243,13 @@ def _sqlite_has_fts(db) -> bool:
 
 def ensure_index(store) -> None:
     """Create the search index (and the sort indexes PostgreSQL needs) if missing;
-    rewrite every row's search text when its shape changed (``SEARCH_VERSION``)."""
+    rewrite every row's search text when its recipe changed (``SEARCH_VERSION``)."""
     db = store.db
     stale = store.get_meta("search_version") != SEARCH_VERSION
-    if stale:
-        refresh_search_text(store)
     if store.is_postgres:
         _ensure_pg(store)
+        if stale:
+            refresh_search_text(store)
     else:
         created = not _sqlite_has_fts(db)
         if created:
@@ -247,10 +257,14 @@ def ensure_index(store) -> None:
                 f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(search_text, content='customer', "
                 "content_rowid='id', tokenize='unicode61 remove_diacritics 0', "
                 "prefix='1 2 3 4', detail='none')")
-        for ddl in _SQLITE_TRIGGERS.values():
-            db.execute_sql(ddl)
-        if created or stale:
-            rebuild_index(store)
+        if stale:
+            with bulk_loading(store):  # triggers off, one rebuild at the end
+                refresh_search_text(store)
+        else:
+            for ddl in _SQLITE_TRIGGERS.values():
+                db.execute_sql(ddl)
+            if created or store.get_meta("search_rebuild_pending"):
+                rebuild_index(store)
     if stale:
         store.set_meta("search_version", SEARCH_VERSION)
 
@@ -277,10 +291,9 @@ def _ensure_pg(store) -> None:
 def refresh_search_text(store, batch: int = 5000) -> int:
     """Recompute ``search_text`` of every customer (after the recipe changed)."""
     C = store.Customer
-    if not store.db.table_exists("customer"):
-        return 0
-    keys = [f.key for f in store.schema.fields if f.searchable] + ["customer_type"]
+    keys = [f.key for f in store.schema.searchable_fields] + ["customer_type"]
     fields = [getattr(C, k) for k in dict.fromkeys(keys) if k in store.schema]
+    sql = f'UPDATE "customer" SET "search_text" = {store.db.param} WHERE "id" = {store.db.param}'
     last, done = 0, 0
     while True:
         rows = list(C.select(C.id, *fields).where(C.id > last).order_by(C.id)
@@ -288,18 +301,21 @@ def refresh_search_text(store, batch: int = 5000) -> int:
         if not rows:
             return done
         with store.db.atomic():
-            for row in rows:
-                C.update(search_text=build_search_text(store.schema, row)).where(
-                    C.id == row["id"]).execute()
+            store.db.cursor().executemany(
+                sql, [(build_search_text(store.schema, r), r["id"]) for r in rows])
         last = rows[-1]["id"]
         done += len(rows)
 
 
 def rebuild_index(store) -> None:
     """Re-fill the SQLite full-text index from the customer table (live rows only).
-    Call it after loading rows with the triggers off (``bulk_loading``)."""
+    Call it after loading rows with the triggers off (``bulk_loading``); inside
+    ``bulk_loading`` it waits for the end of the block."""
+    if getattr(store, "_search_bulk", False):
+        return
     if store.is_postgres:
         store.db.execute_sql('ANALYZE "customer"')
+        store.set_meta("search_rebuild_pending", False)
         return
     with store.db.atomic():
         store.db.execute_sql(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('delete-all')")
@@ -307,21 +323,23 @@ def rebuild_index(store) -> None:
                              "SELECT id, search_text FROM customer WHERE deleted_at IS NULL")
     store.db.execute_sql(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('optimize')")
     store.db.execute_sql("ANALYZE")
+    store.set_meta("search_rebuild_pending", False)
 
 
 @contextlib.contextmanager
 def bulk_loading(store) -> Iterator[None]:
     """Load many rows without per-row index upkeep: the SQLite triggers are off
     inside, and the index is rebuilt once at the end."""
-    if store.is_postgres:
-        yield
-        rebuild_index(store)
-        return
-    for name in _SQLITE_TRIGGERS:
-        store.db.execute_sql(f"DROP TRIGGER IF EXISTS {name}")
+    if not store.is_postgres:
+        for name in _SQLITE_TRIGGERS:
+            store.db.execute_sql(f"DROP TRIGGER IF EXISTS {name}")
+    store._search_bulk = True
+    store.set_meta("search_rebuild_pending", True)  # a crash inside → rebuilt on next open
     try:
         yield
     finally:
-        for ddl in _SQLITE_TRIGGERS.values():
-            store.db.execute_sql(ddl)
+        store._search_bulk = False
+        if not store.is_postgres:
+            for ddl in _SQLITE_TRIGGERS.values():
+                store.db.execute_sql(ddl)
         rebuild_index(store)

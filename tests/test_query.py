@@ -1,0 +1,162 @@
+"""The query language and the result set the table reads, on SQLite and PostgreSQL."""
+from decimal import Decimal
+
+import pytest
+
+from kehu.models import i18n
+from kehu.models.query import QueryError
+from kehu.models.results import ResultSet, parse_sort
+
+
+@pytest.fixture
+def book(store):
+    rows = [
+        {"name": "张三", "grade": "A", "region": "华东", "stage": "growth", "owner": "tester",
+         "tags": "vip,重点", "acquired_on": "2023-05-01", "credit_rating": "AA",
+         "registered_capital": "500000", "headcount": 120},
+        {"name": "李四", "grade": "B", "region": "华东", "stage": "lost", "owner": "alice",
+         "acquired_on": "2024-02-10", "credit_rating": "AAA", "registered_capital": "80000"},
+        {"name": "王五", "grade": "A", "region": "华北", "stage": "lead", "owner": "tester",
+         "tags": "golf", "acquired_on": "2024-07-15", "headcount": 8},
+        {"name": "Alice Smith", "grade": "C", "stage": None, "acquired_on": None,
+         "registered_capital": "1200000.50"},
+    ]
+    for row in rows:
+        store.create_customer(row)
+    return store
+
+
+def names(store, text, sort=None):
+    rs = ResultSet(store, text, sort=sort or [("name", "asc")])
+    rows = rs.page(0, 100)
+    assert rs.count() == len(rows)
+    return [r["name"] for r in rows]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("grade:A", ["张三", "王五"]),
+    ("客户等级:A", ["张三", "王五"]),
+    ("level=a", ["张三", "王五"]),
+    ("grade:\"A 重点\"", ["张三", "王五"]),
+    ("grade:A,B", ["张三", "李四", "王五"]),
+    ("grade!=A", ["Alice Smith", "李四"]),
+    ("region:华东", ["张三", "李四"]),
+    ("region:East", ["张三", "李四"]),
+    ("区域：华北", ["王五"]),
+    ("-stage:lost", ["Alice Smith", "张三", "王五"]),
+    ("owner:me", ["张三", "王五"]),
+    ("tag:vip", ["张三"]),
+    ("标签:golf", ["王五"]),
+    ("-tag:vip", ["Alice Smith", "李四", "王五"]),
+    ("registered_capital>=500000", ["Alice Smith", "张三"]),
+    ("注册资本>50万", ["Alice Smith"]),
+    ("registered_capital<100000", ["李四"]),
+    ("headcount>=100", ["张三"]),
+    ("acquired_on>=2024-01-01", ["李四", "王五"]),
+    ("acquired_on:2024", ["李四", "王五"]),
+    ("开拓日期:2024-02", ["李四"]),
+    ("acquired_on<2024", ["张三"]),
+    ("acquired_on<=2024-02", ["张三", "李四"]),
+    ("created>=2020-01-01", ["Alice Smith", "张三", "李四", "王五"]),
+    ("created<2020", []),
+    ("name:smith", ["Alice Smith"]),
+    ("grade:A zs", ["张三"]),
+    ("grade:A -zs", ["王五"]),
+])
+def test_filters_by_type(book, text, expected):
+    assert names(book, text) == expected
+
+
+@pytest.mark.parametrize("text, position, words", [
+    ("gradee:A", 0, "unknown field 'gradee' (did you mean 'Grade'?)"),
+    ("foo:1", 0, "unknown field 'foo'"),
+    ('zs "open', 3, "quote"),
+    ("created>=yesterdayish", 9, "'yesterdayish' is not a date"),
+    ("acquired_on:2024-13", 12, "not a date"),
+    ("registered_capital>=lots", 20, "'lots' is not a number"),
+    ("grade:Z", 6, "'Z' is not one of A key, B major, C normal, D minor"),
+    ("grade>A", 5, "'>' cannot be used with Grade"),
+    ("name<x", 4, "'<' cannot be used with Name"),
+    ("grade:", 6, "a value is missing"),
+])
+def test_bad_queries_say_what_and_where(book, text, position, words):
+    with pytest.raises(QueryError) as err:
+        ResultSet(book, text)
+    assert err.value.position == position
+    assert words in err.value.message
+    assert str(err.value).startswith(f"at {position + 1}: ")
+
+
+def test_bad_query_message_in_chinese(book):
+    i18n.set_lang("zh")
+    with pytest.raises(QueryError) as err:
+        ResultSet(book, "等级:Z")
+    assert "不在可选值中" in err.value.message
+    with pytest.raises(QueryError) as err:
+        ResultSet(book, "xx:1")
+    assert "没有名为“xx”的字段" in err.value.message
+
+
+def test_sort_any_field_both_ways_with_ties_by_id(book):
+    asc = names(book, "", [("acquired_on", "asc")])
+    assert asc == ["Alice Smith", "张三", "李四", "王五"]  # empty first ascending
+    desc = names(book, "", [("acquired_on", "desc")])
+    assert desc == ["王五", "李四", "张三", "Alice Smith"]  # empty last descending
+    by_grade = names(book, "", [("grade", "asc"), ("name", "desc")])
+    assert by_grade == ["王五", "张三", "李四", "Alice Smith"]
+    # choice fields sort in their declared order: AAA before AA
+    assert names(book, "credit_rating:AAA,AA", [("credit_rating", "asc")]) == ["李四", "张三"]
+
+
+def test_sort_names_and_index_flags(book):
+    assert parse_sort(book.schema, "-采购总额, name") == [("purchase_total", "desc"),
+                                                          ("name", "asc")]
+    assert parse_sort(book.schema, ["grade desc"]) == [("grade", "desc")]
+    rs = ResultSet(book, "", sort=[("acquired_on", "asc")])
+    assert not rs.slow_sort
+    assert ResultSet(book, "", sort=[("notes", "asc")]).slow_sort
+    with pytest.raises(QueryError):
+        ResultSet(book, "", sort=[("nope", "asc")])
+
+
+def test_pages_snapshot_and_offset_agree(book):
+    for i in range(30):
+        book.create_customer({"name": f"客户{i:02d}", "registered_capital": i * 10})
+    rs = ResultSet(book, "", sort=[("registered_capital", "desc")])
+    by_offset = [r["id"] for off in range(0, 40, 7) for r in rs.page(off, 7)]
+    rs.snapshot()
+    by_snapshot = [r["id"] for off in range(0, 40, 7) for r in rs.page(off, 7)]
+    assert by_offset == by_snapshot and len(by_offset) == rs.count() == 34
+    assert rs.index_of(by_offset[5]) == 5
+    row = rs.page(0, 1)[0]
+    assert {"id", "version", "name", "registered_capital"} <= set(row)
+
+
+def test_sums_and_groups(book):
+    rs = ResultSet(book, "", sort=[("region", "asc")])
+    assert rs.sums(["registered_capital"]) == {"registered_capital": Decimal("1780000.50")}
+    groups = rs.groups("region", ["registered_capital"])
+    assert [(g.value, g.count) for g in groups] == [(None, 1), ("华北", 1), ("华东", 2)]
+    assert groups[2].sums["registered_capital"] == Decimal("580000")
+    assert groups[0].sums["registered_capital"] == Decimal("1200000.50")
+    narrowed = ResultSet(book, "grade:A", sort=[("region", "desc")]).groups("区域")
+    assert [(g.value, g.count) for g in narrowed] == [("华东", 1), ("华北", 1)]
+
+
+def test_deleted_rows_stay_out(book):
+    rs = ResultSet(book, "grade:A")
+    first = rs.page(0, 1)[0]
+    book.delete_customer(first["id"])
+    assert ResultSet(book, "grade:A").count() == 1
+    assert ResultSet(book, "grade:A", include_deleted=True).count() == 2
+
+
+def test_base_filter_and_search_combine(book):
+    rs = ResultSet(book, "zs", base_filter="region:华东")
+    assert [r["name"] for r in rs.page(0, 10)] == ["张三"]
+    assert ResultSet(book, "ww", base_filter="region:华东").count() == 0
+
+
+def test_today_and_relative_dates(book):
+    assert names(book, "created:today") == ["Alice Smith", "张三", "李四", "王五"]
+    assert names(book, "created<30d") == []
