@@ -391,3 +391,19 @@ async def test_search_sort_and_paging_on_both_databases(db_url):
             assert table.row_at(TOTAL - 1)["name"] in {"张三", "李四", "单雄信"}  # hanzi after Latin
     finally:
         store.close()
+
+
+async def test_click_on_a_column_title_sorts(app_store):
+    async with KehuApp(app_store).run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await type_search(pilot, "grade:A")
+        table = pilot.app.screen.query_one(CustomerTable)
+        x = sum(c.width + 1 for c in table.columns[:4]) + 1  # inside the 5th title: Acquired
+        assert table.columns[4].key == "acquired_on"
+        await pilot.click(CustomerTable, offset=(x, 0))
+        await settle(pilot)
+        assert names(pilot.app) == ["张三", "李四"]
+        await pilot.click(CustomerTable, offset=(x, 0))
+        await settle(pilot)
+        assert names(pilot.app) == ["李四", "张三"]
+        assert "Acquired ▼" in lines(pilot.app)[0]

@@ -19,6 +19,14 @@ from kehu.models.i18n import label, tr
 from kehu.models.views import new_view_key, save_view, user_views_path
 
 
+def next_sort(sort: list[tuple[str, str]], key: str) -> list[tuple[str, str]]:
+    """The sort after choosing ``key``: the first key again flips its direction;
+    another key comes first (ascending) and the old first key becomes the second."""
+    if sort and sort[0][0] == key:
+        return [(key, "desc" if sort[0][1] == "asc" else "asc"), *sort[1:]]
+    return [(key, "asc"), *[s for s in sort if s[0] != key][:1]]
+
+
 class _Modal(ModalScreen):
     DEFAULT_CSS = """
     _Modal, SortPicker, ViewListScreen, SaveViewScreen, ColumnChooser {
@@ -87,12 +95,7 @@ class SortPicker(_Modal):
         if not key:
             self.dismiss([])
             return
-        if self.sort and self.sort[0][0] == key:
-            first = (key, "desc" if self.sort[0][1] == "asc" else "asc")
-            self.dismiss([first, *self.sort[1:]])
-            return
-        rest = [s for s in self.sort if s[0] != key][:1]
-        self.dismiss([(key, "asc"), *rest])
+        self.dismiss(next_sort(self.sort, key))
 
 
 class ViewListScreen(_Modal):

@@ -25,7 +25,7 @@ from kehu.models.query import QueryError
 from kehu.models.results import ResultSet
 from kehu.models.validate import display
 from kehu.tui.screens.views_screen import (ColumnChooser, SaveViewScreen, SortPicker,
-                                           ViewListScreen)
+                                           ViewListScreen, next_sort)
 from kehu.tui.widgets.customer_table import PAGE_SIZE, Column, CustomerTable, GroupRow
 from kehu.tui.widgets.db_runner import DbRunner
 from kehu.models.views import View, load_views, save_view
@@ -292,16 +292,16 @@ class WorkbenchScreen(Screen):
             parts.append(tr("workbench.row_of", row=(row or 0) + 1, count=count_text))
         else:
             parts.append(count_text)
-        if self.total_customers is not None:
-            parts.append(tr("workbench.all_rows", count=self.total_customers))
-        parts.append(tr("workbench.status_view", name=self.view.name()))
-        parts.append(tr("workbench.status_sort", sort=self._sort_text()))
         query = " ".join(p for p in (self.view.query, self.search_text) if p)
         if query:
             parts.append(tr("workbench.status_filter", query=query))
+        parts.append(tr("workbench.status_sort", sort=self._sort_text()))
         if self.view.group_by and self.view.group_by in self.store.schema:
             parts.append(tr("workbench.status_group",
                             field=self.store.schema[self.view.group_by].label()))
+        parts.append(tr("workbench.status_view", name=self.view.name()))
+        if self.total_customers is not None:
+            parts.append(tr("workbench.all_rows", count=self.total_customers))
         self.query_one("#status", Static).update(" · ".join(parts))
         summary = tr("workbench.summary", count=count) if table.count_exact else \
             tr("workbench.summary_counting")
@@ -323,6 +323,11 @@ class WorkbenchScreen(Screen):
     def cursor_moved(self) -> None:
         if self.view is not None:
             self._update_status()
+
+    @on(CustomerTable.HeaderClicked)
+    def header_clicked(self, event: CustomerTable.HeaderClicked) -> None:
+        """Click a title: sort by it; click it again: the other way round."""
+        self._sort_chosen(next_sort(self.view.sort, event.key))
 
     @on(CustomerTable.Opened)
     def open_customer(self, event: CustomerTable.Opened) -> None:

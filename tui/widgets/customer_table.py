@@ -149,6 +149,13 @@ class CustomerTable(ScrollView, can_focus=True):
             super().__init__()
             self.customer_id = customer_id
 
+    class HeaderClicked(Message):
+        """A click on a column title (the screen sorts by it)."""
+
+        def __init__(self, key: str):
+            super().__init__()
+            self.key = key
+
     class CursorMoved(Message):
         def __init__(self, row: int):
             super().__init__()
@@ -474,7 +481,14 @@ class CustomerTable(ScrollView, can_focus=True):
             self.post_message(self.Opened(customer_id))
 
     def on_click(self, event: events.Click) -> None:
-        if event.y >= 1:
+        if event.y == 0:
+            x = round(self.scroll_offset.x) + event.x
+            for column in self.columns:
+                if x < column.width + 1:
+                    self.post_message(self.HeaderClicked(column.key))
+                    return
+                x -= column.width + 1
+        else:
             self.cursor_row = round(self.scroll_offset.y) + event.y - 1
             if event.chain >= 2:
                 self.action_open_row()

@@ -64,6 +64,8 @@ class Lane:
                 pass
 
     def close(self) -> None:
+        self.interrupt()  # a long count must not hold up quitting
+
         def close_conn():
             if not self.db.is_closed():
                 self.db.close()
