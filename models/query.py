@@ -107,16 +107,24 @@ class Query:
     def is_empty(self) -> bool:
         return not self.terms and not self.filters
 
-    def condition(self, store) -> peewee.Expression | None:
-        """The WHERE condition (None when the query is empty)."""
-        parts = [_term_condition(store, t) for t in self.terms]
+    def condition(self, store, *, matched: bool = False) -> peewee.Expression | None:
+        """The WHERE condition (None when the query is empty). ``matched``: the
+        caller joins the SQLite index on ``fts_match()`` itself, so positive words
+        add only their phrase checks here."""
+        parts = [_term_condition(store, t, matched) for t in self.terms]
         parts += [_filter_condition(store, f) for f in self.filters]
         return all_of(parts)
 
     def fts_match(self) -> str | None:
         """SQLite: the positive full-text terms as one FTS5 MATCH expression."""
         words = [w for t in self.terms if not t.negated for w in _term_prefixes(t)]
-        return " AND ".join(search.fts_prefix(w) for w in words) or None
+        if not words:
+            return None
+        expr = " AND ".join(search.fts_prefix(w) for w in words)
+        for t in self.terms:
+            if t.negated and not t.phrase and _term_prefixes(t):
+                expr += " NOT (" + " AND ".join(search.fts_prefix(w) for w in _term_prefixes(t)) + ")"
+        return expr
 
 
 def all_of(parts) -> peewee.Expression | None:
@@ -305,12 +313,15 @@ def like(lhs: peewee.Node, pattern: str) -> peewee.Node:
     return peewee.NodeList((lhs, peewee.SQL("LIKE"), peewee.Value(pattern)))
 
 
-def _term_condition(store, term: TextTerm) -> peewee.Expression | None:
+def _term_condition(store, term: TextTerm, matched: bool = False) -> peewee.Expression | None:
     prefixes = _term_prefixes(term)
     if not prefixes:
         return None
     C = store.Customer
-    if store.is_postgres:
+    if matched and (not term.negated or not term.phrase):
+        # the caller's MATCH has it (negated words as NOT when there is a positive one)
+        parts = []
+    elif store.is_postgres:
         parts = [_like(store, w) for w in prefixes]
     else:
         match = " AND ".join(search.fts_prefix(w) for w in prefixes)
@@ -321,7 +332,7 @@ def _term_condition(store, term: TextTerm) -> peewee.Expression | None:
         parts += [_like(store, " ".join(p), whole=True) for p in search.phrase_parts(term.text)
                   if isinstance(p, list) and len(p) > 1]
     cond = all_of(parts)
-    return ~cond if term.negated else cond
+    return ~cond if term.negated and cond is not None else cond
 
 
 def column(store, spec) -> peewee.Field:

@@ -26,10 +26,12 @@ from typing import Any, Iterable
 
 import peewee
 
+from . import search
 from .i18n import tr
 from .query import Query, QueryError, all_of, parse, resolve_field
 from .schema import Schema
 
+_FTS = peewee.Table(search.FTS_TABLE, ("rowid",))
 ROW_SYSTEM_COLUMNS = ("id", "version", "created_at", "updated_at", "deleted_at")
 SORT_SYSTEM = {"id": "id", "created": "created_at", "created_at": "created_at",
                "updated": "updated_at", "updated_at": "updated_at"}
@@ -101,6 +103,7 @@ class ResultSet:
         self.sort_keys = [SortKey(k, d, self._indexed(k)) for k, d in parse_sort(schema, sort)]
         self._snapshot: list[int] | None = None
         self._count: int | None = None
+        self._bucket_list: list[tuple[peewee.Expression, int]] | None = None
 
     # -- description ------------------------------------------------------
     @property
@@ -116,21 +119,36 @@ class ResultSet:
         if key in ("id", "created_at", "updated_at"):
             return True
         spec = self.store.schema.get(key)
-        return bool(spec and spec.index and not _choice_needs_case(spec))
+        return bool(spec and spec.index)
 
     # -- building the SQL -------------------------------------------------------
-    def where(self) -> peewee.Expression | None:
+    def where(self, *, matched: bool = False) -> peewee.Expression | None:
         C = self.store.Customer
         parts = [] if self.include_deleted else [C.deleted_at.is_null()]
         parts.append(self.store.guard.row_scope())   # a role limited to its own customers
         for q in (self.base, self.query):
-            parts.append(q.condition(self.store) if isinstance(q, Query) else q)
+            parts.append(q.condition(self.store, matched=matched and q is self.query)
+                         if isinstance(q, Query) else q)
         return all_of(parts)
 
-    def _select(self, *fields) -> peewee.ModelSelect:
+    def _match(self) -> str | None:
+        """SQLite: the typed words as one FTS5 expression, when there are any."""
+        if self.store.is_postgres:
+            return None
+        return self.query.fts_match()
+
+    def _streams(self) -> bool:
+        """Typed words and the row order is the id: the full-text index itself
+        yields the rows in order, so a page stops after ``limit`` matches."""
+        return self._match() is not None and all(k.key == "id" for k in self.sort_keys)
+
+    def _select(self, *fields, stream: bool = False) -> peewee.ModelSelect:
         C = self.store.Customer
         query = C.select(*fields)
-        cond = self.where()
+        if stream:
+            query = query.join(_FTS, on=(_FTS.rowid == C.id)).where(
+                peewee.SQL(f"{search.FTS_TABLE} MATCH {self.store.db.param}", [self._match()]))
+        cond = self.where(matched=stream)
         return query.where(cond) if cond is not None else query
 
     def order_by(self) -> list[peewee.Node]:
@@ -145,22 +163,43 @@ class ResultSet:
             else:
                 out.append(expr.asc() if sk.direction == "asc" else expr.desc())
         last = self.sort_keys[-1].direction if self.sort_keys else "asc"
-        out.append(C.id.asc() if last == "asc" else C.id.desc())
+        if not self.sort_keys or self.sort_keys[-1].key != "id":
+            out.append(C.id.asc() if last == "asc" else C.id.desc())
         return out
 
     def select(self) -> peewee.ModelSelect:
         """The full ordered query of row columns (peewee, not yet run)."""
         C = self.store.Customer
         fields = [getattr(C, c) for c in self.columns]
+        if self._streams():
+            last = self.sort_keys[-1].direction if self.sort_keys else "asc"
+            return self._select(*fields, stream=True).order_by(
+                _FTS.rowid.asc() if last == "asc" else _FTS.rowid.desc())
         return self._select(*fields).order_by(*self.order_by())
+
+    def _count_sql(self) -> int | None:
+        """SQLite, only typed words: the index holds exactly the live rows, so it counts alone."""
+        match = self._match()
+        only_words = (self.base is None and not self.query.filters and not self.include_deleted
+                      and self.store.guard.row_scope() is None
+                      and all(not t.phrase for t in self.query.terms))
+        if match is None or not only_words:
+            return None
+        return self.store.db.execute_sql(
+            f"SELECT COUNT(*) FROM {search.FTS_TABLE} WHERE {search.FTS_TABLE} MATCH "
+            f"{self.store.db.param}", (match,)).fetchone()[0]
 
     # -- running ------------------------------------------------------------
     def count(self) -> int:
         if self._count is None:
             if self._snapshot is not None:
                 self._count = len(self._snapshot)
+            elif self._buckets() is not None:
+                self._count = sum(n for _, n in self._buckets())
             else:
-                self._count = self._select(self.store.Customer.id).count()
+                self._count = self._count_sql()
+                if self._count is None:
+                    self._count = self._select(self.store.Customer.id).count()
         return self._count
 
     def page(self, offset: int, limit: int) -> list[dict[str, Any]]:
@@ -170,6 +209,8 @@ class ResultSet:
             return []
         if self._snapshot is not None:
             rows = self._rows_by_id(self._snapshot[offset:offset + limit])
+        elif self._buckets() is not None:
+            rows = self._bucket_page(offset, limit)
         else:
             rows = list(self.select().offset(offset).limit(limit).dicts())
         return [self.store.guard.visible(row) for row in rows]   # sensitive values masked
@@ -181,8 +222,16 @@ class ResultSet:
         """The ordered ids of the whole result (kept; pages then come by id)."""
         if self._snapshot is None:
             C = self.store.Customer
-            cursor = self.store.db.execute(self._select(C.id).order_by(*self.order_by()))
-            self._snapshot = [row[0] for row in cursor]
+            if self._buckets() is not None:
+                rest = self.order_by()[1:]
+                ids = [row[0] for cond, _ in self._buckets()
+                       for row in self.store.db.execute(
+                           self._select(C.id).where(cond).order_by(*rest))]
+            else:
+                query = (self.select().select(C.id) if self._streams()
+                         else self._select(C.id).order_by(*self.order_by()))
+                ids = [row[0] for row in self.store.db.execute(query)]
+            self._snapshot = ids
             self._count = len(self._snapshot)
         return self._snapshot
 
@@ -197,6 +246,47 @@ class ResultSet:
             return ids.index(customer_id)
         except ValueError:
             return None
+
+    def _buckets(self) -> list[tuple[peewee.Expression, int]] | None:
+        """Sorting first by a choice field in its declared order (AAA, AA, A …):
+        the rows come one value at a time, each bucket read through the field's
+        index, instead of sorting the whole result by a CASE expression.
+        [(condition, row count)] in sort order; None for other sorts."""
+        if not self.sort_keys:
+            return None
+        first = self.sort_keys[0]
+        spec = self.store.schema.get(first.key)
+        if spec is None or not _choice_needs_case(spec):
+            return None
+        if self._bucket_list is None:
+            C = self.store.Customer
+            col = getattr(C, first.key)
+            counts = dict(self._select(col, peewee.fn.COUNT(C.id)).group_by(col).tuples())
+            values = [c.value for c in spec.choices]
+            buckets = [(col.is_null(), counts.get(None, 0))]
+            buckets += [(col == v, counts.get(v, 0)) for v in values]
+            others = sum(n for v, n in counts.items() if v is not None and v not in values)
+            buckets.append((col.not_in(values), others))  # values the schema no longer lists
+            if first.direction == "desc":
+                buckets.reverse()
+            self._bucket_list = [(cond, n) for cond, n in buckets if n]
+        return self._bucket_list
+
+    def _bucket_page(self, offset: int, limit: int) -> list[dict[str, Any]]:
+        C = self.store.Customer
+        fields = [getattr(C, c) for c in self.columns]
+        rest = self.order_by()[1:]
+        rows: list[dict[str, Any]] = []
+        start = 0
+        for cond, n in self._buckets() or []:
+            if start + n > offset and len(rows) < limit:
+                skip = max(0, offset - start)
+                rows += list(self._select(*fields).where(cond).order_by(*rest)
+                             .offset(skip).limit(limit - len(rows)).dicts())
+            start += n
+            if start >= offset + limit:
+                break
+        return rows
 
     def _rows_by_id(self, ids: list[int]) -> list[dict[str, Any]]:
         if not ids:

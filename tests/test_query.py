@@ -160,3 +160,24 @@ def test_base_filter_and_search_combine(book):
 def test_today_and_relative_dates(book):
     assert names(book, "created:today") == ["Alice Smith", "张三", "李四", "王五"]
     assert names(book, "created<30d") == []
+
+
+def test_choice_sort_pages_walk_the_values_in_declared_order(store):
+    regions = ["华南", None, "华北", "东北", "华东", "华北", "海外", None, "华东", "华北"]
+    for i, region in enumerate(regions):
+        store.create_customer({"name": f"客户{i}", "region": region})
+    order = [None, "华北", "华东", "华南", "东北", "海外"]  # as declared in the schema
+    for direction in ("asc", "desc"):
+        rs = ResultSet(store, "", sort=[("region", direction), ("name", "desc")])
+        paged = [r for off in range(0, 12, 3) for r in rs.page(off, 3)]
+        expected = sorted(paged, key=lambda r: (order.index(r["region"]), r["name"]),
+                          reverse=True)
+        if direction == "asc":
+            expected = sorted(sorted(paged, key=lambda r: r["name"], reverse=True),
+                              key=lambda r: order.index(r["region"]))
+        assert [r["name"] for r in paged] == [r["name"] for r in expected]
+        assert rs.count() == 10
+        assert [r["id"] for r in paged] == ResultSet(
+            store, "", sort=[("region", direction), ("name", "desc")]).snapshot()
+        groups = rs.groups("region")
+        assert [g.value for g in groups] == (order if direction == "asc" else order[::-1])
