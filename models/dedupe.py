@@ -1,0 +1,374 @@
+"""Finding likely duplicate customers and merging them (undoably).
+
+``find_duplicates(store)`` applies the rules of ``dedupe_rules.yaml`` (or the
+user's copy in the config folder): customers are grouped by a normalised key
+per rule — blocking — so a million customers are scanned in one pass, not
+compared pairwise. Each pair gets a score and the reasons behind it.
+
+``merge(store, survivor_id, other_id, values)`` keeps one record: the chosen
+value per field, every contact and timeline entry of the other moved over,
+the other soft-deleted. ``undo_merge`` puts both records back.
+"""
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
+from itertools import combinations
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+from pypinyin import lazy_pinyin
+from rapidfuzz import fuzz
+from rapidfuzz.process import extract
+
+from . import search
+from .config import config_dir
+from .i18n import label as pick_label
+from .i18n import tr
+from .io_tables import from_json, io_models, to_json
+from .schema import FieldSpec
+from .store import NotFound, Store, now
+from .validate import split_tags
+
+RULES_PATH = Path(__file__).with_name("dedupe_rules.yaml")
+KINDS = ("phone", "exact", "similar_name")
+
+
+class DedupeError(Exception):
+    """Bad rules, or a merge that cannot be done; ``str()`` is the message."""
+
+
+# --- rules -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Rule:
+    key: str
+    labels: dict[str, str]
+    kind: str
+    fields: tuple[str, ...]
+    score: int
+    within: str | None = None
+    threshold: int = 85
+
+    def label(self) -> str:
+        return pick_label(self.labels) or self.key
+
+
+@dataclass
+class Rules:
+    rules: list[Rule]
+    company_suffixes: list[str]
+    max_block: int
+    path: Path
+
+
+def user_rules_path() -> Path:
+    return config_dir() / "dedupe_rules.yaml"
+
+
+def load_rules(store: Store, path: str | Path | None = None) -> Rules:
+    """The rules in force: ``path``, else the user's file, else the default."""
+    if path is None:
+        path = user_rules_path() if user_rules_path().exists() else RULES_PATH
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise DedupeError(tr("dedupe.bad_rules", path=path, error=exc)) from None
+    rules = []
+    for raw in data.get("rules") or []:
+        key = raw.get("key", "?") if isinstance(raw, dict) else "?"
+        if not isinstance(raw, dict) or raw.get("kind") not in KINDS:
+            raise DedupeError(tr("dedupe.bad_kind", path=path, rule=key, kinds=", ".join(KINDS)))
+        fields = tuple(raw.get("fields") or [raw.get("field")])
+        for name in fields + ((raw["within"],) if raw.get("within") else ()):
+            if name not in store.schema:
+                raise DedupeError(tr("dedupe.unknown_field", path=path, rule=key, field=name))
+        labels = raw.get("label") or key
+        rules.append(Rule(key, labels if isinstance(labels, dict) else {"en": str(labels)},
+                          raw["kind"], fields, int(raw.get("score", 50)), raw.get("within"),
+                          int(raw.get("threshold", 85))))
+    suffixes = sorted((_norm(s) for s in data.get("company_suffixes") or []), key=len, reverse=True)
+    return Rules(rules, suffixes, int(data.get("max_block", 500)), path)
+
+
+_PUNCT_RE = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def _norm(text: Any) -> str:
+    """Full-width → half-width, case folded, spaces and punctuation gone."""
+    return _PUNCT_RE.sub("", unicodedata.normalize("NFKC", str(text)).casefold())
+
+
+def _norm_company(text: Any, suffixes: list[str]) -> str:
+    value = _norm(text)
+    changed = True
+    while changed and value:
+        changed = False
+        for suffix in suffixes:
+            if suffix and value.endswith(suffix) and len(value) > len(suffix):
+                value, changed = value[: -len(suffix)], True
+    return value
+
+
+def name_sound(name: str) -> str:
+    """How a name sounds, for comparing: 张三, Zhang San and zhangsan → 'zhang san'."""
+    text = unicodedata.normalize("NFKC", str(name)).casefold()
+    if search.CJK_RE.search(text):
+        parts = lazy_pinyin(text, errors=lambda chars: list(chars))
+        return " ".join(p for p in (_PUNCT_RE.sub("", x) for x in parts) if p)
+    return " ".join(w for w in _PUNCT_RE.split(text) if w)
+
+
+def similarity(a: str, b: str) -> float:
+    """0–100: pinyin words in any order, or joined together (zhangsan vs zhang san)."""
+    return max(fuzz.token_sort_ratio(a, b), fuzz.ratio(a.replace(" ", ""), b.replace(" ", "")))
+
+
+# --- finding pairs ------------------------------------------------------------
+
+@dataclass
+class Reason:
+    rule: str
+    label: str
+    detail: str
+    score: float
+
+
+@dataclass
+class Candidate:
+    a: int  # the lower id
+    b: int
+    score: int
+    reasons: list[Reason] = field(default_factory=list)
+
+    @property
+    def why(self) -> str:
+        return "; ".join(f"{r.label} ({r.detail})" if r.detail else r.label for r in self.reasons)
+
+
+@dataclass
+class ScanResult:
+    candidates: list[Candidate]
+    scanned: int
+    skipped_blocks: list[tuple[str, str, int]] = field(default_factory=list)  # rule, key, size
+
+
+def _dismissed(store: Store) -> set[tuple[int, int]]:
+    return {tuple(p) for p in store.get_meta("dedupe_dismissed", [])}
+
+
+def dismiss(store: Store, a: int, b: int) -> None:
+    """Remember that two customers are not duplicates: the pair is not listed again."""
+    pairs = _dismissed(store) | {(min(a, b), max(a, b))}
+    store.set_meta("dedupe_dismissed", sorted(pairs))
+
+
+def find_duplicates(store: Store, rules: Rules | None = None, *,
+                    progress: Callable[[int, int], None] | None = None) -> ScanResult:
+    """Likely duplicate pairs, best first. See the module docstring."""
+    rules = rules or load_rules(store)
+    C = store.Customer
+    needed = ["name"] + [k for r in rules.rules for k in r.fields + ((r.within,) if r.within else ())]
+    keys = list(dict.fromkeys(needed))
+    columns = [C.id] + [getattr(C, k) for k in keys]
+    blocks: dict[str, dict[Any, list[int]]] = {r.key: defaultdict(list) for r in rules.rules}
+    names: dict[int, str] = {}
+    total = C.select().where(C.deleted_at.is_null()).count()
+    scanned = 0
+    for row in C.select(*columns).where(C.deleted_at.is_null()).tuples().iterator():
+        cid, values = row[0], dict(zip(keys, row[1:]))
+        scanned += 1
+        names[cid] = values.get("name") or ""
+        for rule in rules.rules:
+            block = blocks[rule.key]
+            if rule.kind == "phone":
+                for phone in {values.get(k) for k in rule.fields} - {None, ""}:
+                    block[re.sub(r"\D", "", str(phone))].append(cid)
+            elif rule.kind == "exact":
+                parts = []
+                for k in rule.fields:
+                    v = values.get(k)
+                    parts.append(_norm_company(v, rules.company_suffixes) if k == "company" and v
+                                 else (_norm(v) if v not in (None, "") else ""))
+                if all(parts):
+                    block[tuple(parts)].append(cid)
+            else:
+                group = values.get(rule.within)
+                name = values.get(rule.fields[0])
+                if group and name:
+                    block[_norm_company(group, rules.company_suffixes)
+                          if rule.within == "company" else _norm(group)].append(cid)
+        if progress and scanned % 50_000 == 0:
+            progress(scanned, total)
+    found: dict[tuple[int, int], Candidate] = {}
+    dismissed = _dismissed(store)
+    skipped: list[tuple[str, str, int]] = []
+
+    def add(a: int, b: int, rule: Rule, detail: str, score: float) -> None:
+        pair = (min(a, b), max(a, b))
+        if a == b or pair in dismissed:
+            return
+        cand = found.setdefault(pair, Candidate(pair[0], pair[1], 0))
+        if all(r.rule != rule.key for r in cand.reasons):
+            cand.reasons.append(Reason(rule.key, rule.label(), detail, score))
+
+    for rule in rules.rules:
+        for key, ids in blocks[rule.key].items():
+            ids = list(dict.fromkeys(ids))
+            if len(ids) < 2:
+                continue
+            if len(ids) > rules.max_block:
+                skipped.append((rule.label(), str(key if not isinstance(key, tuple)
+                                                  else " / ".join(key)), len(ids)))
+                continue
+            if rule.kind in ("phone", "exact"):
+                detail = ("+" + key) if rule.kind == "phone" else ""
+                for a, b in combinations(ids, 2):
+                    add(a, b, rule, detail, rule.score)
+            else:
+                sounds = [name_sound(names[i]) for i in ids]
+                joined = [x.replace(" ", "") for x in sounds]
+                for i in range(len(ids) - 1):
+                    best: dict[int, float] = {}  # = similarity(), at rapidfuzz's C speed
+                    for choices, query, scorer in ((sounds, sounds[i], fuzz.token_sort_ratio),
+                                                   (joined, joined[i], fuzz.ratio)):
+                        for _, sim, j in extract(query, choices[i + 1:], scorer=scorer,
+                                                 score_cutoff=rule.threshold, limit=None):
+                            best[i + 1 + j] = max(best.get(i + 1 + j, 0), sim)
+                    for j, sim in best.items():
+                        add(ids[i], ids[j], rule, f"{sim:.0f}%", rule.score * sim / 100)
+    for cand in found.values():
+        miss = 1.0
+        for reason in cand.reasons:
+            miss *= 1 - reason.score / 100
+        cand.score = min(99, round(100 * (1 - miss)))
+        cand.reasons.sort(key=lambda r: -r.score)
+    candidates = sorted(found.values(), key=lambda c: (-c.score, c.a, c.b))
+    return ScanResult(candidates, scanned, skipped)
+
+
+# --- merging -------------------------------------------------------------------
+
+@dataclass
+class FieldChoice:
+    spec: FieldSpec
+    survivor: Any
+    other: Any
+    value: Any  # what the merged record gets by default
+
+    @property
+    def differs(self) -> bool:
+        return self.survivor != self.other
+
+
+def _combine(spec: FieldSpec, mine: Any, theirs: Any) -> Any:
+    if mine in (None, ""):
+        return theirs
+    if theirs in (None, "") or mine == theirs:
+        return mine
+    if spec.type == "tags":
+        return ",".join(split_tags(f"{mine},{theirs}"))
+    if spec.type == "longtext":
+        return f"{mine}\n{theirs}"
+    return mine
+
+
+def merge_plan(store: Store, survivor_id: int, other_id: int) -> list[FieldChoice]:
+    """Per field: both values and the default pick (the survivor's unless empty; tags
+    joined; long texts kept both). Computed fields are left out: they are recomputed."""
+    if survivor_id == other_id:
+        raise DedupeError(tr("dedupe.same_customer", id=survivor_id))
+    a, b = store.get_customer(survivor_id), store.get_customer(other_id)
+    plan = []
+    for spec in store.schema.fields:
+        if spec.computed:
+            continue
+        mine, theirs = getattr(a, spec.key), getattr(b, spec.key)
+        plan.append(FieldChoice(spec, mine, theirs, _combine(spec, mine, theirs)))
+    return plan
+
+
+def merge(store: Store, survivor_id: int, other_id: int, values: dict[str, Any] | None = None,
+          *, score: int | None = None, reasons: str | None = None):
+    """Merge ``other_id`` into ``survivor_id``; ``values`` overrides the default picks
+    (field key → the value to keep). Returns the merge record (``id`` undoes it)."""
+    plan = merge_plan(store, survivor_id, other_id)
+    chosen = {c.spec.key: c.value for c in plan}
+    for key, value in (values or {}).items():
+        if key not in chosen:
+            raise DedupeError(tr("dedupe.unknown_field_merge", field=key))
+        chosen[key] = value
+    C, Contact, Interaction = store.Customer, store.Contact, store.Interaction
+    MergeRecord = io_models(store)["MergeRecord"]
+    with store.db.atomic():
+        survivor = store.get_customer(survivor_id)
+        before = {c.spec.key: c.survivor for c in plan}
+        contacts = [i for (i,) in Contact.select(Contact.id).where(Contact.customer == other_id).tuples()]
+        entries = [i for (i,) in Interaction.select(Interaction.id)
+                   .where(Interaction.customer == other_id).tuples()]
+        if contacts:
+            Contact.update(customer=survivor_id).where(Contact.id.in_(contacts)).execute()
+        if entries:
+            Interaction.update(customer=survivor_id).where(Interaction.id.in_(entries)).execute()
+        stamp = now()
+        merged = {k: getattr(survivor, k) for k in store.schema.keys} | chosen
+        C.update(**chosen, updated_at=stamp, version=C.version + 1,
+                 search_text=search.build_search_text(store.schema, merged)
+                 ).where(C.id == survivor_id).execute()
+        C.update(deleted_at=stamp, version=C.version + 1).where(C.id == other_id).execute()
+        store.refresh_purchase_totals(survivor_id)
+        store.refresh_purchase_totals(other_id)
+        record = MergeRecord.create(
+            user=store.user, survivor_id=survivor_id, merged_id=other_id,
+            survivor_before=to_json(before), after_version=survivor.version + 1,
+            contact_ids=json.dumps(contacts), interaction_ids=json.dumps(entries),
+            score=score, reasons=reasons)
+    return record
+
+
+def list_merges(store: Store) -> list:
+    MergeRecord = io_models(store)["MergeRecord"]
+    return list(MergeRecord.select().order_by(MergeRecord.id.desc()))
+
+
+def undo_merge(store: Store, record_id: int, *, force: bool = False):
+    """Put both customers back as they were before merge ``record_id``: the survivor's
+    values, the other's contacts and timeline entries, the other undeleted. Refused
+    when the survivor was edited since, unless ``force``."""
+    MergeRecord = io_models(store)["MergeRecord"]
+    record = MergeRecord.get_or_none(MergeRecord.id == record_id)
+    if record is None:
+        raise DedupeError(tr("dedupe.no_merge", id=record_id))
+    if record.undone_at is not None:
+        raise DedupeError(tr("dedupe.already_undone", id=record_id,
+                             when=record.undone_at.strftime("%Y-%m-%d %H:%M")))
+    C, Contact, Interaction = store.Customer, store.Contact, store.Interaction
+    with store.db.atomic():
+        survivor = C.get_or_none(C.id == record.survivor_id)
+        if survivor is None:
+            raise NotFound(tr("store.customer_not_found", id=record.survivor_id))
+        if survivor.version != record.after_version and not force:
+            raise DedupeError(tr("dedupe.edited_since", id=record_id, survivor=record.survivor_id))
+        contacts, entries = json.loads(record.contact_ids), json.loads(record.interaction_ids)
+        if contacts:
+            Contact.update(customer=record.merged_id).where(Contact.id.in_(contacts)).execute()
+        if entries:
+            Interaction.update(customer=record.merged_id).where(Interaction.id.in_(entries)).execute()
+        before = from_json(store, record.survivor_before)
+        merged = {k: getattr(survivor, k) for k in store.schema.keys} | before
+        stamp = now()
+        C.update(**before, updated_at=stamp, version=C.version + 1,
+                 search_text=search.build_search_text(store.schema, merged)
+                 ).where(C.id == record.survivor_id).execute()
+        C.update(deleted_at=None, updated_at=stamp, version=C.version + 1).where(
+            C.id == record.merged_id).execute()
+        store.refresh_purchase_totals(record.survivor_id)
+        store.refresh_purchase_totals(record.merged_id)
+        MergeRecord.update(undone_at=stamp, undone_by=store.user).where(
+            MergeRecord.id == record_id).execute()
+    return record
