@@ -1,0 +1,172 @@
+"""Exporting customers: any view or query to CSV or XLSX.
+
+The columns are the view's (or every field for a plain query) with their
+labels in the user's language as the header; values are written the way a
+person reads them (choice labels, formatted phones) except numbers and dates,
+which stay numbers and dates. CSV is UTF-8 with a BOM so Excel shows Chinese
+correctly. A file written here imports back with every value the same. The
+user's role decides which fields are exported and which values are masked.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import os
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Callable
+
+from .i18n import tr
+from .results import ResultSet
+from .schema import FieldSpec
+from .store import Store
+from .validate import display
+
+XLSX_MAX_ROWS = 1_048_575
+FORMATS = (".csv", ".xlsx")
+
+
+class ExportFailed(Exception):
+    """An export that cannot run; ``str()`` is one sentence."""
+
+
+@dataclass
+class ExportResult:
+    path: Path
+    rows: int
+    columns: list[str]
+
+
+def cell_text(spec: FieldSpec, value: Any) -> Any:
+    """A stored value for a spreadsheet cell: numbers, dates and datetimes as such, the
+    rest as displayed (choice labels, phones formatted, yes/no)."""
+    if value is None or value == "":
+        return None
+    if spec.type in ("money", "decimal"):
+        return Decimal(str(value)).quantize(Decimal(1).scaleb(-spec.decimals))
+    if spec.type == "integer":
+        return int(value)
+    if spec.type == "datetime" and isinstance(value, dt.datetime):
+        return value.replace(microsecond=0)
+    if spec.type == "date" and isinstance(value, dt.datetime):
+        return value.date()
+    if spec.type == "date" and isinstance(value, dt.date):
+        return value
+    return display(spec, value)
+
+
+def _fields(store: Store, keys: list[str] | None) -> list[FieldSpec]:
+    guard = getattr(store, "guard", None)
+    specs = [store.schema[k] for k in keys] if keys else list(store.schema.fields)
+    if guard is not None:
+        guard.require("export")
+        specs = [s for s in specs if guard.role.allows("export", s)]
+    return specs
+
+
+def export(store: Store, path: str | Path, *, rows: ResultSet | None = None,
+           columns: list[str] | None = None, progress: Callable[[int, int], None] | None = None
+           ) -> ExportResult:
+    """Write ``rows`` (default: every customer) to ``path`` (.csv or .xlsx) with
+    ``columns`` (field keys; default every field)."""
+    path = Path(path)
+    kind = path.suffix.lower()
+    if kind not in FORMATS:
+        raise ExportFailed(tr("export.bad_suffix", path=path))
+    if not path.parent.is_dir():
+        raise ExportFailed(tr("export.no_folder", path=path.parent))
+    rows = rows if rows is not None else ResultSet(store)
+    specs = _fields(store, columns)
+    total = rows.count()
+    if kind == ".xlsx" and total > XLSX_MAX_ROWS:
+        raise ExportFailed(tr("export.too_many_for_xlsx", count=total, max=XLSX_MAX_ROWS))
+    guard = getattr(store, "guard", None)
+    partial = path.with_name(path.name + ".partial")
+    written = 0
+
+    def records():
+        nonlocal written
+        for record in rows.select().dicts().iterator():
+            if guard is not None:
+                record = guard.visible(record)
+            written += 1
+            if progress and written % 5000 == 0:
+                progress(written, total)
+            yield [cell_text(s, record.get(s.key)) for s in specs]
+
+    headers = [s.label() for s in specs]
+    try:
+        if kind == ".csv":
+            _write_csv(partial, headers, records())
+        else:
+            _write_xlsx(partial, headers, specs, records())
+        os.replace(partial, path)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise ExportFailed(tr("export.cannot_write", path=path, error=exc.strerror or exc)) from None
+    if progress:
+        progress(written, total)
+    return ExportResult(path, written, [s.key for s in specs])
+
+
+def export_view(store: Store, path: str | Path, view_name: str, *, search: str = "",
+                progress: Callable[[int, int], None] | None = None) -> ExportResult:
+    """Export a saved or built-in view (by key or name), narrowed by ``search``,
+    with the view's columns in the view's order."""
+    from .views import load_views
+
+    views = load_views(store.schema)
+    view = views.find(view_name)
+    if view is None:
+        raise ExportFailed(tr("export.no_view", name=view_name,
+                              known=", ".join(v.key for v in views)))
+    return export(store, path, rows=view.result_set(store, search),
+                  columns=view.column_keys(store.schema), progress=progress)
+
+
+def _write_csv(path: Path, headers: list[str], records) -> None:
+    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(headers)
+        for values in records:
+            writer.writerow(["" if v is None else
+                             (v.isoformat(sep=" ") if isinstance(v, dt.datetime) else v)
+                             for v in values])
+
+
+def _write_xlsx(path: Path, headers: list[str], specs: list[FieldSpec], records) -> None:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(tr("export.sheet_title"))
+    ws.freeze_panes = "A2"
+    for i, spec in enumerate(specs, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = max(spec.display_width,
+                                                              len(headers[i - 1]) * 2) + 2
+    bold = Font(bold=True)
+    header_cells = []
+    for text in headers:
+        cell = WriteOnlyCell(ws, value=text)
+        cell.font = bold
+        header_cells.append(cell)
+    ws.append(header_cells)
+    formats = {"date": "yyyy-mm-dd", "datetime": "yyyy-mm-dd hh:mm:ss"}
+    money = {s.key: "#,##0." + "0" * s.decimals if s.decimals else "#,##0" for s in specs
+             if s.type in ("money", "decimal")}
+    for values in records:
+        row = []
+        for spec, value in zip(specs, values):
+            if value is None:
+                row.append(None)
+                continue
+            cell = WriteOnlyCell(ws, value=value)
+            number_format = formats.get(spec.type) or money.get(spec.key)
+            if number_format:
+                cell.number_format = number_format
+            row.append(cell)
+        ws.append(row)
+    wb.save(path)
