@@ -268,22 +268,42 @@ def clash_message(clashed) -> str:
 
 # -- binding descriptions in the language chosen at run time -----------------
 
-def _reverse_catalogue() -> dict[str, str]:
-    """Every message text (any language) → its message id."""
-    reverse: dict[str, str] = {}
+def _reverse_catalogue() -> dict[str, list[str]]:
+    """Every message text (any language) → the message ids that have it."""
+    reverse: dict[str, list[str]] = {}
     for msg_id, texts in i18n._catalogue.items():  # noqa: SLF001 — read-only use
-        for text in texts.values():
-            reverse.setdefault(text, msg_id)
+        for text in set(texts.values()):
+            reverse.setdefault(text, []).append(msg_id)
     return reverse
 
 
-def _translated(binding: Binding, reverse: dict[str, str]) -> Binding:
-    msg_id = reverse.get(binding.description)
-    if msg_id is None and binding.id and binding.id in i18n._catalogue:  # noqa: SLF001
-        msg_id = binding.id
+# (binding id, action, text shown) -> the message id that text came from; once
+# a binding's message is known, switching languages back and forth never
+# guesses again (two messages may share a text in one language only).
+_message_of: dict[tuple[str | None, str, str], str] = {}
+
+
+def _message_id(binding: Binding, reverse: dict[str, list[str]]) -> str | None:
+    memo_key = (binding.id, binding.action, binding.description)
+    if memo_key in _message_of:
+        return _message_of[memo_key]
+    candidates = reverse.get(binding.description, [])
+    if binding.id and binding.id in i18n._catalogue and (  # noqa: SLF001
+            not candidates or binding.id in candidates or binding.description == binding.id):
+        return binding.id
+    if not candidates:
+        return None
+    prefix = (binding.id or "").split(".", 1)[0] + "."
+    return next((c for c in candidates if c.startswith(prefix)), candidates[0])
+
+
+def _translated(binding: Binding, reverse: dict[str, list[str]]) -> Binding:
+    msg_id = _message_id(binding, reverse)
     if msg_id is None:
         return binding
+    _message_of[(binding.id, binding.action, binding.description)] = msg_id
     text = tr(msg_id)
+    _message_of[(binding.id, binding.action, text)] = msg_id
     return binding if text == binding.description else replace(binding, description=text)
 
 
