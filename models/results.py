@@ -111,6 +111,37 @@ class ResultSet:
         """The first sort key has no index: each page sorts the whole result."""
         return bool(self.sort_keys) and not self.sort_keys[0].indexed
 
+    def sort_index_name(self) -> str | None:
+        """The name of the index ``create_sort_index`` makes (None: no sort)."""
+        keys = [k.key for k in self.sort_keys if k.key != "id"]
+        return ("customer_sort_" + "__".join(keys))[:60] if keys else None
+
+    def has_sort_index(self) -> bool:
+        """An index covers the whole sort (one column, or one made for it)."""
+        name = self.sort_index_name()
+        if name is None or (len(self.sort_keys) == 1 and self.sort_keys[0].indexed):
+            return True
+        return any(ix.name == name for ix in self.store.db.get_indexes("customer"))
+
+    def create_sort_index(self) -> str | None:
+        """Make an index for this exact sort (seconds at 1M rows: run it in a
+        worker). Pages of the sort, and of each bucket of a choice sort, then
+        come straight from it."""
+        name = self.sort_index_name()
+        if name is None:
+            return None
+        pg = self.store.is_postgres
+        parts = []
+        for k in self.sort_keys:
+            if k.key == "id":
+                continue
+            nulls = (" NULLS FIRST" if k.direction == "asc" else " NULLS LAST") if pg else ""
+            parts.append(f'"{k.key}" {k.direction.upper()}{nulls}')
+        last = self.sort_keys[-1].direction.upper()
+        self.store.db.execute_sql(f'CREATE INDEX IF NOT EXISTS "{name}" ON "customer" '
+                                  f'({", ".join(parts)}, "id" {last})')
+        return name
+
     @property
     def columns(self) -> list[str]:
         return [*ROW_SYSTEM_COLUMNS, *self.store.schema.keys]

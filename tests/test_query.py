@@ -181,3 +181,14 @@ def test_choice_sort_pages_walk_the_values_in_declared_order(store):
             store, "", sort=[("region", direction), ("name", "desc")]).snapshot()
         groups = rs.groups("region")
         assert [g.value for g in groups] == (order if direction == "asc" else order[::-1])
+
+
+def test_an_index_made_for_a_sort_keeps_the_order(book):
+    sort = [("region", "asc"), ("acquired_on", "desc")]
+    rs = ResultSet(book, "", sort=sort)
+    before = [r["id"] for r in rs.page(0, 10)]
+    assert not rs.has_sort_index()
+    assert rs.create_sort_index() == "customer_sort_region__acquired_on"
+    again = ResultSet(book, "", sort=sort)
+    assert again.has_sort_index()
+    assert [r["id"] for r in again.page(0, 10)] == before
