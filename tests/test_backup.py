@@ -99,3 +99,23 @@ def test_postgres_is_backed_up_with_pg_dump(store):
         backup(store.url)
     assert "pg_dump --format=custom" in str(err.value)
     assert "pg_restore" in pg_dump_hint(store.url)
+
+
+def test_backup_and_restore_commands(sqlite_url, tmp_path, capsys):
+    from kehu.tui.cli import main
+
+    store = Store.open(sqlite_url)
+    fill(store)
+    store.close()
+    assert main(["--db", sqlite_url, "backup"]) == 0
+    made = list_backups()[0]
+    assert str(made) in capsys.readouterr().out
+    assert main(["--db", sqlite_url, "restore", str(made)]) == 2  # no terminal: needs --yes
+    assert "--yes" in capsys.readouterr().err
+    assert main(["--db", sqlite_url, "restore", str(made), "--yes"]) == 0
+    out = capsys.readouterr().out
+    assert "2 customers, 1 contacts, 2 timeline entries" in out and "kept at" in out
+    junk = tmp_path / "junk.db"
+    junk.write_text("junk")
+    assert main(["--db", sqlite_url, "restore", str(junk), "--yes"]) == 2
+    assert "not a SQLite database" in capsys.readouterr().err

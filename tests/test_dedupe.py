@@ -103,3 +103,25 @@ def test_undo_refuses_to_overwrite_later_edits(store, planted):
         merge(store, a, a)
     with pytest.raises(DedupeError, match="no merge #42"):
         undo_merge(store, 42)
+
+
+def test_dedupe_and_merge_commands(store, planted, capsys):
+    from kehu.tui.cli import main
+
+    url = store.url
+    a, b = planted["zhang"], planted["zhang_py"]
+    store.add_interaction(b, "call", summary="b's call")
+    store.close()
+    assert main(["--db", url, "dedupe"]) == 0
+    out = capsys.readouterr().out
+    assert "3 likely duplicate pairs among 8 customers" in out
+    assert f"#{a} 张三" in out and "Same phone" in out
+    assert main(["--db", url, "merge", str(a), str(b), "--take", "name"]) == 0
+    out = capsys.readouterr().out
+    assert f"#{b} merged into #{a}" in out and "1 timeline entries moved" in out
+    assert main(["--db", url, "merge", "--list"]) == 0
+    assert f"#{b} → #{a}" in capsys.readouterr().out
+    assert main(["--db", url, "merge", "--undo", "1"]) == 0
+    assert "undone" in capsys.readouterr().out
+    assert main(["--db", url, "merge", str(a)]) == 2
+    assert "two customer numbers" in capsys.readouterr().err

@@ -94,3 +94,21 @@ def test_dates_stay_dates_in_xlsx(store, tmp_path):
     ws = openpyxl.load_workbook(tmp_path / "d.xlsx").active
     row = [c.value for c in next(ws.iter_rows(min_row=2))]
     assert row == ["A", dt.datetime(2023, 3, 5), 12]
+
+
+def test_kehu_export_command(store, tmp_path, capsys):
+    from kehu.tui.cli import main
+
+    store.create_customer({"name": "甲", "grade": "A"})
+    store.create_customer({"name": "乙", "grade": "B"})
+    url = store.url
+    store.close()
+    out = tmp_path / "a.csv"
+    assert main(["--db", url, "export", "-o", str(out), "--query", "grade:A",
+                 "--columns", "name,客户等级"]) == 0
+    assert "1 customers, 2 columns" in capsys.readouterr().out
+    assert out.read_text(encoding="utf-8-sig").splitlines() == ["Name,Grade", "甲,A key"]
+    assert main(["--db", url, "export", "-o", str(tmp_path / "v.xlsx"), "--view", "roster"]) == 0
+    assert main(["--db", url, "export", "-o", str(out), "--query", "grade:"]) == 2
+    assert main(["--db", url, "export", "-o", str(tmp_path / "x.txt")]) == 2
+    assert ".csv or .xlsx" in capsys.readouterr().err

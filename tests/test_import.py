@@ -279,3 +279,33 @@ def test_migration_adds_the_import_column_to_an_older_database(db_url):
     assert names(store) == ["老客户"]
     assert store.migration.retired == []
     store.close()
+
+
+def test_kehu_import_command(store, tmp_path, capsys):
+    from kehu.tui.cli import main
+
+    path = write_csv(tmp_path / "客户.csv", CHINESE_SHEET, encoding="gbk")
+    url = store.url
+    store.close()
+    assert main(["--db", url, "import", str(path), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "encoding gbk" in out and "→ Mobile" in out
+    assert "would create 2" in out and "reject 2" in out
+    assert "row 3, Mobile '12345'" in out
+    assert main(["--db", url, "import", str(path), "--map", "序号=external_id",
+                 "--save-profile", "crm"]) == 0
+    out = capsys.readouterr().out
+    assert "Import #1" in out and "2 created" in out and "kehu imports revert 1" in out
+    assert main(["--db", url, "import", str(path), "--profile", "crm",
+                 "--update-by", "external_id"]) == 0
+    assert "0 created" in capsys.readouterr().out
+    assert main(["--db", url, "imports"]) == 0
+    assert "#1" in capsys.readouterr().out
+    assert main(["--db", url, "imports", "revert", "1"]) == 0
+    assert "2 customers removed" in capsys.readouterr().out
+    assert main(["--db", url, "imports", "revert", "1"]) == 2
+    assert "already reverted" in capsys.readouterr().err
+    assert main(["--db", url, "import", str(tmp_path / "nope.csv")]) == 2
+    assert "no such file" in capsys.readouterr().err
+    assert main(["--db", url, "import", str(path), "--map", "nonsense"]) == 2
+    assert "COLUMN=FIELD" in capsys.readouterr().err

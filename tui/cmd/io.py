@@ -1,0 +1,330 @@
+"""Data in and out, headless:
+
+``kehu import FILE``, ``kehu imports [revert ID]``, ``kehu export -o FILE``,
+``kehu backup``, ``kehu restore FILE``, ``kehu dedupe``, ``kehu merge``.
+The work is done by ``kehu.models`` (importer, exporter, backup, dedupe);
+this module parses options and prints.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import sys
+
+from rich.cells import cell_len
+
+from kehu.models import backup as backups
+from kehu.models import dedupe, exporter, importer
+from kehu.models.i18n import tr
+from kehu.models.query import QueryError
+from kehu.models.results import ResultSet
+from kehu.models.store import NotFound
+from kehu.models.validate import display
+
+ERRORS = (importer.ImportFailed, exporter.ExportFailed, backups.BackupError, dedupe.DedupeError,
+          QueryError, NotFound)
+SHOW_PROBLEMS = 10
+
+
+def _guarded(handler):
+    """One line on stderr and exit 2 for a user error, as the rest of the CLI does."""
+    @functools.wraps(handler)
+    def run(args, ctx) -> int:
+        try:
+            return handler(args, ctx)
+        except ERRORS as exc:
+            print(f"kehu: {exc}", file=ctx.err)
+            return 2
+    return run
+
+
+def _progress(ctx, what: str):
+    """A progress bar on a terminal's stderr (nothing when piped)."""
+    tty = hasattr(ctx.err, "isatty") and ctx.err.isatty()
+
+    def show(done: int, total: int) -> None:
+        if not tty:
+            return
+        total = max(total, done, 1)
+        filled = int(30 * done / total)
+        print(f"\r{what} [{'#' * filled}{'.' * (30 - filled)}] {100 * done // total:3d}% "
+              f"{done:,}/{total:,}", end="", file=ctx.err, flush=True)
+
+    def end() -> None:
+        if tty:
+            print(file=ctx.err)
+
+    show.end = end
+    return show
+
+
+def register(sub) -> None:
+    p = sub.add_parser("import", help=tr("io.import_help"), description=tr("io.import_description"))
+    p.add_argument("file", metavar="FILE", help=tr("io.opt_file"))
+    p.add_argument("--encoding", metavar="NAME", help=tr("io.opt_encoding"))
+    p.add_argument("--delimiter", metavar="CHAR", help=tr("io.opt_delimiter"))
+    p.add_argument("--sheet", metavar="NAME", help=tr("io.opt_sheet"))
+    p.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD", help=tr("io.opt_map"))
+    p.add_argument("--profile", metavar="NAME", help=tr("io.opt_profile"))
+    p.add_argument("--save-profile", metavar="NAME", help=tr("io.opt_save_profile"))
+    p.add_argument("--update-by", metavar="FIELD", help=tr("io.opt_update_by"))
+    p.add_argument("--dry-run", action="store_true", help=tr("io.opt_dry_run"))
+    p.add_argument("--report", metavar="FILE", help=tr("io.opt_report"))
+    p.set_defaults(func=_guarded(run_import))
+
+    p = sub.add_parser("imports", help=tr("io.imports_help"))
+    p.add_argument("action", nargs="?", choices=["list", "revert"], default="list")
+    p.add_argument("batch", nargs="?", type=int, metavar="ID")
+    p.set_defaults(func=_guarded(run_imports))
+
+    p = sub.add_parser("export", help=tr("io.export_help"))
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help=tr("io.opt_output"))
+    p.add_argument("--view", metavar="NAME", help=tr("io.opt_view"))
+    p.add_argument("--query", metavar="Q", default="", help=tr("io.opt_query"))
+    p.add_argument("--columns", metavar="KEYS", help=tr("io.opt_columns"))
+    p.set_defaults(func=_guarded(run_export))
+
+    p = sub.add_parser("backup", help=tr("io.backup_help"))
+    p.add_argument("-o", "--output", metavar="FILE", help=tr("io.opt_backup_output"))
+    p.add_argument("--keep", type=int, metavar="N", help=tr("io.opt_keep"))
+    p.add_argument("--list", action="store_true", help=tr("io.opt_backup_list"))
+    p.set_defaults(func=_guarded(run_backup))
+
+    p = sub.add_parser("restore", help=tr("io.restore_help"))
+    p.add_argument("file", metavar="FILE", help=tr("io.opt_restore_file"))
+    p.add_argument("--yes", action="store_true", help=tr("io.opt_yes"))
+    p.set_defaults(func=_guarded(run_restore))
+
+    p = sub.add_parser("dedupe", help=tr("io.dedupe_help"))
+    p.add_argument("--rules", metavar="FILE", help=tr("io.opt_rules"))
+    p.add_argument("--min-score", type=int, default=0, metavar="N", help=tr("io.opt_min_score"))
+    p.add_argument("--limit", type=int, default=50, metavar="N", help=tr("io.opt_limit"))
+    p.set_defaults(func=_guarded(run_dedupe))
+
+    p = sub.add_parser("merge", help=tr("io.merge_help"), description=tr("io.merge_description"))
+    p.add_argument("ids", nargs="*", type=int, metavar="ID", help=tr("io.opt_merge_ids"))
+    p.add_argument("--take", action="append", default=[], metavar="FIELD", help=tr("io.opt_take"))
+    p.add_argument("--list", action="store_true", help=tr("io.opt_merge_list"))
+    p.add_argument("--undo", type=int, metavar="MERGE", help=tr("io.opt_undo"))
+    p.add_argument("--force", action="store_true", help=tr("io.opt_force"))
+    p.set_defaults(func=_guarded(run_merge))
+
+
+# --- import ------------------------------------------------------------------------
+
+def _overrides(pairs: list[str]) -> dict[str, str | None]:
+    out = {}
+    for pair in pairs:
+        column, sep, field = pair.partition("=")
+        if not sep or not column.strip():
+            raise importer.ImportFailed(tr("io.bad_map", value=pair))
+        out[column.strip()] = field.strip() or None
+    return out
+
+
+def run_import(args, ctx) -> int:
+    store = ctx.open_store()
+    source = importer.open_source(args.file, encoding=args.encoding, delimiter=args.delimiter,
+                                  sheet=args.sheet)
+    profile = importer.load_profile(args.profile) if args.profile else None
+    mapping = importer.auto_mapping(store.schema, source, profile=profile,
+                                    overrides=_overrides(args.map))
+    out = ctx.out
+    detail = (tr("io.csv_detail", encoding=source.encoding, delimiter=repr(source.delimiter))
+              if source.kind == "csv" else tr("io.sheet_detail", sheet=source.sheet))
+    print(tr("io.reading", path=source.path, format=source.format_label, detail=detail,
+             rows=source.estimated_rows), file=out)
+    width = max((cell_len(h) for h in mapping.headers), default=0)
+    for header, label, note in importer.mapping_summary(mapping, store.schema):
+        target = f"→ {label}" if label else "  —"
+        print(f"  {header}{' ' * (width - cell_len(header))}  {target}{'  (' + note + ')' if note else ''}", file=out)
+    if mapping.name_parts:
+        print("  " + tr("io.name_from_parts", columns=" + ".join(
+            mapping.headers[i] for i in mapping.name_parts.values())), file=out)
+    if args.save_profile:
+        path = importer.save_profile(args.save_profile, mapping)
+        print(tr("io.profile_saved", name=args.save_profile, path=path), file=out)
+    bar = _progress(ctx, tr("io.importing"))
+    try:
+        result = importer.run_import(store, source, mapping, update_by=args.update_by,
+                                     dry_run=args.dry_run, report_path=args.report, progress=bar)
+    finally:
+        bar.end()
+    key = "io.dry_run_summary" if result.dry_run else "io.import_summary"
+    print(tr(key, rows=result.rows, created=result.created, updated=result.updated,
+             unchanged=result.unchanged, rejected=result.rejected, empty=result.empty,
+             repeated=result.repeated, batch=result.batch_id), file=out)
+    for problem in result.problems[:SHOW_PROBLEMS]:
+        print("  " + tr("io.problem", row=problem.row, field=problem.field, value=problem.value,
+                        reason=problem.reason), file=out)
+    if len(result.problems) > SHOW_PROBLEMS or result.rejected > SHOW_PROBLEMS:
+        print("  …", file=out)
+    if result.report:
+        print(tr("io.report_at", path=result.report), file=out)
+    if not result.dry_run:
+        print(tr("io.revert_hint", batch=result.batch_id), file=out)
+    return 0
+
+
+def run_imports(args, ctx) -> int:
+    store = ctx.open_store()
+    if args.action == "revert":
+        if args.batch is None:
+            raise importer.ImportFailed(tr("io.revert_needs_id"))
+        result = importer.revert_import(store, args.batch)
+        print(tr("io.reverted", batch=result.batch_id, deleted=result.deleted, hidden=result.hidden,
+                 restored=result.restored, skipped=len(result.skipped)), file=ctx.out)
+        if result.skipped:
+            print("  " + tr("io.revert_skipped", ids=", ".join(f"#{i}" for i in result.skipped[:20])),
+                  file=ctx.out)
+        return 0
+    batches = importer.list_imports(store)
+    if not batches:
+        print(tr("io.no_imports"), file=ctx.out)
+    for b in batches:
+        state = (tr("io.batch_reverted", when=b.reverted_at.strftime("%Y-%m-%d %H:%M"))
+                 if b.reverted_at else "")
+        print(tr("io.batch_line", id=b.id, when=b.created_at.strftime("%Y-%m-%d %H:%M"),
+                 user=b.user or "", source=b.source, created=b.created, updated=b.updated,
+                 rejected=b.rejected) + (f"  [{state}]" if state else ""), file=ctx.out)
+    return 0
+
+
+# --- export ------------------------------------------------------------------------
+
+def run_export(args, ctx) -> int:
+    store = ctx.open_store()
+    bar = _progress(ctx, tr("io.exporting"))
+    try:
+        if args.view:
+            result = exporter.export_view(store, args.output, args.view, search=args.query,
+                                          progress=bar)
+        else:
+            columns = ([c.strip() for c in args.columns.split(",") if c.strip()]
+                       if args.columns else None)
+            if columns:
+                unknown = [c for c in columns if c not in store.schema]
+                resolved = [store.schema.resolve(c) for c in unknown]
+                if any(r is None for r in resolved):
+                    bad = unknown[[r is None for r in resolved].index(True)]
+                    raise exporter.ExportFailed(tr("import.unknown_field", field=bad))
+                columns = [c if c in store.schema else store.schema.resolve(c).key for c in columns]
+            result = exporter.export(store, args.output, rows=ResultSet(store, args.query),
+                                     columns=columns, progress=bar)
+    finally:
+        bar.end()
+    print(tr("io.exported", rows=result.rows, columns=len(result.columns), path=result.path),
+          file=ctx.out)
+    return 0
+
+
+# --- backup and restore ------------------------------------------------------------------
+
+def run_backup(args, ctx) -> int:
+    if args.list:
+        found = backups.list_backups()
+        if not found:
+            print(tr("io.no_backups", folder=backups.backup_dir()), file=ctx.out)
+        for path in found:
+            print(f"{path}  {path.stat().st_size / 1e6:,.1f} MB", file=ctx.out)
+        return 0
+    if ctx.db_url.startswith("postgres"):
+        print(backups.pg_dump_hint(ctx.db_url), file=ctx.out)
+        return 1
+    keep = args.keep if args.keep is not None else ctx.config.backup_keep
+    result = backups.backup(ctx.db_url, args.output, keep=keep)
+    print(tr("io.backed_up", path=result.path), file=ctx.out)
+    if result.removed:
+        print(tr("io.rotated", count=len(result.removed), keep=keep), file=ctx.out)
+    return 0
+
+
+def run_restore(args, ctx) -> int:
+    counts = backups.check_backup(args.file)
+    print(tr("io.restore_check", path=args.file, customers=counts.get("customer", 0),
+             contacts=counts.get("contact", 0), entries=counts.get("interaction", 0)), file=ctx.out)
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise backups.BackupError(tr("io.restore_needs_yes"))
+        answer = input(tr("io.restore_confirm", url=ctx.db_url) + " ")
+        if answer.strip().lower() not in ("y", "yes", "是", "好"):
+            print(tr("io.cancelled"), file=ctx.out)
+            return 1
+    ctx.close()
+    result = backups.restore(ctx.db_url, args.file)
+    print(tr("io.restored", path=args.file), file=ctx.out)
+    if result.aside:
+        print(tr("io.kept_aside", path=result.aside), file=ctx.out)
+    return 0
+
+
+# --- duplicates ----------------------------------------------------------------------------
+
+def _short(store, cid: int) -> str:
+    try:
+        row = store.get_customer(cid)
+    except NotFound:
+        return f"#{cid}"
+    company = f" · {row.company}" if getattr(row, "company", None) else ""
+    return f"#{cid} {row.name}{company}"
+
+
+def run_dedupe(args, ctx) -> int:
+    store = ctx.open_store()
+    rules = dedupe.load_rules(store, args.rules)
+    bar = _progress(ctx, tr("io.scanning"))
+    try:
+        result = dedupe.find_duplicates(store, rules, progress=bar)
+    finally:
+        bar.end()
+    shown = [c for c in result.candidates if c.score >= args.min_score]
+    print(tr("io.dedupe_summary", pairs=len(shown), scanned=result.scanned), file=ctx.out)
+    for cand in shown[:args.limit]:
+        print(f"{cand.score:3d}  {_short(store, cand.a)}  ⇄  {_short(store, cand.b)}", file=ctx.out)
+        print(f"     {cand.why}", file=ctx.out)
+    if len(shown) > args.limit:
+        print(tr("io.more_pairs", count=len(shown) - args.limit), file=ctx.out)
+    for rule, key, size in result.skipped_blocks:
+        print(tr("io.block_skipped", rule=rule, key=key, size=size), file=ctx.out)
+    if shown:
+        print(tr("io.merge_hint", a=shown[0].a, b=shown[0].b), file=ctx.out)
+    return 0
+
+
+def run_merge(args, ctx) -> int:
+    store = ctx.open_store()
+    if args.list:
+        records = dedupe.list_merges(store)
+        if not records:
+            print(tr("io.no_merges"), file=ctx.out)
+        for r in records:
+            state = f"  [{tr('io.undone')}]" if r.undone_at else ""
+            print(tr("io.merge_line", id=r.id, when=r.created_at.strftime("%Y-%m-%d %H:%M"),
+                     user=r.user or "", survivor=r.survivor_id, merged=r.merged_id) + state,
+                  file=ctx.out)
+        return 0
+    if args.undo is not None:
+        record = dedupe.undo_merge(store, args.undo, force=args.force)
+        print(tr("io.merge_undone", id=record.id, survivor=record.survivor_id,
+                 merged=record.merged_id), file=ctx.out)
+        return 0
+    if len(args.ids) != 2:
+        raise dedupe.DedupeError(tr("io.merge_needs_two"))
+    survivor, other = args.ids
+    plan = dedupe.merge_plan(store, survivor, other)
+    by_key = {c.spec.key: c for c in plan}
+    values = {}
+    for name in args.take:
+        spec = store.schema.get(name) or store.schema.resolve(name)
+        if spec is None or spec.key not in by_key:
+            raise dedupe.DedupeError(tr("dedupe.unknown_field_merge", field=name))
+        values[spec.key] = by_key[spec.key].other
+    record = dedupe.merge(store, survivor, other, values)
+    for choice in plan:
+        if choice.differs and choice.other not in (None, ""):
+            kept = values.get(choice.spec.key, choice.value)
+            print(f"  {choice.spec.label()}: {display(choice.spec, kept)}", file=ctx.out)
+    print(tr("io.merged", other=other, survivor=survivor,
+             contacts=len(json.loads(record.contact_ids)),
+             entries=len(json.loads(record.interaction_ids)), id=record.id), file=ctx.out)
+    return 0
