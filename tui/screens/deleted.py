@@ -4,10 +4,11 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import Footer, Header, Static
 
 from kehu.models.i18n import tr
 from kehu.models.validate import display
+from kehu.tui.widgets.keyed import DataTable
 
 SHOWN = 500
 

@@ -17,13 +17,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Checkbox, Input, Label, OptionList, Select, Static
+from textual.widgets import Checkbox, Label, Select, Static
 from textual.widgets.option_list import Option
 
 from kehu.models import i18n
 from kehu.models.i18n import tr
 from kehu.models.store import NotFound
 from kehu.models.validate import RecordInvalid
+from kehu.tui.widgets.keyed import Input, OptionList
 
 i18n.register_folder(Path(__file__).parent.parent)  # before the BINDINGS below read it
 

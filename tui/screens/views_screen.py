@@ -12,11 +12,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets import Label, Static
 from textual.widgets.option_list import Option
 
 from kehu.models.i18n import label, tr
 from kehu.models.views import new_view_key, save_view, user_views_path
+from kehu.tui.widgets.keyed import Input, OptionList
 
 
 def next_sort(sort: list[tuple[str, str]], key: str) -> list[tuple[str, str]]:
