@@ -203,6 +203,9 @@ async def test_due_view_shows_follow_ups_and_marks_them_done(store, acme):
         assert isinstance(screen, DueScreen)
         assert "Overdue (1)" in status(screen, "#due-tabs")
         assert "Acme" in list_lines(screen.active_list())[0]
+        await app.workers.wait_for_complete()  # the verification count runs in a thread
+        await pilot.pause()
+        assert "Verification due (0)" in status(screen, "#due-tabs")
         await pilot.press("2")
         await pilot.pause()
         assert "Beta" in list_lines(screen.active_list())[0]
@@ -228,6 +231,7 @@ async def test_mark_verified_and_the_customer_leaves_the_verification_view(store
         await pilot.press("v")
         await pilot.pause()
         assert screen.active_list().row_count == 0
+        assert "Verification due (0)" in status(screen, "#due-tabs")
         assert "Acme verified" in status(screen, "#due-status")
     seen = {s.kind.key: s.verified_by for s in verify.status(store, acme.id)}
     assert seen == {"base": "tester", "credit": "tester", "decision_makers": "tester"}

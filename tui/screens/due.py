@@ -93,12 +93,16 @@ class DueScreen(Screen):
         yield VerifyList(self.policy, lambda: verify.count_due(store, self.policy),
                          lambda offset, limit: verify.due_for_verification(
                              store, self.policy, offset=offset, limit=limit),
-                         empty=tr("due.none_to_verify"), id="due-verify", classes="hidden")
+                         empty=tr("due.none_to_verify"), id="due-verify", classes="hidden",
+                         load_on_mount=self.mode == "verification")
         yield Static(id="due-status")
         yield Footer()
 
     def on_mount(self) -> None:
+        self.verify_count = None
         self.action_mode(self.mode)
+        if self.mode != "verification":
+            self.count_verification()
 
     @property
     def current_customer_id(self) -> int | None:
@@ -120,15 +124,38 @@ class DueScreen(Screen):
             return []
         return timeline.follow_ups(self.store, self.mode, offset=offset, limit=limit)
 
+    def count_verification(self) -> None:
+        """Count who is due for verification off the UI thread (a full scan on a big
+        database); the tab shows … until then."""
+        self.verify_count = None
+
+        def count() -> None:
+            try:
+                total = verify.count_due(self.store, self.policy)
+            finally:
+                self.store.db.close()  # this thread's connection only
+            self.app.call_from_thread(self._counted, total)
+
+        self.run_worker(count, thread=True, exclusive=True, group="due-count")
+
+    def _counted(self, total: int) -> None:
+        if self.mode != "verification":  # else the list's own count is newer
+            self.verify_count = total
+            self.update_tabs()
+
     def update_tabs(self) -> None:
-        counts = timeline.follow_up_counts(self.store)
-        counts["verification"] = self.query_one("#due-verify", PagedList).row_count
+        counts: dict[str, object] = dict(timeline.follow_up_counts(self.store))
+        if self.mode == "verification":
+            self.verify_count = self.query_one("#due-verify", PagedList).row_count
+        counts["verification"] = "…" if self.verify_count is None else self.verify_count
         labels = {"overdue": tr("timeline.bucket.overdue"), "today": tr("timeline.bucket.today"),
                   "week": tr("timeline.bucket.week"), "verification": tr("due.verification")}
         text = Text()
         for number, mode in enumerate(MODES, 1):
             style = "reverse bold" if mode == self.mode else ""
-            text.append(f" {number} {labels[mode]} ({counts[mode]:,}) ", style)
+            count = counts[mode]
+            shown = f"{count:,}" if isinstance(count, int) else count
+            text.append(f" {number} {labels[mode]} ({shown}) ", style)
             text.append(" ")
         self.query_one("#due-tabs", Static).update(text)
 
@@ -147,6 +174,8 @@ class DueScreen(Screen):
 
     def on_screen_resume(self) -> None:
         self.active_list().reload()
+        if self.mode != "verification":
+            self.count_verification()
         self.update_tabs()
 
     def action_done(self) -> None:
@@ -167,7 +196,10 @@ class DueScreen(Screen):
             return
         kinds = verify.mark_verified(self.store, customer_id, policy=self.policy)
         name = self.store.get_customer(customer_id).name
-        self.query_one("#due-verify", PagedList).reload()
+        if self.mode == "verification":
+            self.query_one("#due-verify", PagedList).reload()
+        else:
+            self.count_verification()
         self.update_tabs()
         self.query_one("#due-status", Static).update(
             tr("due.verified", name=name, kinds=", ".join(

@@ -58,8 +58,9 @@ class PagedList(ScrollView, can_focus=True):
 
     def __init__(self, count: Callable[[], int], page: Callable[[int, int], list],
                  render: Callable[[Any, int], Text], *, empty: str = "",
-                 page_size: int = PAGE_SIZE, **kwargs):
+                 page_size: int = PAGE_SIZE, load_on_mount: bool = True, **kwargs):
         super().__init__(**kwargs)
+        self.load_on_mount = load_on_mount
         self._count_rows, self._fetch, self._render = count, page, render
         self.empty_text = empty
         self.page_size = page_size
@@ -67,7 +68,8 @@ class PagedList(ScrollView, can_focus=True):
         self._pages: OrderedDict[int, list] = OrderedDict()
 
     def on_mount(self) -> None:
-        self.reload()
+        if self.load_on_mount:
+            self.reload()
 
     # -- data ------------------------------------------------------------
     def set_source(self, count: Callable[[], int], page: Callable[[int, int], list]) -> None:
