@@ -407,3 +407,30 @@ async def test_click_on_a_column_title_sorts(app_store):
         await settle(pilot)
         assert names(pilot.app) == ["李四", "张三"]
         assert "Acquired ▼" in lines(pilot.app)[0]
+
+
+async def test_a_stale_count_is_stopped_not_waited_for(db_url):
+    """Typing on interrupts the statement still running for the previous keystroke."""
+    import asyncio
+
+    from kehu.tui.widgets.db_runner import DbRunner
+
+    store = Store.open(db_url, user="tester")
+    runner = DbRunner(store.db)
+    slow = ("SELECT pg_sleep(30)" if store.is_postgres else
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000000) "
+            "SELECT count(*) FROM n")
+    try:
+        task = asyncio.ensure_future(runner.background(lambda: store.db.execute_sql(slow).fetchall()))
+        for _ in range(50):  # until the statement has reached the server and is stopped
+            await asyncio.sleep(0.2)
+            runner.cancel_all()
+            if task.done():
+                break
+        assert task.done(), "the statement was not interrupted"
+        assert task.exception() is not None
+        # The lane is usable again at once.
+        assert await runner.background(lambda: store.db.execute_sql("SELECT 1").fetchone()[0]) == 1
+    finally:
+        runner.close()
+        store.close()

@@ -182,7 +182,8 @@ class WorkbenchScreen(Screen):
     def reload(self, *, keep_cursor: bool = False, warn_sort: bool = False) -> None:
         """Run the current view's query again (cancelling the one in flight)."""
         self._query_generation += 1
-        self.app_runner().cancel_background()
+        self.table.cancel_loads()
+        self.app_runner().cancel_all()
         self.run_worker(partial(self._load, self._query_generation, keep_cursor, warn_sort),
                         exclusive=True, group="workbench-query")
 

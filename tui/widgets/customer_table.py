@@ -227,9 +227,15 @@ class CustomerTable(ScrollView, can_focus=True):
             self._end_wanted = False
             self.action_last_row()
 
+    def cancel_loads(self) -> None:
+        """Pages being fetched now are stale (a new result is coming): drop them."""
+        self._generation += 1
+        self._pending.clear()
+
     @property
-    def generation(self) -> int:
-        return self._generation
+    def source(self) -> RowSource | None:
+        """The result shown now (a new object for each query)."""
+        return self._source
 
     @property
     def row_count(self) -> int:

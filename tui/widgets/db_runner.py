@@ -93,6 +93,11 @@ class DbRunner:
     def cancel_background(self) -> None:
         self.background_lane.interrupt()
 
+    def cancel_all(self) -> None:
+        """A new query makes everything running stale: stop both lanes' statements."""
+        self.page_lane.interrupt()
+        self.background_lane.interrupt()
+
     def close(self) -> None:
         self.page_lane.close()
         self.background_lane.close()
