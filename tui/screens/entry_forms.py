@@ -74,7 +74,8 @@ class FormModal(ModalScreen):
                     with Horizontal(classes="form-row"):
                         yield Label(f.label, classes="form-label")
                         if f.kind == "bool":
-                            yield Checkbox("", bool(f.value), id=f"field-{f.key}", compact=True)
+                            yield Checkbox(tr("form.yes"), bool(f.value), id=f"field-{f.key}",
+                                           compact=True)
                         elif f.kind == "select":
                             values = [v for _, v in f.options]
                             yield Select(f.options, prompt="—", compact=True, id=f"field-{f.key}",
