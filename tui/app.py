@@ -34,6 +34,9 @@ class KehuApp(KehuBaseApp):
         Binding("ctrl+n", "new_customer", tr("app.new_customer"), id="app.new_customer"),
         Binding("ctrl+l", "log_call", tr("app.log_call"), id="app.log_call"),
         Binding("ctrl+t", "show_due", tr("app.due"), id="app.due"),
+        Binding("ctrl+o", "import_file", tr("app.import"), id="app.import", show=False),
+        Binding("f3", "export", tr("app.export"), id="app.export", show=False),
+        Binding("f12", "duplicates", tr("app.duplicates"), id="app.duplicates", show=False),
         Binding("f6", "show_chain", tr("app.chain"), id="app.chain", show=False),
         Binding("f7", "show_timeline", tr("app.timeline"), id="app.timeline", show=False),
         Binding("f9", "show_deleted", tr("app.deleted"), id="app.deleted", show=False),
@@ -77,6 +80,27 @@ class KehuApp(KehuBaseApp):
 
         if not isinstance(self.screen, DeletedScreen):
             self.push_screen(DeletedScreen())
+
+    # -- data in and out (screens/import_screen, dedupe_screen) -----------------
+    def action_import_file(self) -> None:
+        from kehu.tui.screens.import_screen import ImportScreen
+
+        if not isinstance(self.screen, ImportScreen):
+            self.push_screen(ImportScreen())
+
+    def action_export(self) -> None:
+        """Export the rows and columns the current screen shows (its view and search)."""
+        from kehu.tui.screens.import_screen import ExportScreen
+
+        if not isinstance(self.screen, ExportScreen):
+            self.push_screen(ExportScreen(getattr(self.screen, "view", None),
+                                          getattr(self.screen, "search_text", "") or ""))
+
+    def action_duplicates(self) -> None:
+        from kehu.tui.screens.dedupe_screen import DedupeScreen
+
+        if not isinstance(self.screen, DedupeScreen):
+            self.push_screen(DedupeScreen())
 
     # -- decision chain, timeline, what is due (screens/chain, timeline, due) --
     def action_show_due(self) -> None:

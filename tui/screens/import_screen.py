@@ -1,0 +1,212 @@
+"""The import wizard: a file, its column mapping to confirm or change, a dry run,
+the import with a progress bar, and what happened (``models.importer`` does the work).
+
+Type the path and Enter; the mapping table shows each column, the field it goes
+to and why a column is left out. Enter on a column picks another field; d runs a
+dry run, i imports (optionally updating customers by the field typed under
+"update by"). F3 exports what the workbench shows (``ExportScreen``).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Header, Label, ProgressBar, Static
+
+from kehu.models import exporter, importer
+from kehu.models.i18n import tr
+from kehu.models.query import QueryError
+from kehu.tui.widgets.keyed import DataTable, Input, OptionList
+
+
+class FieldPicker(ModalScreen):
+    """Choose the field a column goes to (or none)."""
+
+    BINDINGS = [Binding("escape", "cancel", tr("import_ui.cancel"), id="import.pick_cancel")]
+
+    def __init__(self, schema, header: str) -> None:
+        super().__init__()
+        self.schema, self.header = schema, header
+        self.keys: list[str | None] = [None] + [f.key for f in schema.fields if not f.computed]
+
+    def compose(self) -> ComposeResult:
+        yield Label(tr("import_ui.pick_field", header=self.header))
+        yield OptionList(tr("import.note_skipped"),
+                         *(f"{self.schema[k].label()}  ({k})" for k in self.keys[1:]))
+
+    def on_option_list_option_selected(self, event) -> None:
+        self.dismiss(("set", self.keys[event.option_index]))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ImportScreen(Screen):
+    BINDINGS = [
+        Binding("d", "dry_run", tr("import_ui.dry_run"), id="import.dry_run"),
+        Binding("i", "run_import", tr("import_ui.run"), id="import.run"),
+        Binding("escape", "close", tr("import_ui.close"), id="import.close"),
+    ]
+
+    def __init__(self, path: str | None = None) -> None:
+        super().__init__()
+        self.initial = path
+        self.source: importer.Source | None = None
+        self.mapping: importer.Mapping | None = None
+        self.busy = False
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Input(value=self.initial or "", placeholder=tr("import_ui.path_placeholder"),
+                    id="import-path")
+        yield Static(tr("import_ui.hint"), id="import-info")
+        yield DataTable(id="import-mapping", cursor_type="row")
+        with Horizontal(id="import-update-row"):
+            yield Label(tr("import_ui.update_by"))
+            yield Input(placeholder=tr("import_ui.update_by_placeholder"), id="import-update-by")
+        yield ProgressBar(id="import-progress", show_eta=False)
+        yield Static(id="import-result")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self.initial:
+            self._open(self.initial)
+        else:
+            self.query_one("#import-path", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "import-path":
+            self._open(event.value.strip())
+
+    def _open(self, path: str) -> None:
+        try:
+            self.source = importer.open_source(Path(path).expanduser())
+            self.mapping = importer.auto_mapping(self.app.store.schema, self.source)
+        except importer.ImportFailed as exc:
+            self.query_one("#import-info", Static).update(str(exc))
+            self.source = self.mapping = None
+            return
+        src = self.source
+        detail = (tr("io.csv_detail", encoding=src.encoding, delimiter=repr(src.delimiter))
+                  if src.kind == "csv" else tr("io.sheet_detail", sheet=src.sheet))
+        self.query_one("#import-info", Static).update(
+            tr("io.reading", path=src.path, format=src.format_label, detail=detail,
+               rows=src.estimated_rows) + "\n" + tr("import_ui.confirm_hint"))
+        self._fill_mapping()
+        self.query_one(DataTable).focus()
+
+    def _fill_mapping(self) -> None:
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        table.add_column(tr("import.report_column"), key="column", width=24)
+        table.add_column(tr("import.report_field"), key="field", width=20)
+        table.add_column(tr("import_ui.note"), key="note", width=48)
+        for i, (header, label, note) in enumerate(
+                importer.mapping_summary(self.mapping, self.app.store.schema)):
+            table.add_row(header, label and f"→ {label}", note, key=str(i))
+
+    def on_data_table_row_selected(self, event) -> None:
+        if self.mapping is None or self.busy:
+            return
+        column = int(event.row_key.value)
+
+        def picked(result) -> None:
+            if result is None:
+                return
+            try:
+                self.mapping.set(column, result[1], self.app.store.schema)
+            except importer.ImportFailed as exc:
+                self.notify(str(exc), severity="error")
+            self._fill_mapping()
+
+        self.app.push_screen(FieldPicker(self.app.store.schema, self.mapping.headers[column]), picked)
+
+    def action_dry_run(self) -> None:
+        self._start(dry_run=True)
+
+    def action_run_import(self) -> None:
+        self._start(dry_run=False)
+
+    def _start(self, dry_run: bool) -> None:
+        if self.source is None or self.busy:
+            return
+        self.busy = True
+        update_by = self.query_one("#import-update-by", Input).value.strip() or None
+        self.query_one("#import-result", Static).update(tr("io.importing") + "…")
+        self.run_worker(lambda: self._work(dry_run, update_by), thread=True, exclusive=True)
+
+    def _work(self, dry_run: bool, update_by: str | None) -> None:
+        bar = self.query_one(ProgressBar)
+
+        def progress(done: int, total: int) -> None:
+            self.app.call_from_thread(bar.update, total=max(total, 1), progress=done)
+
+        try:
+            result = importer.run_import(self.app.store, self.source, self.mapping,
+                                         update_by=update_by, dry_run=dry_run, progress=progress)
+        except Exception as exc:  # noqa: BLE001 - user errors and permissions: shown, no crash
+            self.app.call_from_thread(self._done, str(exc))
+            return
+        key = "io.dry_run_summary" if result.dry_run else "io.import_summary"
+        lines = [tr(key, rows=result.rows, created=result.created, updated=result.updated,
+                    unchanged=result.unchanged, rejected=result.rejected, empty=result.empty,
+                    repeated=result.repeated, batch=result.batch_id)]
+        lines += [tr("io.problem", row=p.row, field=p.field, value=p.value, reason=p.reason)
+                  for p in result.problems[:5]]
+        if result.report:
+            lines.append(tr("io.report_at", path=result.report))
+        if not result.dry_run:
+            lines.append(tr("io.revert_hint", batch=result.batch_id))
+        self.app.call_from_thread(self._done, "\n".join(lines))
+
+    def _done(self, text: str) -> None:
+        self.busy = False
+        self.query_one("#import-result", Static).update(text)
+
+    def action_close(self) -> None:
+        if not self.busy:
+            self.dismiss()
+
+
+class ExportScreen(ModalScreen):
+    """Export the rows and columns the workbench shows: type a .csv or .xlsx path."""
+
+    BINDINGS = [Binding("escape", "cancel", tr("import_ui.cancel"), id="export.cancel")]
+
+    def __init__(self, view=None, search: str = "") -> None:
+        super().__init__()
+        self.view, self.search = view, search
+
+    def compose(self) -> ComposeResult:
+        name = self.view.name() if self.view is not None else tr("import_ui.all_customers")
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M")
+        key = self.view.key if self.view is not None else "customers"
+        yield Label(tr("import_ui.export_title", name=name, search=self.search or "—"))
+        yield Input(value=str(Path.cwd() / f"kehu-{key}-{stamp}.xlsx"), id="export-path")
+        yield Static(id="export-result")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        store = self.app.store
+        try:
+            if self.view is not None:
+                result = exporter.export(store, event.value.strip(),
+                                         rows=self.view.result_set(store, self.search),
+                                         columns=self.view.column_keys(store.schema))
+            else:
+                result = exporter.export(store, event.value.strip())
+        except (exporter.ExportFailed, QueryError) as exc:
+            self.query_one("#export-result", Static).update(str(exc))
+            return
+        except Exception as exc:  # noqa: BLE001 - e.g. a role without export: shown
+            self.query_one("#export-result", Static).update(str(exc))
+            return
+        self.app.notify(tr("io.exported", rows=result.rows, columns=len(result.columns),
+                           path=result.path))
+        self.dismiss(result.path)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
