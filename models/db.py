@@ -64,8 +64,14 @@ def connect(url: str) -> peewee.Database:
                 private_file(path)
             except OSError as exc:
                 raise DatabaseError(tr("db.cannot_create", path=path, error=exc.strerror)) from None
-        db = peewee.SqliteDatabase(str(path) if path else ":memory:", pragmas=SQLITE_PRAGMAS,
-                                   timeout=10)
+        # IMMEDIATE: a transaction takes the write lock when it begins (waiting up to the
+        # timeout), so a read-then-write never fails with "database is locked" mid-way.
+        sqlite_opts = {"pragmas": SQLITE_PRAGMAS, "timeout": 10, "lock_type": "IMMEDIATE"}
+        if path is not None and _encrypted(path):   # SQLCipher: models.crypto asks for the key
+            from .crypto import open_encrypted
+
+            return open_encrypted(path, **sqlite_opts)
+        db = peewee.SqliteDatabase(str(path) if path else ":memory:", **sqlite_opts)
     elif scheme.startswith("postgres"):
         try:
             db = url_connect(url)
@@ -83,6 +89,12 @@ def connect(url: str) -> peewee.Database:
     except peewee.DatabaseError as exc:
         raise DatabaseError(tr("db.cannot_open", url=redact(url), error=str(exc).strip())) from None
     return db
+
+
+def _encrypted(path: Path) -> bool:
+    from .crypto import is_encrypted
+
+    return is_encrypted(path)
 
 
 def redact(url: str) -> str:

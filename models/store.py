@@ -19,9 +19,11 @@ import peewee
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
 
 from . import search
+from .audit import AuditLog, create_table as create_audit_table
 from .db import connect, is_postgres
 from .i18n import tr
 from .schema import NUMERIC_TYPES, SYSTEM_COLUMNS, FieldSpec, Schema, load_schema
+from .security import Guard, create_tables as create_user_tables
 from .validate import FieldError, RecordInvalid, clean, clean_record
 
 
@@ -251,6 +253,8 @@ def migrate_schema(store: "Store") -> MigrationReport:
                                f'ON "customer" ("{spec.key}")')
         db.execute_sql('CREATE INDEX IF NOT EXISTS "customer_import_batch" '
                        'ON "customer" ("import_batch")')
+        create_audit_table(store)
+        create_user_tables(store)
         store.set_meta("schema_types", {f.key: f.type for f in schema.fields}
                        | {k: v for k, v in store.get_meta("schema_types", {}).items()
                           if k not in schema})
@@ -274,6 +278,8 @@ class Store:
         self.Verification = self.models["Verification"]
         self.Meta = self.models["Meta"]
         self.migration: MigrationReport | None = None
+        self.guard = Guard(self)      # who the user is and what their role allows (models.security)
+        self.audit = AuditLog(self)   # every write below records itself here (models.audit)
 
     @classmethod
     def open(cls, url: str, schema: Schema | str | None = None, *, user: str | None = None,
@@ -307,7 +313,11 @@ class Store:
 
     # -- customers ---------------------------------------------------------
     def customers(self, *, include_deleted: bool = False) -> peewee.ModelSelect:
+        self.guard.require("view")
         query = self.Customer.select()
+        scope = self.guard.row_scope()
+        if scope is not None:
+            query = query.where(scope)
         if not include_deleted:
             query = query.where(self.Customer.deleted_at.is_null())
         return query
@@ -320,11 +330,20 @@ class Store:
         return row
 
     def record(self, row) -> dict[str, Any]:
-        """A customer row as a dict of schema fields plus id/version/timestamps."""
+        """A customer row as a dict of schema fields plus id/version/timestamps, with
+        the values the user's role may not see masked (``guard.visible``)."""
+        return self.guard.visible(self.raw_record(row))
+
+    def raw_record(self, row) -> dict[str, Any]:
+        """``record`` unmasked: for the model layer's own use, never for display."""
         data = {spec.key: getattr(row, spec.key) for spec in self.schema.fields}
         data.update(id=row.id, version=row.version, created_at=row.created_at,
                     updated_at=row.updated_at, deleted_at=row.deleted_at)
         return data
+
+    def mask(self, spec: FieldSpec, value: Any) -> Any:
+        """``value`` of ``spec`` as the current user may see it (e.g. 138****5678)."""
+        return self.guard.mask(spec, value)
 
     def validate(self, data: dict[str, Any], *, partial: bool = False) -> dict[str, Any]:
         """Cleaned values, or ``RecordInvalid`` naming every bad field."""
@@ -337,25 +356,29 @@ class Store:
         return clean(spec, raw)
 
     def create_customer(self, data: dict[str, Any]):
-        values = self.validate(data)
+        values = self.validate(self.guard.check_create(data))
         stamp = now()
+        fields = dict(values)
         values.update(created_at=stamp, updated_at=stamp, version=1,
                       search_text=search.build_search_text(self.schema, values))
         with self.db.atomic():
             customer_id = self.Customer.insert(**values).execute()
+            self.audit.record("create", "customer", customer_id, after=fields)
         return self.get_customer(customer_id)
 
     def update_customer(self, customer_id: int, changes: dict[str, Any], *,
                         expected_version: int | None = None):
         """Save ``changes`` (only those fields). With ``expected_version``, a row that
         someone else saved in between is not touched: ``ConflictError`` instead."""
+        changes = self.guard.check_update(self.get_customer(customer_id), changes)
         values = self.validate(changes, partial=True)
         C = self.Customer
         with self.db.atomic():
-            current = self.get_customer(customer_id)
+            current = self._locked(customer_id)
             if expected_version is not None and current.version != expected_version:
                 raise ConflictError(customer_id, self.record(current))
-            merged = self.record(current) | values
+            before = self.raw_record(current)
+            merged = before | values
             values.update(updated_at=now(), version=C.version + 1,
                           search_text=search.build_search_text(self.schema, merged))
             query = C.update(**values).where(C.id == customer_id, C.deleted_at.is_null())
@@ -363,18 +386,38 @@ class Store:
                 query = query.where(C.version == expected_version)
             if query.execute() != 1:
                 raise ConflictError(customer_id, self.record(self.get_customer(customer_id)))
+            self.audit.record("update", "customer", customer_id,
+                              before={k: v for k, v in before.items() if k in self.schema},
+                              after={k: v for k, v in merged.items() if k in self.schema})
         return self.get_customer(customer_id)
+
+    def _locked(self, customer_id: int):
+        """The customer row, locked until the transaction ends: FOR UPDATE on
+        PostgreSQL; a SQLite write transaction holds the database lock already."""
+        query = self.customers().where(self.Customer.id == customer_id)
+        row = (query.for_update() if self.is_postgres else query).first()
+        if row is None:
+            raise NotFound(tr("store.customer_not_found", id=customer_id))
+        return row
 
     def delete_customer(self, customer_id: int) -> None:
         """Soft delete: the row stays, out of every view but 'deleted'."""
         C = self.Customer
         with self.db.atomic():
-            self.get_customer(customer_id)
-            C.update(deleted_at=now(), version=C.version + 1).where(C.id == customer_id).execute()
+            self.guard.require("delete", self.get_customer(customer_id))
+            stamp = now()
+            C.update(deleted_at=stamp, version=C.version + 1).where(C.id == customer_id).execute()
+            self.audit.record("delete", "customer", customer_id,
+                              fields={"deleted_at": [None, stamp.isoformat(sep=" ")]})
 
     def restore_customer(self, customer_id: int) -> None:
         C = self.Customer
-        C.update(deleted_at=None, version=C.version + 1).where(C.id == customer_id).execute()
+        with self.db.atomic():
+            row = self.get_customer(customer_id, include_deleted=True)
+            self.guard.require("delete", row)
+            C.update(deleted_at=None, version=C.version + 1).where(C.id == customer_id).execute()
+            self.audit.record("restore", "customer", customer_id,
+                              fields={"deleted_at": [str(row.deleted_at), None]})
 
     def count_customers(self) -> int:
         return self.customers().count()
@@ -385,8 +428,10 @@ class Store:
 
         Used by the demo generator and the importer; ``progress(n)`` is called
         after each batch with the number inserted so far. ``import_batch``
-        marks the rows as created by that import.
+        marks the rows as created by that import. The audit trail gets one
+        ``import`` entry per call (rows, batch), which a customer's history shows.
         """
+        self.guard.require("import")
         keys = [f.key for f in self.schema.fields]
         columns = ["created_at", "updated_at", "version", "search_text", "import_batch", *keys]
         param = self.db.param
@@ -407,6 +452,9 @@ class Store:
             total += len(tuples)
             if progress:
                 progress(total)
+        with self.db.atomic():
+            self.audit.record("import", "customer", None, batch=import_batch,
+                              fields={"rows": [None, total]})
         return total
 
     def _adapter(self, spec: FieldSpec):
@@ -443,9 +491,12 @@ class Store:
         return out
 
     def add_contact(self, customer_id: int, **data):
-        self.get_customer(customer_id)
+        self.guard.require("edit", self.get_customer(customer_id))
         values = self._clean_contact(data)
-        return self.Contact.create(customer=customer_id, **values)
+        with self.db.atomic():
+            row = self.Contact.create(customer=customer_id, **values)
+            self.audit.record("create", "contact", row.id, customer_id=customer_id, after=values)
+        return row
 
     # -- interactions (timeline) ------------------------------------------
     def interactions(self, customer_id: int) -> peewee.ModelSelect:
@@ -454,7 +505,7 @@ class Store:
                 .order_by(I.occurred_at.desc(), I.id.desc()))
 
     def add_interaction(self, customer_id: int, kind: str, **data):
-        self.get_customer(customer_id)
+        self.guard.require("edit", self.get_customer(customer_id))
         kind = self._check_list("interaction_kinds", "kind", kind)
         if kind is None:
             raise FieldError("kind", tr("validate.required"))
@@ -463,6 +514,8 @@ class Store:
             data["amount"] = Decimal(str(data["amount"]))
         with self.db.atomic():
             row = self.Interaction.create(customer=customer_id, kind=kind, **data)
+            self.audit.record("create", "interaction", row.id, customer_id=customer_id,
+                              after={"kind": kind, **data})
             if kind == "purchase":
                 self.refresh_purchase_totals(customer_id)
         return row

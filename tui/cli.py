@@ -22,13 +22,14 @@ from kehu.models.config import Config, ConfigError, default_db_url, load_config,
 from kehu.models.db import DatabaseError
 from kehu.models.i18n import tr
 from kehu.models.schema import Schema, SchemaError, load_schema
+from kehu.models.security import PermissionDenied, RolesError
 from kehu.models.store import SchemaMigrationError, Store
 from kehu.models.validate import FieldError, RecordInvalid, set_phone_region
 
 i18n.register_folder(Path(__file__).parent)
 
 USER_ERRORS = (SchemaError, DatabaseError, SchemaMigrationError, ConfigError, FieldError,
-               RecordInvalid)
+               RecordInvalid, PermissionDenied, RolesError)
 
 
 @dataclass
@@ -58,6 +59,7 @@ class Context:
         if self._store is None:
             self._store = Store.open(self.db_url, self.load_schema(),
                                      user=self.args.user or self.config.user, migrate=migrate)
+            self._store.guard.me  # an unknown or disabled login stops here, with one line
         return self._store
 
     def close(self) -> None:

@@ -1,0 +1,129 @@
+"""The audit trail: every change says who, when, which record and each field before/after."""
+from __future__ import annotations
+
+import datetime as dt
+
+import peewee
+import pytest
+
+from kehu.models.audit import RevertError
+from kehu.models.security import PermissionDenied, add_user
+from kehu.models.store import Store
+from kehu.tui.cli import main
+
+
+def test_create_update_delete_restore_are_recorded(store):
+    c = store.create_customer({"name": "张三", "city": "北京"})
+    store.update_customer(c.id, {"city": "上海", "name": "张三"}, expected_version=1)
+    store.delete_customer(c.id)
+    store.restore_customer(c.id)
+    history = store.audit.history(c.id)
+    assert [h.action for h in history] == ["restore", "delete", "update", "create"]
+    update = history[2]
+    assert update.user == "tester" and update.table == "customer" and update.record_id == c.id
+    assert update.fields == {"city": ["北京", "上海"]}    # only what changed
+    assert history[3].fields["name"] == [None, "张三"]
+    assert isinstance(update.at, dt.datetime)
+
+
+def test_a_save_that_changes_nothing_leaves_no_entry(store):
+    c = store.create_customer({"name": "张三"})
+    store.update_customer(c.id, {"name": "张三"})
+    assert [h.action for h in store.audit.history(c.id)] == ["create"]
+
+
+def test_contacts_timeline_and_imports_show_in_the_customer_history(store):
+    c = store.create_customer({"name": "张三"})
+    store.add_contact(c.id, name="李经理", role="decision_maker")
+    store.add_interaction(c.id, "call", summary="首次电话")
+    store.bulk_insert_customers([{"name": "导入一"}, {"name": "导入二"}], import_batch=7)
+    history = store.audit.history(c.id)
+    assert [(h.action, h.table) for h in history] == [
+        ("create", "interaction"), ("create", "contact"), ("create", "customer")]
+    assert history[1].fields["name"] == [None, "李经理"]
+    imported = store.customers().where(store.Customer.name == "导入一").get()
+    entry = store.audit.history(imported.id)[0]
+    assert (entry.action, entry.batch, entry.fields["rows"]) == ("import", 7, [None, 2])
+
+
+def test_revert_one_change_is_itself_audited(store):
+    c = store.create_customer({"name": "张三", "city": "北京", "grade": "A"})
+    store.update_customer(c.id, {"city": "上海"})
+    store.update_customer(c.id, {"grade": "B"})
+    city_change = next(h for h in store.audit.history(c.id) if "city" in h.fields)
+    store.audit.revert(city_change.id)
+    row = store.get_customer(c.id)
+    assert (row.city, row.grade) == ("北京", "B")   # the later grade change stays
+    latest = store.audit.history(c.id)[0]
+    assert (latest.action, latest.reverts, latest.fields) == ("revert", city_change.id,
+                                                              {"city": ["上海", "北京"]})
+
+
+def test_revert_refuses_when_a_later_change_touched_the_field(store):
+    c = store.create_customer({"name": "张三", "city": "北京"})
+    store.update_customer(c.id, {"city": "上海"})
+    first = store.audit.history(c.id)[0].id
+    store.update_customer(c.id, {"city": "广州"})
+    with pytest.raises(RevertError) as err:
+        store.audit.revert(first)
+    assert "City" in str(err.value)
+    assert store.get_customer(c.id).city == "广州"
+
+
+def test_revert_of_a_delete_restores(store):
+    c = store.create_customer({"name": "张三"})
+    store.delete_customer(c.id)
+    store.audit.revert(store.audit.history(c.id)[0].id)
+    assert store.get_customer(c.id).deleted_at is None
+
+
+def test_audit_rows_cannot_be_edited_or_deleted(store):
+    c = store.create_customer({"name": "张三"})
+    E = store.audit.Entry
+    for attempt in (lambda: E.update(login="someone").execute(),
+                    lambda: E.delete().execute()):
+        with pytest.raises(peewee.DatabaseError) as err:
+            with store.db.atomic():
+                attempt()
+        assert "read-only" in str(err.value)
+    assert [h.user for h in store.audit.history(c.id)] == ["tester"]
+    assert not hasattr(store.audit, "delete") and not hasattr(store.audit, "update")
+
+
+def test_history_masks_values_the_role_may_not_see(store, db_url):
+    c = store.create_customer({"name": "张三", "mobile": "13812345678", "owner": "sam"})
+    add_user(store, "vic", "viewer")
+    vic = Store.open(db_url, user="vic")
+    try:
+        created = vic.audit.history(c.id)[-1]
+        assert created.fields["mobile"] == [None, "138****5678"]
+        with pytest.raises(PermissionDenied):
+            vic.audit.entries()                # the whole trail needs the audit right
+        with pytest.raises(PermissionDenied):
+            vic.audit.revert(created.id)       # reverting is a write
+    finally:
+        vic.close()
+
+
+def test_kehu_audit_command_filters(sqlite_url, capsys):
+    s = Store.open(sqlite_url, user="tester")
+    a = s.create_customer({"name": "张三"})
+    b = s.create_customer({"name": "李四"})
+    s.update_customer(b.id, {"city": "上海"})
+    created_b = s.audit.history(b.id)[-1].id
+    s.close()
+    assert main(["--db", sqlite_url, "--user", "tester", "audit", "--customer", str(b.id)]) == 0
+    out = capsys.readouterr().out
+    assert "上海" in out and "李四" in out and "张三" not in out
+    assert main(["--db", sqlite_url, "--user", "tester", "audit", "--user", "nobody"]) == 0
+    assert "张三" not in capsys.readouterr().out
+    assert main(["--db", sqlite_url, "--user", "tester", "audit", "--since", "2999-01-01"]) == 0
+    assert "张三" not in capsys.readouterr().out
+    assert main(["--db", sqlite_url, "--user", "tester", "audit", "--since", "yesterday-ish"]) == 2
+    assert "since" in capsys.readouterr().err
+    assert main(["--db", sqlite_url, "--user", "tester", "audit", "--revert", str(created_b)]) == 0
+    capsys.readouterr()
+    s = Store.open(sqlite_url, user="tester")
+    assert s.get_customer(b.id, include_deleted=True).deleted_at is not None   # undoing its creation deletes it
+    assert s.get_customer(a.id).name == "张三"
+    s.close()

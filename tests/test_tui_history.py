@@ -1,0 +1,57 @@
+"""The per-customer history screen: changes newest first, ``r`` reverts one."""
+from __future__ import annotations
+
+from kehu.models.security import add_user
+from kehu.models.store import Store
+from kehu.tui.app import KehuApp
+from kehu.tui.screens.history import HistoryScreen
+from kehu.tui.widgets.keyed import DataTable
+
+SIZE = (100, 30)
+
+
+def cells(table, row: int) -> list[str]:
+    return [str(c) for c in table.get_row_at(row)]
+
+
+async def test_history_lists_changes_and_r_reverts_one(store):
+    c = store.create_customer({"name": "张三", "city": "北京"})
+    store.update_customer(c.id, {"city": "上海"})
+    app = KehuApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(HistoryScreen(c.id))
+        await pilot.pause()
+        table = app.screen.query_one(DataTable)
+        assert table.row_count == 2
+        assert "City: 北京 → 上海" in cells(table, 0)[4]
+        assert cells(table, 0)[2] == "tester"
+        await pilot.press("r")
+        await pilot.pause()
+        assert store.get_customer(c.id).city == "北京"
+        assert table.row_count == 3
+        assert cells(table, 0)[3] == "reverted"
+        assert "City: 上海 → 北京" in cells(table, 0)[4]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, HistoryScreen)
+
+
+async def test_history_masks_and_refuses_revert_for_a_viewer(store, db_url):
+    c = store.create_customer({"name": "张三", "mobile": "13812345678"})
+    store.update_customer(c.id, {"mobile": "13900001111"})
+    add_user(store, "vic", "viewer")
+    vic = Store.open(db_url, user="vic")
+    try:
+        app = KehuApp(vic)
+        async with app.run_test(size=SIZE) as pilot:
+            app.push_screen(HistoryScreen(c.id))
+            await pilot.pause()
+            table = app.screen.query_one(DataTable)
+            row = cells(table, 0)[4]
+            assert "138****5678 → 139****1111" in row and "13812345678" not in row
+            await pilot.press("r")
+            await pilot.pause()
+            assert store.get_customer(c.id).mobile == "+8613900001111"
+            assert table.row_count == 2
+    finally:
+        vic.close()

@@ -1,0 +1,243 @@
+"""`kehu user add|list|set-role|disable|enable|whoami`, `kehu audit`, `kehu encrypt|decrypt`.
+
+Registering this module also teaches the model layer to ask for the key of an
+encrypted database on the terminal (when ``KEHU_DB_KEY`` is not set), for every
+sub-command and the TUI alike.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import os
+import re
+import sys
+
+from kehu.models import crypto, security
+from kehu.models.audit import RevertError
+from kehu.models.db import sqlite_path
+from kehu.models.i18n import tr
+from kehu.models.security import PermissionDenied, RolesError
+
+ERRORS = (PermissionDenied, RolesError, RevertError, LookupError, ValueError)
+
+
+def _ask_key(path) -> str:
+    if not sys.stdin.isatty():
+        return ""
+    return getpass.getpass(tr("crypto.key_prompt", path=path))
+
+
+def register(sub) -> None:
+    crypto.set_key_prompt(_ask_key)
+
+    user = sub.add_parser("user", help=tr("cmd_user.help"))
+    actions = user.add_subparsers(dest="user_action", metavar="ACTION", required=True)
+    add = actions.add_parser("add", help=tr("cmd_user.add_help"))
+    add.add_argument("login")
+    add.add_argument("--role", default="viewer", help=tr("cmd_user.opt_role"))
+    add.add_argument("--name", help=tr("cmd_user.opt_name"))
+    add.set_defaults(func=_guarded(user_add))
+    listing = actions.add_parser("list", help=tr("cmd_user.list_help"))
+    listing.set_defaults(func=_guarded(user_list))
+    set_role = actions.add_parser("set-role", help=tr("cmd_user.set_role_help"))
+    set_role.add_argument("login")
+    set_role.add_argument("role")
+    set_role.set_defaults(func=_guarded(user_set_role))
+    for name, disabled in (("disable", True), ("enable", False)):
+        p = actions.add_parser(name, help=tr(f"cmd_user.{name}_help"))
+        p.add_argument("login")
+        p.set_defaults(func=_guarded(user_disable), disabled=disabled)
+    whoami = actions.add_parser("whoami", help=tr("cmd_user.whoami_help"))
+    whoami.set_defaults(func=_guarded(user_whoami))
+
+    audit = sub.add_parser("audit", help=tr("cmd_audit.help"))
+    audit.add_argument("--customer", type=int, metavar="ID", help=tr("cmd_audit.opt_customer"))
+    audit.add_argument("--user", dest="audit_user", metavar="LOGIN", help=tr("cmd_audit.opt_user"))
+    audit.add_argument("--since", metavar="DATE", help=tr("cmd_audit.opt_since"))
+    audit.add_argument("--action", choices=["create", "update", "delete", "restore", "merge",
+                                            "import", "revert"])
+    audit.add_argument("--limit", type=int, default=200, metavar="N", help=tr("cmd_audit.opt_limit"))
+    audit.add_argument("--revert", type=int, metavar="ENTRY", help=tr("cmd_audit.opt_revert"))
+    audit.set_defaults(func=_guarded(audit_show))
+
+    for name in ("encrypt", "decrypt"):
+        p = sub.add_parser(name, help=tr(f"cmd_crypto.{name}_help"))
+        p.set_defaults(func=_guarded(convert), convert=name)
+
+
+def _guarded(handler):
+    """One line and exit 2 for a refusal or a bad value, never a traceback."""
+    def run(args, ctx) -> int:
+        try:
+            return handler(args, ctx)
+        except ERRORS as exc:
+            text = exc.args[0] if isinstance(exc, LookupError) and exc.args else exc
+            print(f"kehu: {text}", file=ctx.err)
+            return 2
+    return run
+
+
+# --- users -------------------------------------------------------------------
+
+def user_add(args, ctx) -> int:
+    store = ctx.open_store()
+    user = security.add_user(store, args.login, args.role, args.name)
+    print(tr("cmd_user.added", login=user.login, role=store.guard.roles.get(user.role).label()),
+          file=ctx.out)
+    return 0
+
+
+def user_list(args, ctx) -> int:
+    store = ctx.open_store()
+    roles = store.guard.roles
+    users = security.list_users(store)
+    me = store.user
+    width = max([len(u.login) for u in users] + [5])
+    print(f"{tr('cmd_user.col_login'):<{width}}  {tr('cmd_user.col_role'):<14} "
+          f"{tr('cmd_user.col_name')}", file=ctx.out)
+    for u in users:
+        role = roles.roles.get(u.role)
+        flags = []
+        if u.disabled:
+            flags.append(tr("cmd_user.disabled"))
+        if u.login == me:
+            flags.append(tr("cmd_user.you"))
+        print(f"{u.login:<{width}}  {(role.label() if role else u.role):<14} "
+              f"{u.display_name or ''} {' '.join(flags)}".rstrip(), file=ctx.out)
+    if not store.guard.team:
+        print(tr("cmd_user.single_user"), file=ctx.out)
+    return 0
+
+
+def user_set_role(args, ctx) -> int:
+    store = ctx.open_store()
+    user = security.set_role(store, args.login, args.role)
+    print(tr("cmd_user.role_set", login=user.login, role=store.guard.roles.get(user.role).label()),
+          file=ctx.out)
+    return 0
+
+
+def user_disable(args, ctx) -> int:
+    store = ctx.open_store()
+    user = security.set_disabled(store, args.login, args.disabled)
+    print(tr("cmd_user.disabled_now" if args.disabled else "cmd_user.enabled_now",
+             login=user.login), file=ctx.out)
+    return 0
+
+
+def user_whoami(args, ctx) -> int:
+    store = ctx.open_store()
+    me = store.guard.me
+    role = me.role
+    rights = [p for p in security.PERMS if role.allows(p)]
+    print(tr("cmd_user.whoami", login=me.login, role=role.label(),
+             rows=tr(f"cmd_user.rows_{role.rows}"), rights=", ".join(rights)), file=ctx.out)
+    return 0
+
+
+# --- audit -------------------------------------------------------------------
+
+_RELATIVE = re.compile(r"^(\d+)\s*([dhw])$")
+
+
+def parse_since(text: str | None) -> dt.datetime | None:
+    if not text:
+        return None
+    text = text.strip()
+    m = _RELATIVE.match(text)
+    if m:
+        n, unit = int(m.group(1)), m.group(2)
+        delta = {"d": dt.timedelta(days=n), "h": dt.timedelta(hours=n),
+                 "w": dt.timedelta(weeks=n)}[unit]
+        return dt.datetime.now() - delta
+    try:
+        return dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(tr("cmd_audit.bad_since", value=text)) from None
+
+
+def _value(value) -> str:
+    return "∅" if value in (None, "") else str(value)
+
+
+def audit_show(args, ctx) -> int:
+    store = ctx.open_store()
+    if args.revert is not None:
+        new_id = store.audit.revert(args.revert)
+        print(tr("cmd_audit.reverted", id=args.revert, new=new_id), file=ctx.out)
+        return 0
+    since = parse_since(args.since)
+    if args.customer is not None and not store.guard.can("audit"):
+        changes = [c for c in store.audit.history(args.customer)
+                   if (not args.audit_user or c.user == args.audit_user)
+                   and (since is None or c.at >= since)
+                   and (not args.action or c.action == args.action)][:args.limit]
+    else:
+        changes = [store.audit.masked(c) for c in store.audit.entries(
+            customer=args.customer, user=args.audit_user, since=since, action=args.action,
+            limit=args.limit)]
+    names = _customer_names(store, {c.customer_id for c in changes if c.customer_id})
+    for c in changes:
+        what = f"{c.table} {c.record_id}" if c.record_id is not None else c.table
+        if c.table == "customer" and c.record_id in names:
+            what += f" ({names[c.record_id]})"
+        elif c.customer_id in names:
+            what += f" → customer {c.customer_id} ({names[c.customer_id]})"
+        extra = tr("audit.reverts", id=c.reverts) if c.reverts else ""
+        print(f"#{c.id:<6} {c.at:%Y-%m-%d %H:%M:%S}  {c.user:<10} "
+              f"{tr('audit.action.' + c.action):<8} {what} {extra}".rstrip(), file=ctx.out)
+        if c.action == "import":
+            rows = c.fields.get("rows", [None, "?"])[1]
+            print("        " + tr("audit.import_rows", rows=rows, batch=_value(c.batch)), file=ctx.out)
+            continue
+        for key, (old, new) in c.fields.items():
+            spec = store.schema.get(key)
+            label = spec.label() if spec else key
+            print(f"        {label}: {_value(old)} → {_value(new)}", file=ctx.out)
+    if not changes:
+        print(tr("cmd_audit.none"), file=ctx.out)
+    return 0
+
+
+def _customer_names(store, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    C = store.Customer
+    return {r.id: r.name for r in store.customers(include_deleted=True)
+            .select(C.id, C.name).where(C.id.in_(sorted(ids)))}
+
+
+# --- encryption --------------------------------------------------------------
+
+def convert(args, ctx) -> int:
+    path = sqlite_path(ctx.db_url)
+    if path is None:
+        raise crypto.CryptoError(tr("crypto.not_sqlite", url=ctx.db_url))
+    if not path.exists():
+        raise crypto.CryptoError(tr("crypto.missing", path=path))
+    if args.convert == "encrypt":
+        if crypto.is_encrypted(path):
+            raise crypto.CryptoError(tr("crypto.already_encrypted", path=path))
+        key = _new_key(path)
+        crypto.encrypt(path, key)
+        print(tr("crypto.encrypted", path=path), file=ctx.out)
+    else:
+        if not crypto.is_encrypted(path):
+            raise crypto.CryptoError(tr("crypto.not_encrypted", path=path))
+        crypto.decrypt(path, crypto.key_for(path))
+        print(tr("crypto.decrypted", path=path), file=ctx.out)
+    return 0
+
+
+def _new_key(path) -> str:
+    key = os.environ.get(crypto.KEY_ENV)
+    if key:
+        return key
+    if not sys.stdin.isatty():
+        raise crypto.CryptoError(tr("crypto.no_key", path=path))
+    key = getpass.getpass(tr("crypto.new_key_prompt", path=path))
+    if getpass.getpass(tr("crypto.repeat_key_prompt")) != key:
+        raise crypto.CryptoError(tr("crypto.keys_differ"))
+    if not key:
+        raise crypto.CryptoError(tr("crypto.empty_key"))
+    return key
