@@ -541,6 +541,10 @@ class Store:
             sql += f" WHERE id = {self.db.param}"
             params = (customer_id,)
         self.db.execute_sql(sql, params)
+        if customer_id is not None:  # RFM score, segment and stage follow the purchase
+            from .segments import refresh_customer
+
+            refresh_customer(self, customer_id)
 
 
 def _chunks(rows: Iterable, size: int) -> Iterator[list]:

@@ -40,7 +40,12 @@ class KehuApp(KehuBaseApp):
         Binding("f6", "show_chain", tr("app.chain"), id="app.chain", show=False),
         Binding("f7", "show_timeline", tr("app.timeline"), id="app.timeline", show=False),
         Binding("f9", "show_deleted", tr("app.deleted"), id="app.deleted", show=False),
+        Binding("f4", "show_reports", tr("app.reports"), id="app.reports", show=False),
+        Binding("f5", "meeting", tr("app.meeting"), id="app.meeting", show=False),
     ]
+    #: App actions that change data: off while a read-only screen (meeting mode) is up.
+    EDITING_ACTIONS = {"new_customer", "log_call", "show_deleted", "show_due", "show_chain",
+                       "show_timeline"}
 
     def __init__(self, store: Store, config: Config | None = None, *, keymap: str | None = None,
                  theme: str | None = None):
@@ -128,3 +133,22 @@ class KehuApp(KehuBaseApp):
         customer_id = self._current_customer()
         if customer_id is not None:
             self.push_screen(TimelineScreen(customer_id))
+
+    # -- reports and meeting mode (screens/reports, screens/meeting) -------------
+    def check_action(self, action: str, parameters):
+        if action in self.EDITING_ACTIONS and getattr(self.screen, "READ_ONLY", False):
+            return False
+        return super().check_action(action, parameters)
+
+    def action_show_reports(self) -> None:
+        """Reports over what the workbench shows now (its view and search)."""
+        from kehu.tui.screens.reports import ReportsScreen, workbench_scope
+
+        if not isinstance(self.screen, ReportsScreen):
+            self.push_screen(ReportsScreen(workbench_scope(self)))
+
+    def action_meeting(self) -> None:
+        from kehu.tui.screens.meeting import MeetingScreen
+
+        if not isinstance(self.screen, MeetingScreen):
+            self.push_screen(MeetingScreen(start=getattr(self.screen, "view", None)))

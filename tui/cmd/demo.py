@@ -28,9 +28,21 @@ def run(args, ctx) -> int:
                   file=ctx.err, flush=True)
 
     count = generate(store, args.customers, seed=args.seed, progress=progress)
+    _score_segments(store)
     if tty:
         print(file=ctx.err)
     seconds = time.perf_counter() - started
     print(tr("demo.done", count=count, seconds=seconds, rate=count / max(seconds, 1e-9),
              url=redact(ctx.db_url)), file=ctx.out)
     return 0
+
+
+def _score_segments(store) -> None:
+    """Demo customers arrive with RFM scores and segments (models.segments)."""
+    from kehu.models import segments
+
+    if segments.available(store):
+        try:
+            segments.recompute(store)
+        except segments.SegmentsError:
+            pass  # a broken user segments.yaml: `kehu segments check` says what is wrong

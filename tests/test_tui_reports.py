@@ -1,0 +1,238 @@
+"""The reports screen and meeting mode as a user drives them: keys pressed, numbers seen."""
+from __future__ import annotations
+
+import pytest
+
+from kehu.models import reports, segments
+from kehu.models.store import Store
+from kehu.tui.app import KehuApp
+from kehu.tui.screens.meeting import MeetingScreen, MeetingTable
+from kehu.tui.screens.reports import REPORT_KEYS, ReportsScreen, ReportTable
+from kehu.tui.screens.workbench import WorkbenchScreen
+from report_data import TODAY, build
+
+
+@pytest.fixture
+def app_store(sqlite_url):
+    store = Store.open(sqlite_url, user="tester")
+    store.ids = build(store)
+    store.update_customer(store.ids["A"], {"mobile": "13800001380"})
+    segments.recompute(store, TODAY)
+    yield store
+    store.close()
+
+
+async def settle(pilot) -> None:
+    for _ in range(4):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+def table_rows(screen, table_type) -> list[list[str]]:
+    table = screen.query_one(table_type)
+    return [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+def text_of(screen, selector: str) -> str:
+    return str(screen.query_one(selector).render())
+
+
+async def show_report(pilot, key: str) -> list[list[str]]:
+    """Open the reports screen, press a report's key: the table rows on screen."""
+    screen = await open_reports(pilot)
+    await pilot.press(key)
+    await settle(pilot)
+    return table_rows(screen, ReportTable)
+
+
+async def open_reports(pilot) -> ReportsScreen:
+    await settle(pilot)
+    await pilot.press("f4")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, ReportsScreen)
+    return screen
+
+
+@pytest.mark.parametrize("size", [(80, 24), (100, 30)])
+async def test_each_report_opens_by_its_key(app_store, size):
+    app = KehuApp(app_store)
+    async with app.run_test(size=size) as pilot:
+        screen = await open_reports(pilot)
+        for name, key in REPORT_KEYS.items():
+            await pilot.press(key)
+            await settle(pilot)
+            assert screen.report is not None and screen.report.key == name
+            assert reports.title(name) in text_of(screen, "#report-title")
+            rows = table_rows(screen, ReportTable)
+            assert rows, name
+            # the numbers on screen are the report's own, total line last
+            assert rows[-1][-len(screen.report.table()[-1]):] == screen.report.table()[-1]
+            chart = screen.query_one("#report-chart")
+            assert chart.size.width >= 20 and chart.size.height >= 5
+            drawn = "".join(chart.render_line(y).text for y in range(chart.size.height))
+            has_data = any(value for _label, value in screen.report.chart_points())
+            assert ("█" in drawn or "▌" in drawn) == has_data, name
+
+
+async def test_region_numbers_beside_the_chart(app_store):
+    app = KehuApp(app_store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        rows = await show_report(pilot, "r")
+        screen = app.screen
+        assert rows[0] == ["North", "2", "28.6%", "80,000.00"]
+        assert rows[1] == ["East", "3", "42.9%", "120,000.00"]
+        assert rows[-1] == ["Total", "7", "100.0%", "221,000.00"]
+        chart_text = "\n".join(screen.query_one("#report-chart").render_line(y).text
+                               for y in range(screen.query_one("#report-chart").size.height))
+        assert "North" in chart_text and "East" in chart_text
+        await pilot.press("]")
+        await settle(pilot)
+        assert screen.report.key == "by_segment"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, WorkbenchScreen)
+
+
+async def test_reports_follow_the_workbench_search(app_store):
+    app = KehuApp(app_store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")
+        for ch in "region:华东":
+            await pilot.press(ch)
+        await settle(pilot)
+        await pilot.press("escape")   # back to the table
+        await settle(pilot)
+        await pilot.press("f4")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ReportsScreen)
+        assert "filter: region:华东" in text_of(screen, "#report-title")
+        rows = table_rows(screen, ReportTable)
+        assert [r[0] for r in rows] == ["A key", "B major", "Total"]
+        assert rows[-1][1] == "3"
+
+
+async def test_chinese_labels_are_numbered_in_the_chart(app_store):
+    from kehu.models import i18n
+
+    i18n.set_lang("zh")
+    app = KehuApp(app_store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        rows = await show_report(pilot, "r")
+        assert rows[0][:2] == ["1", "华北"]       # the table numbers the rows the chart shows
+        assert rows[-1][1] == "合计"
+
+
+async def test_recompute_key_and_picture(app_store, tmp_path):
+    app = KehuApp(app_store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_reports(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert any("Segments recomputed" in str(n.message) for n in app._notifications)
+        path = screen.save_picture(tmp_path / "segments.svg")
+        assert path.exists() and "<svg" in path.read_text(encoding="utf-8")[:500]
+        assert "Customers&#160;by&#160;segment" in path.read_text(encoding="utf-8")
+
+
+async def test_meeting_mode_steps_through_views_masked_and_read_only(app_store):
+    app = KehuApp(app_store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        theme = app.theme
+        await pilot.press("f5")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, MeetingScreen)
+        assert app.theme == "kehu-contrast"
+        first = text_of(screen, "#meeting-view")
+        assert str(screen.query_one("#digits-customers").value) == "7"
+        assert str(screen.query_one("#digits-purchases").value) == "221,000"
+        assert str(screen.query_one("#digits-high_value").value) == "1"
+        await pilot.press("space")
+        await settle(pilot)
+        assert text_of(screen, "#meeting-view") != first
+        # the ranking view: 客户A first; its mobile (sensitive) never shows
+        names = [v.key for v in screen.views]
+        while screen.view.key != "ranking":
+            await pilot.press("space")
+            await settle(pilot)
+            assert len(names) > 1
+        rows = table_rows(screen, MeetingTable)
+        assert rows[0][0] == "客户A"
+        flat = " ".join(" ".join(r) for r in rows)
+        assert "138" not in flat and "•••" in flat
+        # read-only: the app's editing keys do nothing here
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        assert app.screen is screen
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, WorkbenchScreen)
+        assert app.theme == theme
+
+
+# --- `kehu report` and `kehu segments` -------------------------------------------------
+
+def cli(*argv) -> int:
+    from kehu.tui.cli import main
+
+    return main(list(argv))
+
+
+def test_report_command_prints_csv_json_and_xlsx(app_store, sqlite_url, tmp_path, capsys):
+    assert cli("--db", sqlite_url, "report", "by_region", "--csv") == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "Region,Customers,Share,Purchases"
+    assert out[2] == "East,3,42.9,120000.00" and out[-1] == "Total,7,100.0,221000.00"
+    assert cli("--db", sqlite_url, "report", "by_grade", "-q", "region:华东", "--json") == 0
+    import json
+
+    data = json.loads(capsys.readouterr().out)
+    assert data["scope"] == "filter: region:华东"
+    assert [(r["value"], r["customers"]) for r in data["rows"]] == [("A key", 1), ("B major", 2)]
+    path = tmp_path / "top.xlsx"
+    assert cli("--db", sqlite_url, "report", "top", "--xlsx", str(path)) == 0
+    assert path.exists()
+
+
+def test_report_command_table_and_as_of(app_store, sqlite_url, capsys):
+    assert cli("--db", sqlite_url, "report", "sales_quarter", "--today", "2024-07-01") == 0
+    out = capsys.readouterr().out
+    assert "Sales by quarter" in out and "2024 Q2" in out and "100,000.00" in out
+
+
+def test_report_command_bad_input_is_one_line(app_store, sqlite_url, capsys):
+    assert cli("--db", sqlite_url, "report", "sales") == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("kehu: unknown report 'sales'") and "\n" not in err
+    assert cli("--db", sqlite_url, "report", "top", "--view", "nope") == 2
+    assert "unknown view 'nope'" in capsys.readouterr().err
+    assert cli("--db", sqlite_url, "report", "top", "-q", "grade:Z") == 2
+    assert "'Z' is not one of" in capsys.readouterr().err
+    assert cli("--db", sqlite_url, "report", "top", "--today", "soon") == 2
+    assert "not a date" in capsys.readouterr().err
+
+
+def test_report_command_saves_a_picture(app_store, sqlite_url, tmp_path, capsys):
+    path = tmp_path / "pics" / "region.svg"
+    assert cli("--db", sqlite_url, "report", "by_region", "--svg", str(path)) == 0
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("<svg") and "Customers&#160;by&#160;region" in text
+
+
+def test_segments_recompute_and_check(app_store, sqlite_url, capsys):
+    assert cli("--db", sqlite_url, "segments", "recompute", "--today", "2024-07-01") == 0
+    out = capsys.readouterr().out
+    assert "7 customers, 5 with purchases" in out
+    assert "High value: 1" in out and "(no segment): 2" in out
+    assert cli("segments", "check") == 0
+    assert "segments.yaml: OK" in capsys.readouterr().out
+    segments.user_segments_path().write_text("segments:\n  - segment: vip\n", encoding="utf-8")
+    assert cli("segments", "check") == 2
+    err = capsys.readouterr().err
+    assert "segments.yaml:2:" in err and "'vip' is not a value of the field segment" in err
