@@ -355,3 +355,50 @@ async def test_delete_asks_is_soft_and_the_deleted_view_restores(store):
         await pilot.press("enter")
         await pilot.pause()
     assert store.get_customer(row.id).name == "Jay"
+
+
+async def test_each_kind_of_field_takes_typed_values(store):
+    row = store.create_customer({"name": "Kim"})
+    app = KehuApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_customer(app, pilot, row.id)
+        form = screen.form
+
+        async def into(key: str, *keys: str) -> None:
+            form.focus_field(key)
+            await pilot.pause()
+            await pilot.press(*keys)
+
+        await into("birthday", *"19900102", "tab")
+        await pilot.pause()
+        assert form.row("birthday").raw == "1990-01-02"  # tidied on leaving the field
+        await into("registered_capital", *"1.5万")
+        await into("tags", *"vip, key account")
+        await into("marketing_opt_in", "space")
+        await into("grade", "enter", "down", "enter")
+        await into("notes", *"line one", "enter", *"line two")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    saved = store.get_customer(row.id)
+    assert saved.birthday == dt.date(1990, 1, 2)
+    assert saved.registered_capital == 15000
+    assert saved.tags == "vip,key account"
+    assert saved.marketing_opt_in is True
+    assert saved.grade == "A"
+    assert saved.notes == "line one\nline two"
+
+
+async def test_a_newer_version_with_no_field_changed_needs_no_choice(store, other):
+    row = store.create_customer({"name": "Lee", "company": "Old Co"})
+    app = KehuApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_customer(app, pilot, row.id)
+        other.delete_customer(row.id)
+        other.restore_customer(row.id)  # the version moved on, no field changed
+        await pilot.press("ctrl+down", "ctrl+u")
+        await type_text(pilot, "New Co")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, DetailScreen)
+    saved = store.get_customer(row.id)
+    assert (saved.company, saved.version) == ("New Co", 4)

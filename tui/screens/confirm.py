@@ -24,7 +24,7 @@ class ConfirmScreen(ModalScreen[str | None]):
                                border: thick $warning; background: $surface; }
     ConfirmScreen .question { margin-bottom: 1; }
     ConfirmScreen Horizontal { height: auto; align-horizontal: right; }
-    ConfirmScreen Button { margin-left: 1; min-width: 10; }
+    ConfirmScreen Button { margin-left: 2; }
     """
     BINDINGS = [
         Binding("y", "choose('yes')", tr("confirm.yes"), id="confirm.yes"),
@@ -42,10 +42,12 @@ class ConfirmScreen(ModalScreen[str | None]):
         with Vertical():
             yield Static(self.question, classes="question")
             with Horizontal():
-                yield Button(f"{self.labels['yes']} (Y)", id="yes", variant="primary")
+                yield Button(f"{self.labels['yes']} (Y)", id="yes", variant="primary",
+                         compact=True)
                 if self.labels["no"]:
-                    yield Button(f"{self.labels['no']} (N)", id="no", variant="error")
-                yield Button(f"{self.labels['cancel']} (Esc)", id="cancel")
+                    yield Button(f"{self.labels['no']} (N)", id="no", variant="error",
+                             compact=True)
+                yield Button(f"{self.labels['cancel']} (Esc)", id="cancel", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#yes", Button).focus()

@@ -95,7 +95,7 @@ class ConflictScreen(ModalScreen[dict[str, Any] | None]):
     ConflictScreen .header > .name { width: 18; }
     ConflictScreen VerticalScroll { height: auto; max-height: 14; }
     ConflictScreen .buttons { height: auto; align-horizontal: right; margin-top: 1; }
-    ConflictScreen Button { margin-left: 1; }
+    ConflictScreen Button { margin-left: 2; }
     """
     BINDINGS = [
         Binding("t", "all('theirs')", tr("conflict.all_theirs"), id="conflict.all_theirs"),
@@ -144,10 +144,11 @@ class ConflictScreen(ModalScreen[dict[str, Any] | None]):
             with VerticalScroll():
                 yield from self._rows()
             with Horizontal(classes="buttons"):
-                yield Button(tr("conflict.all_theirs") + " (T)", id="all-theirs")
-                yield Button(tr("conflict.all_mine") + " (M)", id="all-mine")
-                yield Button(tr("conflict.apply") + " (Enter)", id="apply", variant="primary")
-                yield Button(tr("conflict.back") + " (Esc)", id="back")
+                yield Button(tr("conflict.all_theirs") + " (T)", id="all-theirs", compact=True)
+                yield Button(tr("conflict.all_mine") + " (M)", id="all-mine", compact=True)
+                yield Button(tr("conflict.apply") + " (Enter)", id="apply", compact=True,
+                             variant="primary")
+                yield Button(tr("conflict.back") + " (Esc)", id="back", compact=True)
 
     def on_mount(self) -> None:
         rows = list(self.query(ConflictRow))

@@ -171,14 +171,23 @@ class DetailScreen(Screen):
             then()
 
     def _resolve(self, mine: dict[str, Any], theirs: dict[str, Any], then) -> None:
-        """Someone saved in between: let the user choose, then save on top of theirs."""
+        """Someone saved in between: let the user choose, then save on top of theirs.
+
+        When their save changed no field (only the version moved on, e.g. a
+        delete and restore), there is nothing to choose: mine go on top."""
         from kehu.tui.screens.conflict import ConflictScreen
+
+        schema = self.store.schema
+        if all(same_value(spec, theirs.get(spec.key), self.record.get(spec.key))
+               for spec in schema.fields if not spec.computed):
+            self._update(mine, theirs["version"], then)
+            return
 
         def chosen(choice: dict[str, Any] | None) -> None:
             if choice is None:
-                self.notify(tr("detail.conflict_cancelled", name=self.customer_name()), severity="warning")
+                self.notify(tr("detail.conflict_cancelled", name=self.customer_name()),
+                            severity="warning")
                 return
-            schema = self.store.schema
             changes = {k: v for k, v in choice.items()
                        if not same_value(schema[k], v, theirs.get(k))}
             if changes:

@@ -58,9 +58,11 @@ class LogCallScreen(ModalScreen[int | None]):
                                border: thick $accent; background: $surface; padding: 0 1; }
     LogCallScreen #call-title { text-style: bold; width: 1fr; }
     LogCallScreen #call-timer { color: $accent; text-style: bold; }
-    LogCallScreen OptionList { height: auto; max-height: 8; }
+    LogCallScreen OptionList { height: auto; max-height: 8; border: none; }
     LogCallScreen TextArea { height: 5; }
-    LogCallScreen Label { color: $text-muted; margin-top: 1; }
+    LogCallScreen Input, LogCallScreen TextArea { background: $boost; }
+    LogCallScreen Input:focus, LogCallScreen TextArea:focus { background: $primary 25%; }
+    LogCallScreen Label { color: $text-muted; }
     LogCallScreen #call-error { color: $error; height: auto; }
     LogCallScreen .legend { color: $text-muted; }
     """
@@ -85,7 +87,7 @@ class LogCallScreen(ModalScreen[int | None]):
         with Vertical():
             yield Static(tr("call.title"), id="call-title")
             yield Static(self._timer_text(), id="call-timer")
-            yield Input(placeholder=tr("call.search"), id="call-search")
+            yield Input(placeholder=tr("call.search"), id="call-search", compact=True)
             yield OptionList(id="call-matches")
             yield Label(tr("call.notes"))
             yield TextArea(id="call-notes", soft_wrap=True, tab_behavior="focus", compact=True)

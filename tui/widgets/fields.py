@@ -13,7 +13,7 @@ import datetime as dt
 from typing import Any, Iterable
 
 from textual.app import ComposeResult
-from textual.containers import VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.suggester import Suggester
 from textual.timer import Timer
 from textual.widget import Widget
@@ -105,7 +105,7 @@ def make_widget(spec: FieldSpec, value: Any, *, id: str) -> Widget:
         return Select(options, value=Select.NULL if raw is None else raw, prompt=tr("detail.blank"),
                       allow_blank=True, compact=True, id=id)
     if spec.type == "boolean":
-        return Checkbox("", raw, compact=True, id=id)
+        return Checkbox(display(spec, raw), raw, compact=True, id=id)  # label says yes / no
     return Input(raw, placeholder=PLACEHOLDER.get(spec.type, ""), restrict=RESTRICT.get(spec.type),
                  suggester=TagSuggester(spec) if spec.type == "tags" and spec.choices else None,
                  compact=True, id=id, select_on_focus=False)
@@ -149,20 +149,22 @@ def same_value(spec: FieldSpec, a: Any, b: Any) -> bool:
     return a == b
 
 
-class FieldRow(Widget):
+class FieldRow(Vertical):
     """Label and widget side by side; under them, the field's message (an error,
     or a hint while the field has focus), mounted only when there is one."""
 
     DEFAULT_CSS = """
-    FieldRow { height: auto; layout: grid; grid-size: 2; grid-columns: 22 1fr;
-               grid-rows: auto; }
-    FieldRow .field-label { padding-right: 1; color: $text-muted; }
+    FieldRow { height: auto; }
+    FieldRow > .field-line { height: auto; }
+    FieldRow .field-label { width: 22; padding-right: 1; color: $text-muted; }
     FieldRow:focus-within .field-label { color: $text; text-style: bold; }
     FieldRow Input, FieldRow Select, FieldRow .computed { width: 1fr; }
-    FieldRow Checkbox { width: auto; }
+    FieldRow Checkbox { width: 1fr; }
     FieldRow .computed { color: $text-muted; text-style: italic; }
     FieldRow TextArea { height: 4; width: 1fr; }
-    FieldRow > .field-note { column-span: 2; padding-left: 22; height: auto; color: $text-muted; }
+    FieldRow Input, FieldRow TextArea { background: $boost; }
+    FieldRow Input:focus, FieldRow TextArea:focus { background: $primary 25%; }
+    FieldRow > .field-note { padding-left: 22; height: auto; color: $text-muted; }
     FieldRow > .field-note.-error { color: $error; }
     FieldRow.-invalid .field-label { color: $error; }
     """
@@ -179,8 +181,9 @@ class FieldRow(Widget):
         self.hint = "" if spec.computed else field_hint(spec)
 
     def compose(self) -> ComposeResult:
-        yield Label(field_label(self.spec), classes="field-label")
-        yield make_widget(self.spec, self.shown, id=f"field-{self.spec.key}")
+        with Horizontal(classes="field-line"):
+            yield Label(field_label(self.spec), classes="field-label")
+            yield make_widget(self.spec, self.shown, id=f"field-{self.spec.key}")
 
     @property
     def note(self) -> str:
@@ -356,6 +359,9 @@ class FieldForm(VerticalScroll):
         self._validate_now(event.select)
 
     def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        row = self._row_of(event.checkbox)
+        if row is not None:
+            event.checkbox.label = display(row.spec, event.value)
         self._validate_now(event.checkbox)
 
     def on_input_blurred(self, event: Input.Blurred) -> None:
