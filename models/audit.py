@@ -57,6 +57,12 @@ def diff(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[st
     return out
 
 
+def _row_values(row) -> dict[str, Any]:
+    """A contact's or entry's own values (not its bookkeeping columns)."""
+    return {k: v for k, v in row.__data__.items()
+            if k not in ("id", "created_at", "updated_at", "version")}
+
+
 @dataclass(frozen=True)
 class Change:
     """One audit row as screens and the CLI show it."""
@@ -160,6 +166,34 @@ class AuditLog:
             yield
         finally:
             self._acting = previous
+
+    @contextmanager
+    def child_change(self, model, row_id: int, action: str = "update"):
+        """Guard and record a change to a customer's contact or timeline entry::
+
+            with store.db.atomic(), store.audit.child_change(store.Contact, contact_id):
+                ...update the row...
+
+        The user must be allowed to edit the customer the row belongs to; the
+        row's fields before and after the block are recorded (nothing if the
+        block raises). A missing row is left to the block to report."""
+        row = model.get_or_none(model.id == row_id)
+        if row is None:
+            yield
+            return
+        customer_id = row.__data__.get("customer")
+        self.store.guard.require("edit", self.store.get_customer(customer_id, include_deleted=True))
+        before = _row_values(row)
+        yield
+        after = _row_values(model.get_by_id(row_id))
+        self.record(action, model._meta.table_name, row_id, customer_id=customer_id,
+                    before=before, after=after)
+
+    def child_created(self, row) -> None:
+        """Record a new contact or timeline entry (the guard ran before it was made)."""
+        values = _row_values(row)
+        self.record("create", type(row)._meta.table_name, row.id,
+                    customer_id=values.pop("customer", None), after=values)
 
     # -- reading -----------------------------------------------------------
     def _change(self, row) -> Change:

@@ -169,15 +169,17 @@ def _parent_for(store, customer_id: int, parent_id: int | None):
 
 def add_contact(store, customer_id: int, parent_id: int | None = None, **data):
     """A new contact of the customer, reporting to ``parent_id`` (None: a root)."""
-    store.get_customer(customer_id)
+    store.guard.require("edit", store.get_customer(customer_id))
     if "name" not in data:
         data["name"] = ""
     values = clean_contact(store, data)
     with store.db.atomic():
         _parent_for(store, customer_id, parent_id)
         stamp = now()
-        return store.Contact.create(customer=customer_id, reports_to=parent_id,
-                                    created_at=stamp, updated_at=stamp, **values)
+        row = store.Contact.create(customer=customer_id, reports_to=parent_id,
+                                   created_at=stamp, updated_at=stamp, **values)
+        store.audit.child_created(row)
+        return row
 
 
 def update_contact(store, contact_id: int, **changes):
@@ -185,7 +187,7 @@ def update_contact(store, contact_id: int, **changes):
     changes.pop("reports_to", None)
     values = clean_contact(store, changes)
     C = store.Contact
-    with store.db.atomic():
+    with store.db.atomic(), store.audit.child_change(C, contact_id):
         get_contact(store, contact_id)
         if values:
             C.update(**values, updated_at=now(), version=C.version + 1).where(
@@ -200,7 +202,7 @@ def move_contact(store, contact_id: int, new_parent_id: int | None):
     one of the people who report to it, directly or through others.
     """
     C = store.Contact
-    with store.db.atomic():
+    with store.db.atomic(), store.audit.child_change(C, contact_id):
         contact = get_contact(store, contact_id)
         parent = _parent_for(store, contact.customer_id, new_parent_id)
         if parent is not None:
@@ -224,7 +226,8 @@ def mark_contact_verified(store, contact_id: int, when: dt.datetime | None = Non
     """Record that this person's details were checked now."""
     C = store.Contact
     get_contact(store, contact_id)
-    C.update(verified_at=when or now(), version=C.version + 1).where(C.id == contact_id).execute()
+    with store.db.atomic(), store.audit.child_change(C, contact_id):
+        C.update(verified_at=when or now(), version=C.version + 1).where(C.id == contact_id).execute()
     return get_contact(store, contact_id)
 
 
@@ -234,7 +237,7 @@ def delete_contact(store, contact_id: int) -> int:
     Returns how many reports moved up.
     """
     C = store.Contact
-    with store.db.atomic():
+    with store.db.atomic(), store.audit.child_change(C, contact_id, "delete"):
         contact = get_contact(store, contact_id)
         moved = (C.update(reports_to=contact.reports_to_id, updated_at=now(),
                           version=C.version + 1)
@@ -246,7 +249,7 @@ def delete_contact(store, contact_id: int) -> int:
 def restore_contact(store, contact_id: int):
     """Bring a deleted contact back, under its old manager if that one is still there."""
     C = store.Contact
-    with store.db.atomic():
+    with store.db.atomic(), store.audit.child_change(C, contact_id, "restore"):
         contact = get_contact(store, contact_id, include_deleted=True)
         parent = contact.reports_to_id
         if parent is not None and C.select().where(C.id == parent,

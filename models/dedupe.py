@@ -307,6 +307,8 @@ def merge(store: Store, survivor_id: int, other_id: int, values: dict[str, Any] 
     MergeRecord = io_models(store)["MergeRecord"]
     with store.db.atomic():
         survivor = store.get_customer(survivor_id)
+        store.guard.require("edit", survivor)
+        store.guard.require("delete", store.get_customer(other_id))
         before = {c.spec.key: c.survivor for c in plan}
         contacts = [i for (i,) in Contact.select(Contact.id).where(Contact.customer == other_id).tuples()]
         entries = [i for (i,) in Interaction.select(Interaction.id)
@@ -321,6 +323,10 @@ def merge(store: Store, survivor_id: int, other_id: int, values: dict[str, Any] 
                  search_text=search.build_search_text(store.schema, merged)
                  ).where(C.id == survivor_id).execute()
         C.update(deleted_at=stamp, version=C.version + 1).where(C.id == other_id).execute()
+        store.audit.record("merge", "customer", survivor_id, before=before, after=chosen,
+                           note=f"merged {other_id}")
+        store.audit.record("merge", "customer", other_id, note=f"merged into {survivor_id}",
+                           fields={"deleted_at": [None, str(stamp)]})
         store.refresh_purchase_totals(survivor_id)
         store.refresh_purchase_totals(other_id)
         record = MergeRecord.create(
@@ -352,6 +358,8 @@ def undo_merge(store: Store, record_id: int, *, force: bool = False):
         survivor = C.get_or_none(C.id == record.survivor_id)
         if survivor is None:
             raise NotFound(tr("store.customer_not_found", id=record.survivor_id))
+        store.guard.require("edit", survivor)
+        store.guard.require("delete", survivor)
         if survivor.version != record.after_version and not force:
             raise DedupeError(tr("dedupe.edited_since", id=record_id, survivor=record.survivor_id))
         contacts, entries = json.loads(record.contact_ids), json.loads(record.interaction_ids)
@@ -367,6 +375,10 @@ def undo_merge(store: Store, record_id: int, *, force: bool = False):
                  ).where(C.id == record.survivor_id).execute()
         C.update(deleted_at=None, updated_at=stamp, version=C.version + 1).where(
             C.id == record.merged_id).execute()
+        store.audit.record("revert", "customer", record.survivor_id, note=f"undo merge {record_id}",
+                           before={k: getattr(survivor, k) for k in before}, after=before)
+        store.audit.record("revert", "customer", record.merged_id, note=f"undo merge {record_id}",
+                           fields={"deleted_at": [str(record.created_at), None]})
         store.refresh_purchase_totals(record.survivor_id)
         store.refresh_purchase_totals(record.merged_id)
         MergeRecord.update(undone_at=stamp, undone_by=store.user).where(

@@ -648,6 +648,7 @@ def run_import(store: Store, source: Source, mapping: Mapping, *, update_by: str
         # a big file loads with the search-index triggers off and one rebuild at the end
         bulk = (search.bulk_loading(store) if source.estimated_rows >= BULK_ROWS
                 else contextlib.nullcontext())
+        store.guard.require("import")
         with bulk, store.db.atomic():
             batch = ImportBatch.create(
                 user=store.user, source=str(source.path.resolve()), file_format=source.format or source.kind,
@@ -701,9 +702,11 @@ def _apply_updates(store: Store, updates: dict[int, dict[str, Any]], befores: di
         if dry_run:
             after_versions[cid] = row.version
             continue
-        merged = store.record(row) | diff
+        merged = store.raw_record(row) | diff
         C.update(**diff, updated_at=stamp, version=C.version + 1,
                  search_text=search.build_search_text(store.schema, merged)).where(C.id == cid).execute()
+        store.audit.record("import", "customer", cid, before={k: getattr(row, k) for k in diff},
+                           after=diff)
         after_versions[cid] = row.version + 1
 
 
@@ -750,6 +753,7 @@ def revert_import(store: Store, batch_id: int) -> RevertResult:
     if batch.reverted_at is not None:
         raise ImportFailed(tr("import.already_reverted", id=batch_id,
                               when=batch.reverted_at.strftime("%Y-%m-%d %H:%M")))
+    store.guard.require("import")
     C = store.Customer
     result = RevertResult(batch_id)
     dependants = [m for m in store.models.values()
@@ -773,13 +777,18 @@ def revert_import(store: Store, batch_id: int) -> RevertResult:
                 result.skipped.append(change.customer_id)
                 continue
             before = from_json(store, change.before)
-            merged = store.record(row) | before
+            merged = store.raw_record(row) | before
             C.update(**before, updated_at=stamp, version=C.version + 1,
                      search_text=search.build_search_text(store.schema, merged)
                      ).where(C.id == row.id).execute()
+            store.audit.record("revert", "customer", row.id, batch=batch_id,
+                               before={k: getattr(row, k) for k in before}, after=before)
             result.restored += 1
         ImportBatch.update(reverted_at=stamp, reverted_by=store.user).where(
             ImportBatch.id == batch_id).execute()
+        store.audit.record("revert", "customer", None, batch=batch_id,
+                           fields={"deleted": [None, result.deleted], "hidden": [None, result.hidden],
+                                   "restored": [None, result.restored]})
     return result
 
 

@@ -140,7 +140,7 @@ def get_entry(store, entry_id: int, *, include_deleted: bool = False):
 
 def add_entry(store, customer_id: int, kind: str, **data):
     """A new entry; a purchase updates the customer's purchase totals."""
-    store.get_customer(customer_id)
+    store.guard.require("edit", store.get_customer(customer_id))
     data.setdefault("occurred_at", None)
     values = clean_entry(store, customer_id, {"kind": kind, **data})
     values.setdefault("user", store.user)
@@ -148,6 +148,7 @@ def add_entry(store, customer_id: int, kind: str, **data):
     with store.db.atomic():
         row = store.Interaction.create(customer=customer_id, created_at=stamp, updated_at=stamp,
                                        **values)
+        store.audit.child_created(row)
         if values["kind"] == PURCHASE:
             store.refresh_purchase_totals(customer_id)
     return get_entry(store, row.id)
@@ -156,7 +157,7 @@ def add_entry(store, customer_id: int, kind: str, **data):
 def update_entry(store, entry_id: int, **changes):
     """Save the given fields of an entry; purchase totals follow."""
     I = store.Interaction
-    with store.db.atomic():
+    with store.db.atomic(), store.audit.child_change(I, entry_id):
         current = get_entry(store, entry_id)
         values = clean_entry(store, current.customer_id, changes, current)
         new_kind = values.get("kind", current.kind)
@@ -174,7 +175,7 @@ def update_entry(store, entry_id: int, **changes):
 def delete_entry(store, entry_id: int) -> None:
     """Soft delete; the entry leaves the timeline and the purchase totals."""
     I = store.Interaction
-    with store.db.atomic():
+    with store.db.atomic(), store.audit.child_change(I, entry_id, "delete"):
         current = get_entry(store, entry_id)
         I.update(deleted_at=now(), version=I.version + 1).where(I.id == entry_id).execute()
         if current.kind == PURCHASE:
@@ -183,7 +184,7 @@ def delete_entry(store, entry_id: int) -> None:
 
 def restore_entry(store, entry_id: int):
     I = store.Interaction
-    with store.db.atomic():
+    with store.db.atomic(), store.audit.child_change(I, entry_id, "restore"):
         current = get_entry(store, entry_id, include_deleted=True)
         I.update(deleted_at=None, version=I.version + 1).where(I.id == entry_id).execute()
         if current.kind == PURCHASE:
@@ -271,8 +272,9 @@ def mark_follow_up_done(store, entry_id: int, done: bool = True):
     entry = get_entry(store, entry_id)
     if entry.next_follow_up is None:
         raise TimelineError(tr("timeline.no_follow_up"))
-    I.update(follow_up_done=done, updated_at=now(), version=I.version + 1).where(
-        I.id == entry_id).execute()
+    with store.db.atomic(), store.audit.child_change(I, entry_id):
+        I.update(follow_up_done=done, updated_at=now(), version=I.version + 1).where(
+            I.id == entry_id).execute()
     return get_entry(store, entry_id)
 
 

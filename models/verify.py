@@ -129,7 +129,7 @@ def mark_verified(store, customer_id: int, kinds: Iterable[str] | None = None, *
     user = user or store.user
     V, C = store.Verification, store.Contact
     with store.db.atomic():
-        store.get_customer(customer_id)
+        store.guard.require("edit", store.get_customer(customer_id))
         for key in keys:
             (V.insert(customer=customer_id, kind=key, verified_at=when, verified_by=user,
                       note=note)
@@ -139,6 +139,9 @@ def mark_verified(store, customer_id: int, kinds: Iterable[str] | None = None, *
         if "decision_makers" in keys:
             C.update(verified_at=when).where(C.customer == customer_id, C.key_person == True,  # noqa: E712
                                              C.deleted_at.is_null()).execute()
+        store.audit.record("update", "verification", None, customer_id=customer_id,
+                           fields={f"verified.{k}": [None, f"{when:%Y-%m-%d %H:%M} {user}"]
+                                   for k in keys})
     return keys
 
 

@@ -127,3 +127,32 @@ def test_kehu_audit_command_filters(sqlite_url, capsys):
     assert s.get_customer(b.id, include_deleted=True).deleted_at is not None   # undoing its creation deletes it
     assert s.get_customer(a.id).name == "张三"
     s.close()
+
+
+def test_chain_timeline_and_merge_are_guarded_and_audited(store, db_url):
+    from kehu.models import chain, dedupe, timeline
+
+    c = store.create_customer({"name": "张三", "city": "北京"})
+    boss = chain.add_contact(store, c.id, name="王总")
+    chain.update_contact(store, boss.id, title="总经理")
+    entry = timeline.add_entry(store, c.id, "call", summary="首次电话")
+    timeline.delete_entry(store, entry.id)
+    twin = store.create_customer({"name": "张三", "phone": "010-88886666"})
+    dedupe.merge(store, c.id, twin.id)
+    seen = [(h.action, h.table) for h in store.audit.history(c.id)]
+    assert seen[:5] == [("merge", "customer"), ("delete", "interaction"),
+                        ("create", "interaction"), ("update", "contact"), ("create", "contact")]
+    assert store.audit.history(c.id)[3].fields == {"title": [None, "总经理"]}
+    assert store.audit.history(twin.id)[0].action == "merge"
+
+    add_user(store, "vic", "viewer")
+    vic = Store.open(db_url, user="vic")
+    try:
+        for attempt in (lambda: chain.add_contact(vic, c.id, name="某人"),
+                        lambda: chain.update_contact(vic, boss.id, title="x"),
+                        lambda: timeline.add_entry(vic, c.id, "call", summary="x")):
+            with pytest.raises(PermissionDenied):
+                attempt()
+    finally:
+        vic.close()
+    assert chain.get_contact(store, boss.id).title == "总经理"
