@@ -15,6 +15,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import crypto
 from .config import data_dir
 from .db import private_file, redact, sqlite_path
 from .i18n import tr
@@ -54,6 +55,10 @@ def _copy(source: Path, target: Path) -> None:
     and renamed into place so a half-written file never carries the final name."""
     partial = target.with_name(target.name + ".partial")
     private_file(partial)
+    if crypto.is_encrypted(source):   # SQLCipher: the copy stays encrypted, same key
+        crypto.backup(source, partial)
+        os.replace(partial, target)
+        return
     src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
     try:
         dst = sqlite3.connect(partial)

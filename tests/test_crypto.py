@@ -125,3 +125,14 @@ def test_sql_in_a_value_or_the_search_box_is_just_text(store, text):
         assert all(r["name"] != "pwned" for r in rows)
     assert store.count_customers() == 3
     assert {r["name"] for r in ResultSet(store, "").page(0, 10)} >= {"正常客户", text}
+
+
+@pytestmark_crypto
+def test_kehu_backup_of_an_encrypted_database_is_encrypted(plain_db, tmp_path, monkeypatch):
+    from kehu.models import backup
+
+    crypto.encrypt(plain_db, "s3cret")
+    monkeypatch.setenv("KEHU_DB_KEY", "s3cret")
+    result = backup.backup(f"sqlite:///{plain_db}", tmp_path)
+    assert crypto.is_encrypted(result.path) and _mode(result.path) == 0o600
+    assert "机密备注".encode() not in result.path.read_bytes()
