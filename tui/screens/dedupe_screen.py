@@ -93,6 +93,7 @@ class DedupeScreen(Screen):
                 self.last_merge = record_id
                 self.query_one(DataTable).remove_row(key)
                 self.candidates.pop(key, None)
+                self._status(tr("dedupe_ui.left", pairs=len(self.candidates)))
                 self.notify(tr("dedupe_ui.merged", id=record_id))
 
         self.app.push_screen(MergeScreen(cand), merged)
@@ -105,6 +106,7 @@ class DedupeScreen(Screen):
         dedupe.dismiss(self.app.store, cand.a, cand.b)
         self.query_one(DataTable).remove_row(key)
         self.candidates.pop(key, None)
+        self._status(tr("dedupe_ui.left", pairs=len(self.candidates)))
         self.notify(tr("dedupe_ui.dismissed"))
 
     def action_undo(self) -> None:

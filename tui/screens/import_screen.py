@@ -27,6 +27,11 @@ class FieldPicker(ModalScreen):
     """Choose the field a column goes to (or none)."""
 
     BINDINGS = [Binding("escape", "cancel", tr("import_ui.cancel"), id="import.pick_cancel")]
+    DEFAULT_CSS = """
+    FieldPicker { align: center middle; }
+    FieldPicker > Label { width: 60; background: $panel; padding: 0 1; }
+    FieldPicker > OptionList { width: 60; height: 70%; }
+    """
 
     def __init__(self, schema, header: str) -> None:
         super().__init__()
@@ -51,6 +56,13 @@ class ImportScreen(Screen):
         Binding("i", "run_import", tr("import_ui.run"), id="import.run"),
         Binding("escape", "close", tr("import_ui.close"), id="import.close"),
     ]
+    DEFAULT_CSS = """
+    #import-mapping { height: auto; max-height: 50%; }
+    #import-update-row { height: 3; }
+    #import-update-row > Label { padding: 1 1 0 1; }
+    #import-update-by { width: 40; }
+    #import-result { height: auto; }
+    """
 
     def __init__(self, path: str | None = None) -> None:
         super().__init__()
@@ -176,6 +188,10 @@ class ExportScreen(ModalScreen):
     """Export the rows and columns the workbench shows: type a .csv or .xlsx path."""
 
     BINDINGS = [Binding("escape", "cancel", tr("import_ui.cancel"), id="export.cancel")]
+    DEFAULT_CSS = """
+    ExportScreen { align: center middle; }
+    ExportScreen > * { width: 90; background: $panel; }
+    """
 
     def __init__(self, view=None, search: str = "") -> None:
         super().__init__()
