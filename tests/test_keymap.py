@@ -19,6 +19,7 @@ def help_rows(app) -> list[tuple[str, str]]:
 def test_every_binding_id_is_in_the_default_keymap_and_no_other():
     keymap = load_keymap("default", user_file=False)
     assert keymap.problems == []
+    # after adding a binding: python -m kehu.tui.keymap > keymaps/default.yaml
     assert set(keymap.keys) == set(declared_bindings())
     assert check_keymap(keymap) == []
 

@@ -411,3 +411,50 @@ def keys_display(app, binding_id: str) -> str:
 
 def describe_keys(app, entry: LiveBinding) -> str:
     return " / ".join(_display(app, k) for k in entry.keys)
+
+
+# -- writing keymaps/default.yaml from the code ---------------------------------
+
+def default_keymap_text() -> str:
+    """default.yaml as the code declares it: every id, its keys, its English text.
+
+    ``python -m kehu.tui.keymap > keymaps/default.yaml`` after adding bindings
+    (tests/test_keymap.py fails until every id is listed).
+    """
+    from textual.keys import REPLACED_KEYS
+
+    i18n.set_lang("en")
+    _import_ui_modules()
+    translate_bindings()
+    found = declared_bindings()
+
+    def short(key: str) -> str:
+        char = key_to_character(REPLACED_KEYS.get(key, key)) if "+" not in key else None
+        return char if char and len(key) > 1 and char.isprintable() and char != " " else key
+
+    groups: dict[str, list[str]] = {}
+    for binding_id in sorted(found):
+        groups.setdefault(binding_id.split(".")[0], []).append(binding_id)
+    lines = [
+        "# kehu default keymap: {binding id: keys}. Every action kehu has is listed here.",
+        "# Keys: comma-separated alternatives (\"ctrl+f,/\"); a space means a sequence",
+        "# pressed one key after another (\"g g\"); none = no key.",
+        "# Other keymaps (vim.yaml, emacs.yaml) and <config dir>/keymap.yaml override single ids.",
+        "# Help (F1 or ?) shows the keys in force on each screen.",
+        "# Regenerate after adding bindings: python -m kehu.tui.keymap > keymaps/default.yaml",
+    ]
+    width = max(map(len, found)) + 2
+    first = ["app", "help", "customers", "search", "table"]
+    for group in sorted(groups, key=lambda g: (first.index(g) if g in first else len(first), g)):
+        lines += ["", f"# -- {group} " + "-" * max(4, 60 - len(group))]
+        for binding_id in groups[group]:
+            binding = found[binding_id]
+            keys = ",".join(short(k) for k in binding.key.split(","))
+            line = f"{binding_id}:".ljust(width) + '"' + keys.replace("\\", "\\\\").replace('"', '\\"') + '"'
+            text = binding.description or action_text(binding)
+            lines.append(line.ljust(width + 24) + "  # " + text)
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(default_keymap_text(), end="")
