@@ -540,7 +540,7 @@ def run_import(store: Store, source: Source, mapping: Mapping, *, update_by: str
                                                               and mapping.name_parts):
             raise ImportFailed(tr("import.update_by_unmapped", field=key_spec.label()))
     cleaner = _Cleaner(schema, source, mapping)
-    defaults = {s.key: clean(s, s.default) for s in schema.fields
+    defaults = {s.key: default_value(s, store.user) for s in schema.fields
                 if s.default is not None and not s.computed}
     required = [s for s in schema.fields if s.required and not s.computed]
     report = _Report(Path(report_path) if report_path else default_report_path(source))
@@ -646,10 +646,14 @@ def run_import(store: Store, source: Source, mapping: Mapping, *, update_by: str
         process()
     else:
         # a big file loads with the search-index triggers off and one rebuild at the end
-        bulk = (search.bulk_loading(store) if source.estimated_rows >= BULK_ROWS
-                else contextlib.nullcontext())
+        big = source.estimated_rows >= BULK_ROWS
+        bulk = search.bulk_loading(store) if big else contextlib.nullcontext()
+        # into a table smaller than the file, indexes are faster built once afterwards
+        later = (_indexes_afterwards(store) if big and key_spec is None
+                 and store.Customer.select().count() < source.estimated_rows
+                 else contextlib.nullcontext())
         store.guard.require("import")
-        with bulk, store.db.atomic():
+        with bulk, store.db.atomic(), later:
             batch = ImportBatch.create(
                 user=store.user, source=str(source.path.resolve()), file_format=source.format or source.kind,
                 encoding=source.encoding, mapping=to_json(mapping.by_header()),
@@ -669,6 +673,19 @@ def run_import(store: Store, source: Source, mapping: Mapping, *, update_by: str
     result.report = report.close() or result.report
     result.problems = report.first
     return result
+
+
+@contextlib.contextmanager
+def _indexes_afterwards(store: Store):
+    """Drop the customer table's secondary indexes for a big load and build them
+    again at its end. Use inside the import's transaction: if the load fails, the
+    rollback brings the indexes back (DDL is transactional in SQLite and PostgreSQL)."""
+    indexes = [i for i in store.db.get_indexes("customer") if not i.unique and i.sql]
+    for index in indexes:
+        store.db.execute_sql(f'DROP INDEX "{index.name}"')
+    yield
+    for index in indexes:
+        store.db.execute_sql(index.sql)
 
 
 def _apply_updates(store: Store, updates: dict[int, dict[str, Any]], befores: dict, after_versions: dict,

@@ -309,3 +309,16 @@ def test_kehu_import_command(store, tmp_path, capsys):
     assert "no such file" in capsys.readouterr().err
     assert main(["--db", url, "import", str(path), "--map", "nonsense"]) == 2
     assert "COLUMN=FIELD" in capsys.readouterr().err
+
+
+def test_a_big_import_builds_indexes_and_search_afterwards(store, tmp_path, monkeypatch):
+    from kehu.models import importer
+    from kehu.models.results import ResultSet
+
+    monkeypatch.setattr(importer, "BULK_ROWS", 3)
+    before = sorted(i.name for i in store.db.get_indexes("customer"))
+    rows = [["姓名", "公司"]] + [[f"客户{i}", "星辰科技"] for i in range(5)] + [["张三", "华信"]]
+    do_import(store, write_csv(tmp_path / "big.csv", rows))
+    assert sorted(i.name for i in store.db.get_indexes("customer")) == before
+    assert [r["name"] for r in ResultSet(store, "zhangsan").page(0, 10)] == ["张三"]
+    assert ResultSet(store, "星辰").count() == 5
