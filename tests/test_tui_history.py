@@ -55,3 +55,28 @@ async def test_history_masks_and_refuses_revert_for_a_viewer(store, db_url):
             assert table.row_count == 2
     finally:
         vic.close()
+
+
+async def test_f2_opens_the_history_and_a_viewer_cannot_start_a_new_customer(store, db_url):
+    c = store.create_customer({"name": "张三"})
+    add_user(store, "vic", "viewer")
+    vic = Store.open(db_url, user="vic")
+    try:
+        app = KehuApp(vic)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            app.open_customer(c.id)
+            await pilot.pause()
+            await pilot.press("f2")
+            await pilot.pause()
+            assert isinstance(app.screen, HistoryScreen)
+            assert "张三" in str(app.screen.query_one("#history-title").render())
+            await pilot.press("escape")
+            await pilot.pause()
+            screen = app.screen
+            await pilot.press("ctrl+n")
+            await pilot.pause()
+            assert app.screen is screen          # no new-customer form for a viewer
+        assert vic.count_customers() == 1
+    finally:
+        vic.close()

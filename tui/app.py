@@ -39,10 +39,14 @@ class KehuApp(KehuBaseApp):
         Binding("f12", "duplicates", tr("app.duplicates"), id="app.duplicates", show=False),
         Binding("f6", "show_chain", tr("app.chain"), id="app.chain", show=False),
         Binding("f7", "show_timeline", tr("app.timeline"), id="app.timeline", show=False),
+        Binding("f2", "show_history", tr("app.history"), id="app.history", show=False),
         Binding("f9", "show_deleted", tr("app.deleted"), id="app.deleted", show=False),
         Binding("f4", "show_reports", tr("app.reports"), id="app.reports", show=False),
         Binding("f5", "meeting", tr("app.meeting"), id="app.meeting", show=False),
     ]
+    #: App actions the user's role must allow (models/roles.yaml); off otherwise.
+    ROLE_ACTIONS = {"new_customer": "create", "log_call": "edit", "import_file": "import",
+                    "export": "export", "duplicates": "delete", "show_deleted": "delete"}
     #: App actions that change data: off while a read-only screen (meeting mode) is up.
     EDITING_ACTIONS = {"new_customer", "log_call", "show_deleted", "show_due", "show_chain",
                        "show_timeline"}
@@ -134,9 +138,18 @@ class KehuApp(KehuBaseApp):
         if customer_id is not None:
             self.push_screen(TimelineScreen(customer_id))
 
+    def action_show_history(self) -> None:
+        from kehu.tui.screens.history import HistoryScreen
+
+        customer_id = self._current_customer()
+        if customer_id is not None:
+            self.push_screen(HistoryScreen(customer_id))
+
     # -- reports and meeting mode (screens/reports, screens/meeting) -------------
     def check_action(self, action: str, parameters):
         if action in self.EDITING_ACTIONS and getattr(self.screen, "READ_ONLY", False):
+            return False
+        if action in self.ROLE_ACTIONS and not self.store.guard.can(self.ROLE_ACTIONS[action]):
             return False
         return super().check_action(action, parameters)
 
