@@ -32,13 +32,12 @@ import yaml
 from .config import config_dir, load_config
 from .i18n import label as pick_label
 from .i18n import tr
-from .validate import format_phone
+from .validate import MASK, format_phone
 
 ROLES_PATH = Path(__file__).with_name("roles.yaml")
 FIELD_PERMS = ("view", "create", "edit", "export", "sensitive")
 RECORD_PERMS = ("delete", "import", "audit", "users")
 PERMS = FIELD_PERMS + RECORD_PERMS
-MASK = "****"
 
 
 class PermissionDenied(Exception):

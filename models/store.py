@@ -448,7 +448,13 @@ class Store:
                                import_batch, *(adapt(row.get(k)) for k, adapt in zip(keys, adapters))))
             with self.db.atomic():
                 cursor = self.db.cursor()
-                cursor.executemany(sql, tuples)
+                if self.is_postgres:  # psycopg2's executemany is a round trip per row
+                    from psycopg2.extras import execute_values
+
+                    execute_values(cursor, sql.rsplit("VALUES", 1)[0] + "VALUES %s", tuples,
+                                   page_size=1000)
+                else:
+                    cursor.executemany(sql, tuples)
             total += len(tuples)
             if progress:
                 progress(total)

@@ -348,10 +348,17 @@ def clean_record(schema: Schema, data: dict[str, Any], *, partial: bool = False,
     return out
 
 
+#: Stands for the hidden part of a sensitive value the user's role may not see
+#: (models.security masks 13812345678 as 138****5678); display shows it as is.
+MASK = "****"
+
+
 def display(spec: FieldSpec, value: Any, lang: str | None = None) -> str:
     """A stored value as a person reads it (choice labels, formatted phone, …)."""
     if value is None or value == "":
         return ""
+    if isinstance(value, str) and MASK in value:
+        return value
     t = spec.type
     if t == "choice":
         return spec.choice_label(value, lang)
