@@ -32,7 +32,7 @@ from .i18n import tr
 from .io_tables import from_json, io_models, to_json
 from .schema import FieldSpec, Schema, _fold
 from .store import Store, now
-from .validate import FieldError, clean, is_empty
+from .validate import FieldError, clean, default_value, is_empty
 
 FORMATS_PATH = Path(__file__).with_name("import_formats.yaml")
 DELIMITERS = (",", "\t", ";", "|")

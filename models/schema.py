@@ -372,10 +372,10 @@ def _field(raw: Any, path: Path, groups: set[str], base: FieldSpec | None = None
 
 
 def _check_default(spec: FieldSpec, path, line) -> None:
-    from .validate import FieldError, clean  # validate imports this module
+    from .validate import FieldError, default_value  # validate imports this module
 
     try:
-        clean(spec, spec.default)
+        default_value(spec, "user")
     except FieldError as exc:
         raise SchemaError(tr("schema.bad_default", error=exc.message), path, line, spec.key) from None
 

@@ -347,7 +347,7 @@ class Store:
 
     def validate(self, data: dict[str, Any], *, partial: bool = False) -> dict[str, Any]:
         """Cleaned values, or ``RecordInvalid`` naming every bad field."""
-        return clean_record(self.schema, data, partial=partial)
+        return clean_record(self.schema, data, partial=partial, user=self.user)
 
     def validate_field(self, key: str, raw: Any) -> Any:
         spec = self.schema.get(key)

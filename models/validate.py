@@ -104,7 +104,13 @@ def format_phone(value: str | None, region: str | None = None) -> str:
         return value
     home = phonenumbers.region_code_for_number(number) == (region or _phone_region)
     fmt = phonenumbers.PhoneNumberFormat.NATIONAL if home else phonenumbers.PhoneNumberFormat.INTERNATIONAL
-    return phonenumbers.format_number(number, fmt)
+    text = phonenumbers.format_number(number, fmt)
+    if home and number.country_code == 86 and phonenumbers.number_type(number) in (
+            phonenumbers.PhoneNumberType.FIXED_LINE,
+            phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE):
+        area, _, rest = text.partition(" ")  # Chinese landlines read "area code-number"
+        text = f"{area}-{rest.replace(' ', '')}"
+    return text
 
 
 _DOT_ATOM_RE = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
@@ -125,8 +131,16 @@ def _normalise_email(text: str) -> str:
     return validate_email(text, check_deliverability=False).normalized
 
 
+TODAY_WORDS = {"today", "今天", "今日"}
+NOW_WORDS = {"now", "现在"}
+#: A field default that means "the user who creates the record" (text fields).
+DEFAULT_ME = "me"
+
+
 def parse_date(text: str) -> dt.date:
     text = text.strip()
+    if text.casefold() in TODAY_WORDS | NOW_WORDS:
+        return dt.date.today()
     if len(text) == 10 and text[4] == "-":
         try:
             return dt.date.fromisoformat(text)  # the common case, without strptime
@@ -142,6 +156,8 @@ def parse_date(text: str) -> dt.date:
 
 def parse_datetime(text: str) -> dt.datetime:
     text = text.strip()
+    if text.casefold() in NOW_WORDS:
+        return dt.datetime.now().replace(second=0, microsecond=0)
     for fmt in DATETIME_FORMATS:
         try:
             return dt.datetime.strptime(text, fmt)
@@ -318,8 +334,16 @@ def _pick(labels: dict[str, str]) -> str:
     return label(labels)
 
 
+def default_value(spec: FieldSpec, user: str | None = None) -> Any:
+    """A field's default, cleaned: ``today``/``now`` for dates, ``me`` (the
+    current user) for text, or the literal value."""
+    if spec.default == DEFAULT_ME and spec.type == "text":
+        return user
+    return clean(spec, spec.default)
+
+
 def clean_record(schema: Schema, data: dict[str, Any], *, partial: bool = False,
-                 region: str | None = None) -> dict[str, Any]:
+                 region: str | None = None, user: str | None = None) -> dict[str, Any]:
     """Clean every field of a record; raises ``RecordInvalid`` listing all bad fields.
 
     ``partial`` cleans only the keys present (an update); otherwise every field
@@ -335,7 +359,7 @@ def clean_record(schema: Schema, data: dict[str, Any], *, partial: bool = False,
             continue
         raw = data.get(spec.key)
         if raw is None and not partial and spec.default is not None:
-            raw = spec.default
+            raw = default_value(spec, user)
         try:
             out[spec.key] = clean(spec, raw, region=region)
         except FieldError as exc:

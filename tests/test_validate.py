@@ -101,3 +101,20 @@ def test_display_for_people():
     assert display(S["grade"], "A") == "A key"
     i18n.set_lang("zh")
     assert display(S["grade"], "A") == "A 重点"
+
+
+def test_dates_accept_today_and_landlines_read_area_code_dash_number():
+    assert clean(S["birthday"], "today") == dt.date.today()
+    assert clean(S["birthday"], "今天") == dt.date.today()
+    from kehu.models.validate import format_phone
+
+    assert format_phone("+861012345678") == "010-12345678"
+    assert format_phone("+8675588886666") == "0755-88886666"
+    assert format_phone("+8613800138000") == "138 0013 8000"
+
+
+def test_new_records_default_to_today_and_the_current_user():
+    record = clean_record(S, {"name": "张三"}, user="wanglei")
+    assert record["acquired_on"] == dt.date.today()
+    assert record["owner"] == "wanglei"
+    assert clean_record(S, {"name": "张三", "owner": "lina"}, user="wanglei")["owner"] == "lina"

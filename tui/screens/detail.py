@@ -20,20 +20,20 @@ from kehu.models.i18n import tr
 from kehu.models.schema import Schema
 from kehu.models.security import PermissionDenied
 from kehu.models.store import ConflictError, NotFound
-from kehu.models.validate import FieldError, RecordInvalid, clean
+from kehu.models.validate import FieldError, RecordInvalid, default_value
 from kehu.tui.screens.confirm import ConfirmScreen, confirm
 from kehu.tui.widgets.fields import FieldForm, same_value
 
 NAME_KEY = "name"  # every schema has it (models.schema refuses one without)
 
 
-def default_values(schema: Schema) -> dict[str, Any]:
+def default_values(schema: Schema, user: str | None = None) -> dict[str, Any]:
     """A new customer's starting values: the schema defaults, cleaned."""
     out = {}
     for spec in schema.fields:
         if spec.default is not None and not spec.computed:
             try:
-                out[spec.key] = clean(spec, spec.default)
+                out[spec.key] = default_value(spec, user)
             except FieldError:  # the schema loader already refuses bad defaults
                 continue
     return out
@@ -88,7 +88,7 @@ class DetailScreen(Screen):
     def compose(self) -> ComposeResult:
         schema = self.store.schema
         if self.record is None:
-            originals = default_values(schema)
+            originals = default_values(schema, self.app.store.user)
             values = originals | self.carried
         else:
             originals = values = self.record

@@ -53,7 +53,7 @@ class QuickEntryScreen(ModalScreen[int | None]):
 
     def compose(self) -> ComposeResult:
         schema = self.app.store.schema
-        defaults = default_values(schema)
+        defaults = default_values(schema, self.app.store.user)
         with Vertical():
             yield Static(tr("quick.title"), classes="title")
             yield FieldForm(schema, quick_fields(schema), defaults, sections=False, id="quick-form")
