@@ -29,6 +29,8 @@ def build(store: Store) -> dict[str, int]:
         if name in OWNERS:
             data["owner"] = OWNERS[name]
         ids[name] = store.create_customer(data).id
+        if name not in OWNERS:  # no owner, whatever the schema's default owner is
+            store.update_customer(ids[name], {"owner": None})
     for name, buys in PURCHASES.items():
         for day, amount in buys:
             store.add_interaction(ids[name], "purchase", amount=amount,

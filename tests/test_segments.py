@@ -190,3 +190,18 @@ def test_chinese_messages(tmp_path):
     with pytest.raises(segments.SegmentsError) as err:
         segments.load_config(load_schema(None))
     assert "不是字段 segment 的可选值" in str(err.value)
+
+
+def test_recompute_of_many_rows_rebuilds_the_indexes(store, monkeypatch):
+    ids = build(store)
+    monkeypatch.setattr(segments, "REINDEX_ABOVE", 0)
+    segments.recompute(store, TODAY)
+    assert scores(store, ids) == EXPECTED
+    names = {"customer_rfm_score", "customer_segment", "customer_stage"}
+    if store.is_postgres:
+        found = {r[0] for r in store.db.execute_sql(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'customer'").fetchall()}
+    else:
+        found = {r[0] for r in store.db.execute_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'index'").fetchall()}
+    assert names <= found
