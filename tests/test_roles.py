@@ -210,3 +210,16 @@ def test_mask_shapes():
     assert security.mask(Spec("text"), "北京市朝阳区") == "北****"
     assert security.mask(Spec("date"), "1980-01-01") == "****"
     assert security.mask(Spec("phone"), None) is None
+
+
+def test_sales_cannot_export_through_the_exporter_and_viewer_exports_nothing(team, tmp_path):
+    from kehu.models.exporter import export
+
+    open_as, ids = team
+    for login in ("sam", "vic"):
+        s = open_as(login)
+        with pytest.raises(PermissionDenied):
+            export(s, tmp_path / f"{login}.csv")
+        assert not (tmp_path / f"{login}.csv").exists()
+    mia = open_as("mia")
+    assert export(mia, tmp_path / "mia.csv").rows == 3    # a manager may export everything
