@@ -45,21 +45,23 @@ def fill(store: Store, customers: int, purchases: int) -> None:
         if pg:
             seq = f"SELECT g AS i FROM generate_series(1, {n}) g"
             rnd = "floor(random() * 1000000)::int"
-            acquired = "(DATE '2024-07-01' - (g % 3650))"
+            acquired = "(DATE '2024-07-01' - mod(i, 3650))"
         else:
             seq = (f"WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {n}) "
                    f"SELECT i FROM s")
             rnd = "abs(random() % 1000000)"
             acquired = "date('2024-07-01', '-' || (i % 3650) || ' days')"
-        region = _array(REGIONS, f"{rnd} % {len(REGIONS)}", pg)
-        owner = _array(OWNERS, f"{rnd} % {len(OWNERS)}", pg)
-        grade = _array(list("ABCD"), f"{rnd} % 4", pg)
-        i = "g" if pg else "i"
+        def mod(n: int) -> str:  # psycopg2 reads a bare % as a parameter
+            return f"mod({rnd}, {n})" if pg else f"{rnd} % {n}"
+
+        region = _array(REGIONS, mod(len(REGIONS)), pg)
+        owner = _array(OWNERS, mod(len(OWNERS)), pg)
+        grade = _array(list("ABCD"), mod(4), pg)
         with search.bulk_loading(store), db.atomic():
             db.execute_sql(
                 "INSERT INTO customer (name, region, grade, owner, stage, acquired_on, "
                 "created_at, updated_at, version) "
-                f"SELECT 'Bench ' || {i}, {region}, {grade}, {owner}, 'lead', {acquired}, "
+                f"SELECT 'Bench ' || i, {region}, {grade}, {owner}, 'lead', {acquired}, "
                 f"CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1 FROM ({seq}) q")
         print(f"customers: +{n:,} in {time.perf_counter() - t:.1f} s", flush=True)
     lo, hi = db.execute_sql("SELECT MIN(id), MAX(id) FROM customer").fetchone()

@@ -218,7 +218,8 @@ class ReportsScreen(Screen):
         status = tr("reports.status", help=report.help, day=report.as_of.isoformat())
         last = segments.last_recompute(self.app.store) if report.key == "by_segment" else None
         if report.key == "by_segment":
-            status += "  " + (tr("reports.segments_at", at=last["at"]) if last
+            when = str(last["at"]).replace("T", " ") if last else ""
+            status += "  " + (tr("reports.segments_at", at=when) if last
                               else tr("reports.segments_never"))
         self.query_one("#report-status", Static).update(status)
 
