@@ -12,7 +12,7 @@ from kehu.models.results import ResultSet
 from kehu.models.store import Store
 from kehu.tui.cli import main
 
-pytestmark_crypto = pytest.mark.skipif(not crypto.available(), reason="sqlcipher3 not installed")
+needs_sqlcipher = pytest.mark.skipif(not crypto.available(), reason="sqlcipher3 not installed")
 
 INJECTIONS = [
     "'; DROP TABLE customer; --",
@@ -37,7 +37,7 @@ def _mode(path):
     return stat.S_IMODE(path.stat().st_mode)
 
 
-@pytestmark_crypto
+@needs_sqlcipher
 def test_encrypted_database_cannot_be_read_without_the_key(plain_db, monkeypatch):
     crypto.encrypt(plain_db, "s3cret")
     assert crypto.is_encrypted(plain_db)
@@ -55,7 +55,7 @@ def test_encrypted_database_cannot_be_read_without_the_key(plain_db, monkeypatch
     assert b"\xe6\x9d\x8e\xe5\x9b\x9b" not in plain_db.read_bytes()  # 李四, not in clear
 
 
-@pytestmark_crypto
+@needs_sqlcipher
 def test_a_wrong_or_missing_key_says_so(plain_db, monkeypatch):
     crypto.encrypt(plain_db, "s3cret")
     monkeypatch.setenv("KEHU_DB_KEY", "guess")
@@ -66,7 +66,7 @@ def test_a_wrong_or_missing_key_says_so(plain_db, monkeypatch):
         Store.open(f"sqlite:///{plain_db}")
 
 
-@pytestmark_crypto
+@needs_sqlcipher
 def test_decrypt_gives_back_a_plain_database(plain_db):
     crypto.encrypt(plain_db, "s3cret")
     with pytest.raises(DatabaseError, match="wrong"):
@@ -77,7 +77,7 @@ def test_decrypt_gives_back_a_plain_database(plain_db):
     assert _mode(plain_db) == 0o600
 
 
-@pytestmark_crypto
+@needs_sqlcipher
 def test_backup_of_an_encrypted_database_stays_encrypted(plain_db, tmp_path, monkeypatch):
     crypto.encrypt(plain_db, "s3cret")
     monkeypatch.setenv("KEHU_DB_KEY", "s3cret")
@@ -90,7 +90,7 @@ def test_backup_of_an_encrypted_database_stays_encrypted(plain_db, tmp_path, mon
     s.close()
 
 
-@pytestmark_crypto
+@needs_sqlcipher
 def test_kehu_encrypt_and_decrypt_commands(plain_db, monkeypatch, capsys):
     url = f"sqlite:///{plain_db}"
     monkeypatch.setenv("KEHU_DB_KEY", "k3y")
@@ -127,7 +127,7 @@ def test_sql_in_a_value_or_the_search_box_is_just_text(store, text):
     assert {r["name"] for r in ResultSet(store, "").page(0, 10)} >= {"正常客户", text}
 
 
-@pytestmark_crypto
+@needs_sqlcipher
 def test_kehu_backup_of_an_encrypted_database_is_encrypted(plain_db, tmp_path, monkeypatch):
     from kehu.models import backup
 
