@@ -104,6 +104,7 @@ class ResultSet:
         self._snapshot: list[int] | None = None
         self._count: int | None = None
         self._bucket_list: list[tuple[peewee.Expression, int]] | None = None
+        self._mirror = False  # a reversed() copy never flips back
 
     # -- description ------------------------------------------------------
     @property
@@ -240,11 +241,26 @@ class ResultSet:
             return []
         if self._snapshot is not None:
             rows = self._rows_by_id(self._snapshot[offset:offset + limit])
+        elif self._count is not None and not self._mirror and offset + limit // 2 > self._count // 2:
+            # the second half: read the reversed order from its start, so a jump
+            # to the end costs what the first page costs (the count is known by then)
+            end = min(offset + limit, self._count)
+            rows = self.reversed().page(self._count - end, end - offset)[::-1] if end > offset else []
+            return rows
         elif self._buckets() is not None:
             rows = self._bucket_page(offset, limit)
         else:
             rows = list(self.select().offset(offset).limit(limit).dicts())
         return [self.store.guard.visible(row) for row in rows]   # sensitive values masked
+
+    def reversed(self) -> "ResultSet":
+        """The same rows in exactly the opposite order (NULLs and ties included)."""
+        flip = {"asc": "desc", "desc": "asc"}
+        sort = [(k.key, flip[k.direction]) for k in self.sort_keys] or [("id", "desc")]
+        other = ResultSet(self.store, self.query, sort=sort, base_filter=self.base,
+                          include_deleted=self.include_deleted)
+        other._count, other._mirror = self._count, True
+        return other
 
     def first_page(self, limit: int) -> list[dict[str, Any]]:
         return self.page(0, limit)

@@ -192,3 +192,17 @@ def test_an_index_made_for_a_sort_keeps_the_order(book):
     again = ResultSet(book, "", sort=sort)
     assert again.has_sort_index()
     assert [r["id"] for r in again.page(0, 10)] == before
+
+
+@pytest.mark.parametrize("sort", [None, [("acquired_on", "asc")], [("region", "desc"), ("name", "asc")]])
+def test_pages_near_the_end_match_the_snapshot(book, sort):
+    for i in range(25):
+        book.create_customer({"name": f"客户{i:02d}", "region": ["华东", None, "华南"][i % 3],
+                              "acquired_on": None if i % 4 == 0 else f"2024-01-{i + 1:02d}"})
+    expected = ResultSet(book, "", sort=sort).snapshot()
+    rs = ResultSet(book, "", sort=sort)
+    assert rs.count() == 29
+    assert [r["id"] for off in range(0, 29, 4) for r in rs.page(off, 4)] == expected
+    assert [r["id"] for r in rs.page(27, 10)] == expected[27:]
+    assert [r["id"] for r in ResultSet(book, "kh", sort=sort).page(20, 10)] == [
+        r["id"] for r in ResultSet(book, "kh", sort=sort).select().offset(20).limit(10).dicts()]
