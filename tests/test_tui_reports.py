@@ -236,3 +236,16 @@ def test_segments_recompute_and_check(app_store, sqlite_url, capsys):
     assert cli("segments", "check") == 2
     err = capsys.readouterr().err
     assert "segments.yaml:2:" in err and "'vip' is not a value of the field segment" in err
+
+
+def test_a_role_without_export_gets_no_report_file(app_store, sqlite_url, tmp_path, capsys):
+    from kehu.models.security import add_user
+
+    add_user(app_store, "sam", "sales")          # sales may not export (roles.yaml)
+    path = tmp_path / "r.csv"
+    assert cli("--db", sqlite_url, "--user", "sam", "report", "by_region", "--csv", str(path)) == 2
+    assert not path.exists()
+    assert "kehu:" in capsys.readouterr().err
+    # the numbers on screen are still there, over sam's own customers only (none here)
+    assert cli("--db", sqlite_url, "--user", "sam", "report", "by_region") == 0
+    assert "North" not in capsys.readouterr().out

@@ -65,6 +65,8 @@ def run_report(args, ctx) -> int:
         report = reports.run(store, key, scope, today=today)
     except (ValueError, segments.SegmentsError) as exc:  # ReportError, QueryError, bad date
         return _fail(ctx, str(exc))
+    if args.csv or args.json or args.xlsx or args.svg:
+        _require_export(store)   # a report written to a file is an export (roles.yaml)
     try:
         if args.csv:
             _write_text(args.csv, ctx, report.to_csv)
@@ -82,6 +84,12 @@ def run_report(args, ctx) -> int:
         return _fail(ctx, tr("cli.report_cannot_write", path=exc.filename or "", error=exc.strerror
                              or exc))
     return 0
+
+
+def _require_export(store) -> None:
+    guard = getattr(store, "guard", None)
+    if guard is not None:
+        guard.require("export")
 
 
 def _write_text(target: str, ctx, write) -> None:

@@ -141,6 +141,15 @@ class ReportsScreen(Screen):
         self._recompute()
 
     def action_screenshot(self) -> None:
+        from kehu.models.security import PermissionDenied
+
+        guard = getattr(self.app.store, "guard", None)
+        try:
+            if guard is not None:
+                guard.require("export")   # a picture of the numbers is an export
+        except PermissionDenied as exc:
+            self.notify(str(exc), severity="error")
+            return
         path = self.save_picture()
         self.notify(tr("reports.saved_picture", path=path))
 
