@@ -86,6 +86,7 @@ class WorkbenchScreen(Screen):
         self._sums_text = ""
         self._resumed_once = False
         self._covered_by_dialog = False
+        self._lines_shown: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -277,6 +278,9 @@ class WorkbenchScreen(Screen):
         self._show_error_text(str(exc) + pointer)
 
     def _show_error_text(self, text: str) -> None:
+        if self._lines_shown.get("#query-error", "") == text:
+            return
+        self._lines_shown["#query-error"] = text
         error = self.query_one("#query-error", Static)
         error.update(text)
         error.display = bool(text)
@@ -303,12 +307,19 @@ class WorkbenchScreen(Screen):
         parts.append(tr("workbench.status_view", name=self.view.name()))
         if self.total_customers is not None:
             parts.append(tr("workbench.all_rows", count=self.total_customers))
-        self.query_one("#status", Static).update(" · ".join(parts))
+        self._set_line("#status", " · ".join(parts))
         summary = tr("workbench.summary", count=count) if table.count_exact else \
             tr("workbench.summary_counting")
         if self._sums_text:
             summary += " · " + self._sums_text
-        self.query_one("#summary", Static).update(summary)
+        self._set_line("#summary", summary)
+
+    def _set_line(self, selector: str, text: str) -> None:
+        """Update a one-line bar without a relayout (its size never changes)."""
+        line = self.query_one(selector, Static)
+        if self._lines_shown.get(selector) != text:
+            self._lines_shown[selector] = text
+            line.update(text, layout=False)
 
     def _sort_text(self) -> str:
         if not self.view.sort:

@@ -39,8 +39,8 @@ from kehu.models.i18n import tr
 from kehu.models.schema import NUMERIC_TYPES, FieldSpec
 from kehu.models.validate import display
 
-PAGE_SIZE = 100
-MAX_PAGES = 20  # 2,000 rows: what a screen and its neighbours need, a few MiB
+PAGE_SIZE = 50
+MAX_PAGES = 40  # 2,000 rows: what a screen and its neighbours need, a few MiB
 RIGHT_ALIGNED = set(NUMERIC_TYPES)
 
 
@@ -403,7 +403,9 @@ class CustomerTable(ScrollView, can_focus=True):
         rows = [r for r in (self.locate(top)[0], self.locate(bottom)[0]) if r is not None]
         if not rows:
             return
-        for page_no in range(min(rows) // PAGE_SIZE - 1, max(rows) // PAGE_SIZE + 2):
+        first, last = min(rows) // PAGE_SIZE, max(rows) // PAGE_SIZE
+        # What is on screen first (the lane is first come, first served), then either side.
+        for page_no in [*range(first, last + 1), last + 1, first - 1]:
             if page_no >= 0 and page_no not in self._pages:
                 self._request(page_no)
 

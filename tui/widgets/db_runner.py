@@ -17,6 +17,11 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
+import peewee
+
+SQLITE_MMAP_BYTES = 4 << 30
+SQLITE_LANE_CACHE_KIB = 4_000
+
 
 class Lane:
     def __init__(self, db, name: str):
@@ -30,12 +35,20 @@ class Lane:
         try:
             if self._conn is None:
                 self._conn = self.db.connection()
+                self._tune()
             return fn(*args)
         except Exception:
             self._recover()
             raise
         finally:
             self._busy.clear()
+
+    def _tune(self) -> None:
+        """SQLite: read the file through mmap (page cache shared with the OS, not
+        counted as this process's memory) and keep a small private cache per lane."""
+        if isinstance(self.db, peewee.SqliteDatabase):
+            self.db.execute_sql(f"PRAGMA mmap_size = {SQLITE_MMAP_BYTES}")
+            self.db.execute_sql(f"PRAGMA cache_size = -{SQLITE_LANE_CACHE_KIB}")
 
     def _recover(self) -> None:
         """After an interrupted or failed statement, leave the connection usable."""
