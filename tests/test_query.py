@@ -19,10 +19,13 @@ def book(store):
         {"name": "王五", "grade": "A", "region": "华北", "stage": "lead", "owner": "tester",
          "tags": "golf", "acquired_on": "2024-07-15", "headcount": 8},
         {"name": "Alice Smith", "grade": "C", "stage": None, "acquired_on": None,
-         "registered_capital": "1200000.50"},
+         "registered_capital": "1200000.50", "owner": "bob"},
     ]
     for row in rows:
-        store.create_customer(row)
+        created = store.create_customer(row)
+        empty = {k: None for k, v in row.items() if v is None}
+        if empty:  # no value at all, not the schema's default (today, lead)
+            store.update_customer(created.id, empty)
     return store
 
 
