@@ -9,6 +9,7 @@ replace it or extend it (``extends: default``).
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -123,6 +124,11 @@ class FieldSpec:
     def display_width(self) -> int:
         if self.width:
             return self.width
+        if self.type == "choice" and self.choices:
+            # wide enough for the longest label in the interface language, so
+            # 'Northeast' and 'Northwest' never both read 'North…'
+            longest = max(_cells(c.label()) for c in self.choices)
+            return max(_cells(self.label()), min(longest, 14), 4)
         return {
             "date": 10, "datetime": 16, "boolean": 4, "integer": 8, "money": 14,
             "decimal": 12, "phone": 16, "email": 24, "choice": 8, "url": 24,
@@ -195,6 +201,11 @@ class Schema:
 
     def list_item(self, name: str, value: str) -> ListItem | None:
         return next((i for i in self.lists.get(name, []) if i.value == value), None)
+
+
+def _cells(text: str) -> int:
+    """Terminal cells of a text: East Asian wide characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def _fold(name: str) -> str:

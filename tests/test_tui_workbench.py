@@ -434,3 +434,26 @@ async def test_a_stale_count_is_stopped_not_waited_for(db_url):
     finally:
         runner.close()
         store.close()
+
+
+async def test_log_a_call_from_the_table_picks_the_row_under_the_cursor(tmp_path):
+    """Ctrl+L on the table logs a call for the customer under the cursor, no search needed."""
+    from kehu.models.store import Store
+    from kehu.tui.app import KehuApp
+    from kehu.tui.screens.log_call import LogCallScreen
+
+    store = Store.open(f"sqlite:///{tmp_path / 'k.db'}", user="tester")
+    first = store.create_customer({"name": "张三", "mobile": "13800138000"})
+    second = store.create_customer({"name": "李四"})
+    app = KehuApp(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("down")
+        await pilot.pause()
+        assert app.screen.current_customer_id == second.id
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        assert isinstance(app.screen, LogCallScreen)
+        assert app.screen.customer_id == second.id
+    assert first.id != second.id
+    store.close()

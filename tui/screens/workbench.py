@@ -345,6 +345,12 @@ class WorkbenchScreen(Screen):
     def open_customer(self, event: CustomerTable.Opened) -> None:
         self.app.open_customer(event.customer_id)
 
+    @property
+    def current_customer_id(self) -> int | None:
+        """The customer under the cursor: what Log a call, the chain and the
+        timeline act on when started from the table."""
+        return self.query_one(CustomerTable).cursor_customer_id
+
     # -- actions -------------------------------------------------------------
     def action_focus_search(self) -> None:
         self.query_one("#search", SearchInput).focus()
