@@ -71,17 +71,23 @@ class KehuBaseApp(App):
     def use_keymap(self, name: str, *, remember: bool = False) -> None:
         """Load keymap ``name`` + the user's keymap.yaml; report what is wrong."""
         keymap = load_keymap(name)
-        problems = keymap.problems + check_keymap(keymap)
         self.keymap = keymap
         self.keymap_name = keymap.name
         self._sequences = keymap.sequences()
         self._pending = ()
         self._clashes_reported.clear()
         self.set_keymap(keymap.textual_keymap())
-        for problem in problems:
+        for problem in keymap.problems:
             self.warn(problem)
+        # Checking ids and clashes imports every screen; do it after the first
+        # paint so start-up shows the table sooner.
+        self.call_after_refresh(self._check_keymap, keymap)
         if remember:
             self._remember("keymap", keymap.name)
+
+    def _check_keymap(self, keymap: Keymap) -> None:
+        for problem in check_keymap(keymap):
+            self.warn(problem)
 
     def use_language(self, lang: str, *, remember: bool = True) -> None:
         i18n.set_lang(lang)
