@@ -47,7 +47,9 @@ class NotFound(LookupError):
 
 
 def now() -> dt.datetime:
-    return dt.datetime.now().replace(microsecond=(dt.datetime.now().microsecond // 1000) * 1000)
+    """The current time to the millisecond (one clock reading)."""
+    stamp = dt.datetime.now()
+    return stamp.replace(microsecond=stamp.microsecond // 1000 * 1000)
 
 
 # --- model construction ---------------------------------------------------

@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
+from .i18n import label as pick_label
 from .i18n import tr
 from .schema import FieldSpec, Schema
 
@@ -317,7 +318,7 @@ def clean(spec: FieldSpec, raw: Any, *, region: str | None = None) -> Any:
     if spec.pattern and t in ("text", "longtext", "phone", "email", "url"):
         if not re.fullmatch(spec.pattern, str(value)):
             message = (tr("validate.pattern", pattern=spec.pattern) if not spec.pattern_message
-                       else _pick(spec.pattern_message))
+                       else pick_label(spec.pattern_message))
             raise FieldError(spec.key, message, spec.label())
     if spec.min is not None or spec.max is not None:
         if t in ("integer", "money", "decimal"):
@@ -326,12 +327,6 @@ def clean(spec: FieldSpec, raw: Any, *, region: str | None = None) -> Any:
             if spec.max is not None and value > Decimal(str(spec.max)):
                 raise fail("validate.above_max", max=spec.max)
     return value
-
-
-def _pick(labels: dict[str, str]) -> str:
-    from .i18n import label
-
-    return label(labels)
 
 
 def default_value(spec: FieldSpec, user: str | None = None) -> Any:
