@@ -149,22 +149,36 @@ def build_search_text(schema, record: dict[str, Any]) -> str:
     is_person = record.get("customer_type") in (None, "", "person")
     for spec in schema.searchable_fields:
         value = record.get(spec.key)
-        if value in (None, "") or str(value) in seen_values:
+        if value is None or value == "":
             continue
-        seen_values.add(str(value))
+        text = str(value)
+        if text in seen_values:
+            continue
+        seen_values.add(text)
         if spec.type == "phone":
-            words += phone_words(value)
+            words += phone_words(text)
             continue
-        for i, token in enumerate(tokens(str(value))):
-            if not is_cjk(token):
-                words.append(token)
-                continue
-            for word in cjk_words(token, pinyin=wants_pinyin(spec),
-                                  surname=spec.key == "name" and is_person and i == 0):
-                if word not in seen_cjk:
-                    seen_cjk.add(word)
-                    words.append(word)
+        for word, chinese in _value_words(text, wants_pinyin(spec),
+                                          spec.key == "name" and is_person):
+            if not chinese:
+                words.append(word)
+            elif word not in seen_cjk:
+                seen_cjk.add(word)
+                words.append(word)
     return " ".join(words)
+
+
+@lru_cache(maxsize=200_000)
+def _value_words(text: str, pinyin: bool, surname: bool) -> tuple[tuple[str, bool], ...]:
+    """The words of one field value, each marked whether it came from hanzi (cached:
+    companies, cities and many names repeat across a big import)."""
+    out: list[tuple[str, bool]] = []
+    for i, token in enumerate(tokens(text)):
+        if is_cjk(token):
+            out += [(w, True) for w in cjk_words(token, pinyin=pinyin, surname=surname and i == 0)]
+        else:
+            out.append((token, False))
+    return tuple(out)
 
 
 # --- the query side ---------------------------------------------------------
@@ -234,6 +248,20 @@ _SQLITE_TRIGGERS = {
             SELECT new.id, new.search_text WHERE new.deleted_at IS NULL;
         END""",
 }
+
+
+INSERT_TRIGGER = "customer_fts_ai"
+
+
+def trigger_sql(name: str) -> str:
+    return _SQLITE_TRIGGERS[name]
+
+
+def index_rows_after(store, last_id: int) -> None:
+    """Put the live rows with an id above ``last_id`` into the SQLite search index
+    (rows just inserted with the insert trigger off: one statement for a batch)."""
+    store.db.execute_sql(f"INSERT INTO {FTS_TABLE}(rowid, search_text) SELECT id, search_text "
+                         "FROM customer WHERE id > ? AND deleted_at IS NULL", (last_id,))
 
 
 def _sqlite_has_fts(db) -> bool:

@@ -430,45 +430,68 @@ class Store:
 
         Used by the demo generator and the importer; ``progress(n)`` is called
         after each batch with the number inserted so far. ``import_batch``
-        marks the rows as created by that import. The audit trail gets one
-        ``import`` entry per call (rows, batch), which a customer's history shows.
+        marks the rows as created by that import. A row may bring its
+        ``search_text`` (the importer builds it in worker processes). Each batch
+        names only the columns its rows have (binding dozens of NULLs per row
+        costs more than the rest of the insert). On SQLite the new rows enter
+        the search index with one statement per batch instead of a trigger per
+        row (~10x faster; the trigger is off inside this call's transaction
+        only). The audit trail gets one ``import`` entry per call (rows,
+        batch), which a customer's history shows.
         """
         self.guard.require("import")
-        keys = [f.key for f in self.schema.fields]
-        columns = ["created_at", "updated_at", "version", "search_text", "import_batch", *keys]
+        order = [f.key for f in self.schema.fields]
         param = self.db.param
-        sql = (f'INSERT INTO "customer" ({", ".join(chr(34) + c + chr(34) for c in columns)}) '
-               f'VALUES ({", ".join([param] * len(columns))})')
+        direct_fts = not self.is_postgres and not getattr(self, "_search_bulk", False)
         total = 0
         stamp = now()
-        adapters = [self._adapter(self.schema[k]) for k in keys]
-        for chunk in _chunks(rows, batch):
-            tuples = []
-            for row in chunk:
-                created = row.get("created_at") or stamp
-                tuples.append((created, created, 1, search.build_search_text(self.schema, row),
-                               import_batch, *(adapt(row.get(k)) for k, adapt in zip(keys, adapters))))
-            with self.db.atomic():
-                cursor = self.db.cursor()
-                if self.is_postgres:  # psycopg2's executemany is a round trip per row
-                    from psycopg2.extras import execute_values
-
-                    execute_values(cursor, sql.rsplit("VALUES", 1)[0] + "VALUES %s", tuples,
-                                   page_size=1000)
-                else:
-                    cursor.executemany(sql, tuples)
-            total += len(tuples)
-            if progress:
-                progress(total)
         with self.db.atomic():
+            if direct_fts:
+                self.db.execute_sql(f"DROP TRIGGER IF EXISTS {search.INSERT_TRIGGER}")
+            for chunk in _chunks(rows, batch):
+                present: set[str] = set()
+                for row in chunk:
+                    present.update(row)
+                keys = [k for k in order if k in present]
+                adapters = [(i, adapt) for i, k in enumerate(keys)
+                            if (adapt := self._adapter(self.schema[k])) is not None]
+                columns = ["created_at", "updated_at", "version", "search_text", "import_batch", *keys]
+                sql = (f'INSERT INTO "customer" ({", ".join(chr(34) + c + chr(34) for c in columns)}) '
+                       f'VALUES ({", ".join([param] * len(columns))})')
+                tuples = []
+                for row in chunk:
+                    created = row.get("created_at") or stamp
+                    values = list(map(row.get, keys))
+                    for i, adapt in adapters:
+                        values[i] = adapt(values[i])
+                    tuples.append((created, created, 1, row.get("search_text")
+                                   or search.build_search_text(self.schema, row), import_batch, *values))
+                with self.db.atomic():
+                    cursor = self.db.cursor()
+                    if self.is_postgres:  # psycopg2's executemany is a round trip per row
+                        from psycopg2.extras import execute_values
+
+                        execute_values(cursor, sql.rsplit("VALUES", 1)[0] + "VALUES %s", tuples,
+                                       page_size=1000)
+                    else:
+                        last = self.db.execute_sql('SELECT max("id") FROM "customer"').fetchone()[0]
+                        cursor.executemany(sql, tuples)
+                        if direct_fts:
+                            search.index_rows_after(self, last or 0)
+                total += len(tuples)
+                if progress:
+                    progress(total)
+            if direct_fts:
+                self.db.execute_sql(search.trigger_sql(search.INSERT_TRIGGER))
             self.audit.record("import", "customer", None, batch=import_batch,
                               fields={"rows": [None, total]})
         return total
 
     def _adapter(self, spec: FieldSpec):
+        """How a value of this field is bound on this database (None: as it is)."""
         if spec.type in NUMERIC_TYPES and spec.type != "integer" and not self.is_postgres:
             return lambda v: None if v is None else str(v)
-        return lambda v: v
+        return None
 
     # -- contacts (decision chain) ----------------------------------------
     def contacts(self, customer_id: int, *, include_deleted: bool = False) -> peewee.ModelSelect:

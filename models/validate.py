@@ -59,13 +59,13 @@ _CN_MOBILE_INPUT_RE = re.compile(r"^(?:\+?86|0086)?(1\d{10})$")
 
 
 @lru_cache(maxsize=None)
-def _cn_mobile_block_valid(number: str) -> bool:
-    """Whether phonenumbers accepts a Chinese mobile number; its metadata decides by the
-    first 7 digits (the number block), so one parse per block serves all its numbers."""
-    try:
-        return phonenumbers.is_valid_number(phonenumbers.parse(number, "CN"))
-    except phonenumbers.NumberParseException:
-        return False
+def _mobile_patterns(region: str) -> tuple[re.Pattern, re.Pattern] | None:
+    """phonenumbers' own metadata patterns for a region's whole numbers and its mobiles."""
+    meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    if meta is None or meta.mobile is None or not meta.mobile.national_number_pattern:
+        return None
+    return (re.compile(meta.general_desc.national_number_pattern),
+            re.compile(meta.mobile.national_number_pattern))
 
 
 def normalise_phone(raw: str, region: str | None = None) -> str:
@@ -73,13 +73,13 @@ def normalise_phone(raw: str, region: str | None = None) -> str:
     text = str(raw).strip()
     if (region or _phone_region) == "CN":  # the common case, fast (an import of a million rows)
         match = _CN_MOBILE_INPUT_RE.match(text.replace(" ", "").replace("-", ""))
-        if match:
+        patterns = match and _mobile_patterns("CN")
+        if patterns:
             digits = match.group(1)
-            if _cn_mobile_block_valid(digits[:7] + "0000") == _cn_mobile_block_valid(
-                    digits[:7] + "9999"):
-                if _cn_mobile_block_valid(digits[:7] + "0000"):
-                    return "+86" + digits
-                raise ValueError(text)
+            # a number phonenumbers types as mobile is valid: the same test as
+            # is_valid_number, without its parse (~50 µs a number)
+            if patterns[0].fullmatch(digits) and patterns[1].fullmatch(digits):
+                return "+86" + digits
     try:
         number = phonenumbers.parse(text, region or _phone_region)
     except phonenumbers.NumberParseException:

@@ -1,0 +1,196 @@
+"""Work on chunks of rows in other processes, the results back in order.
+
+A big import cleans its values and builds their search text here while the
+calling process inserts the rows before them: on two cores the Python work and
+SQLite's overlap. The workers are plain ``python -m kehu.models.workers``
+processes speaking pickle over their stdin/stdout, not ``multiprocessing``:
+that re-runs the caller's ``__main__`` in each child (a script without an
+``if __name__ == "__main__"`` guard would start import after import), and
+forking the TUI, which imports from a thread, can hang.
+
+``ordered_map(task, init, init_args, chunks, workers)`` yields ``task(chunk)``
+for each chunk, in order; ``init(*init_args)`` runs once in each worker.
+Functions are named ``"module:function"``. At most ``depth`` chunks per
+worker are in flight, so a million-row file never sits in memory.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+import pickle
+import queue
+import subprocess
+import sys
+import threading
+import traceback
+from collections import deque
+from typing import Any, Callable, Iterable, Iterator
+
+_PROTOCOL = pickle.HIGHEST_PROTOCOL
+
+
+class WorkerFailed(Exception):
+    """A worker could not start or raised; ``str()`` names what happened."""
+
+
+def _write(stream, obj: Any) -> None:
+    data = pickle.dumps(obj, protocol=_PROTOCOL)
+    stream.write(len(data).to_bytes(8, "little"))
+    stream.write(data)
+    stream.flush()
+
+
+def _read_frame(stream) -> bytes | None:
+    """One message's bytes, None at the end of the stream."""
+    head = stream.read(8)
+    if len(head) < 8:
+        return None
+    size = int.from_bytes(head, "little")
+    data = stream.read(size)
+    return data if len(data) == size else None
+
+
+def _resolve(name: str) -> Callable:
+    module, _, func = name.partition(":")
+    return getattr(importlib.import_module(module), func)
+
+
+class _Worker:
+    def __init__(self, task: str, init: str, init_args: tuple):
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", __name__], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, env=_child_env())
+        self.inbox: queue.SimpleQueue = queue.SimpleQueue()
+        self.outbox: queue.SimpleQueue = queue.SimpleQueue()
+        self.feeder = threading.Thread(target=self._feed, name="kehu-worker-feed", daemon=True)
+        self.reader = threading.Thread(target=self._read, name="kehu-worker-read", daemon=True)
+        self.feeder.start()
+        self.reader.start()
+        self.send((task, init, init_args))
+
+    def _feed(self) -> None:
+        """Write queued items to the worker. Threads on both pipes: the caller sends
+        ahead and the worker's results are taken off its pipe as soon as they are
+        written, so neither end waits for the other (with one pipe read only when
+        the caller wants the next result, the two processes took turns)."""
+        stdin = self.proc.stdin
+        try:
+            while True:
+                item = self.inbox.get()
+                if item is None:
+                    break
+                _write(stdin, item)
+        except (BrokenPipeError, OSError, ValueError):
+            pass
+        finally:
+            try:
+                stdin.close()
+            except (BrokenPipeError, OSError):
+                pass
+
+    def _read(self) -> None:
+        try:
+            while (frame := _read_frame(self.proc.stdout)) is not None:
+                self.outbox.put(frame)
+        except (OSError, ValueError):
+            pass
+        self.outbox.put(None)
+
+    def send(self, item: Any) -> None:
+        self.inbox.put(item)
+
+    def receive(self) -> Any:
+        frame = self.outbox.get()
+        if frame is None:
+            self.outbox.put(None)
+            raise WorkerFailed(f"worker process ended (exit code {self.proc.wait()})")
+        status, value = pickle.loads(frame)
+        if status == "error":
+            raise WorkerFailed(value)
+        return value
+
+    def close(self, *, kill: bool = False) -> None:
+        self.inbox.put(None)
+        if kill:
+            self.proc.kill()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.feeder.join(timeout=5)
+        self.reader.join(timeout=5)
+        self.proc.stdout.close()
+
+
+def _child_env() -> dict[str, str]:
+    """The child must import this very package, also when it runs from a source
+    tree that is not installed: the caller's import path goes along."""
+    env = dict(os.environ)
+    paths = [p for p in sys.path if p]
+    if env.get("PYTHONPATH"):
+        paths.append(env["PYTHONPATH"])
+    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+    return env
+
+
+def start(task: str, init: str, init_args: tuple, workers: int) -> list[_Worker]:
+    """Start ``workers`` processes and wait until each has run ``init``."""
+    started: list[_Worker] = []
+    try:
+        for _ in range(workers):
+            started.append(_Worker(task, init, init_args))
+        for worker in started:
+            worker.receive()  # "ready"
+    except BaseException:
+        for worker in started:
+            worker.close(kill=True)
+        raise
+    return started
+
+
+def ordered_map(pool: list[_Worker], chunks: Iterable[Any], *, depth: int = 4) -> Iterator[Any]:
+    """``task(chunk)`` for each chunk, in order, spread over ``pool``; the workers
+    are stopped when the iteration ends or is abandoned."""
+    pending: deque[_Worker] = deque()
+    done = False
+    try:
+        for i, chunk in enumerate(chunks):
+            worker = pool[i % len(pool)]
+            worker.send(chunk)
+            pending.append(worker)
+            if len(pending) >= len(pool) * depth:
+                yield pending.popleft().receive()
+        while pending:
+            yield pending.popleft().receive()
+        done = True
+    finally:
+        for worker in pool:
+            worker.close(kill=not done)
+
+
+def _main() -> None:
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # a stray print must not corrupt the results
+    try:
+        task_name, init_name, init_args = pickle.loads(_read_frame(stdin))
+        _resolve(init_name)(*init_args)
+        task = _resolve(task_name)
+        reply: tuple = ("ok", "ready")
+    except BaseException:  # noqa: BLE001 - reported to the caller
+        reply = ("error", traceback.format_exc(limit=3))
+        task = None
+    _write(stdout, reply)
+    if task is None:
+        return
+    while (frame := _read_frame(stdin)) is not None:
+        item = pickle.loads(frame)
+        try:
+            reply = ("ok", task(item))
+        except BaseException:  # noqa: BLE001 - reported to the caller
+            reply = ("error", traceback.format_exc(limit=3))
+        _write(stdout, reply)
+
+
+if __name__ == "__main__":
+    _main()
