@@ -322,3 +322,23 @@ def test_a_big_import_builds_indexes_and_search_afterwards(store, tmp_path, monk
     assert sorted(i.name for i in store.db.get_indexes("customer")) == before
     assert [r["name"] for r in ResultSet(store, "zhangsan").page(0, 10)] == ["张三"]
     assert ResultSet(store, "星辰").count() == 5
+
+
+def test_a_saved_profile_is_found_for_files_with_its_columns(store, tmp_path):
+    from kehu.models.importer import matching_profile
+
+    german = write_csv(tmp_path / "kunden.csv", [["Kunde", "Handy", "Ort"], ["Müller", "13800138000", "Berlin"]])
+    source = open_source(german)
+    assert matching_profile(source) is None
+    save_profile("german", auto_mapping(store.schema, source,
+                                       overrides={"Kunde": "name", "Handy": "mobile", "Ort": "city"}))
+    other = open_source(write_csv(tmp_path / "other.csv", [["Kunde", "Firma"], ["x", "y"]]))
+    save_profile("short", auto_mapping(store.schema, other, overrides={"Kunde": "name"}))
+    both = open_source(write_csv(tmp_path / "both.csv", [["Firma", "Ort", "Handy", "kunde"], ["y", "z", "", "x"]]))
+    # the profile naming the most of the file's columns (any case); none when a column it names is missing
+    assert matching_profile(both) == "german"
+    assert matching_profile(other) == "short"
+    assert matching_profile(source) == "german"
+    assert matching_profile(open_source(write_csv(tmp_path / "x.csv", [["Kunde"], ["x"]]))) is None
+    with pytest.raises(ImportFailed, match="needs a name"):
+        save_profile("  ", auto_mapping(store.schema, source))

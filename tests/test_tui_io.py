@@ -98,3 +98,49 @@ async def test_duplicates_review_pick_merge_and_undo(store):
 
     undo_merge(store, list_merges(store)[0].id)
     assert store.get_customer(a).name == "张三" and store.get_customer(b).email == "zs@example.com"
+
+
+async def test_import_wizard_saves_and_applies_mapping_profiles(store, tmp_path):
+    from kehu.models import importer
+    from kehu.tui.screens.import_screen import ProfileName, ProfilePicker
+
+    path = tmp_path / "kunden.csv"
+    path.write_text("Kunde,Handy,Ort\nMüller,13800138000,Berlin\n", encoding="utf-8")
+    app = KehuApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(ImportScreen(str(path)))
+        await pilot.pause()
+        screen = app.screen
+        await pilot.press("p")  # nothing saved yet: said so
+        await pilot.pause()
+        assert not isinstance(app.screen, ProfilePicker)
+        for column, field in ((0, "name"), (1, "mobile"), (2, "city")):
+            screen.mapping.set(column, field, store.schema)
+        await pilot.press("s")
+        await pilot.pause()
+        assert isinstance(app.screen, ProfileName)
+        app.screen.query_one("#profile-name").value = ""
+        await pilot.press(*"德国客户", "enter")
+        await pilot.pause()
+        assert importer.load_profile("德国客户") == {"Kunde": "name", "Handy": "mobile", "Ort": "city"}
+        assert "德国客户" in text_of(screen.query_one("#import-info", Static))
+    # the next file with these columns opens with the saved mapping, and says so
+    again = tmp_path / "kunden2.csv"
+    again.write_text("Ort,Kunde,Handy\nHamburg,Schmidt,13900139000\n", encoding="utf-8")
+    app = KehuApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(ImportScreen(str(again)))
+        await pilot.pause()
+        screen = app.screen
+        assert screen.mapping.by_header() == {"Ort": "city", "Kunde": "name", "Handy": "mobile"}
+        assert "saved profile '德国客户'" in text_of(screen.query_one("#import-info", Static))
+        await pilot.press("p")  # back to the automatic mapping: Kunde is no field name kehu knows
+        await pilot.pause()
+        assert isinstance(app.screen, ProfilePicker)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert screen.mapping.by_header()["Kunde"] is None
+        assert "saved profile" not in text_of(screen.query_one("#import-info", Static))
+        await pilot.press("p", "down", "enter", "i")
+        await wait_workers(app, pilot)
+    assert [(c.name, c.city) for c in store.customers()] == [("Schmidt", "Hamburg")]

@@ -2,9 +2,11 @@
 the import with a progress bar, and what happened (``models.importer`` does the work).
 
 Type the path and Enter; the mapping table shows each column, the field it goes
-to and why a column is left out. Enter on a column picks another field; d runs a
-dry run, i imports (optionally updating customers by the field typed under
-"update by"). F3 exports what the workbench shows (``ExportScreen``).
+to and why a column is left out. Enter on a column picks another field; p applies
+a saved mapping profile (one made for files with these columns is applied when
+the file opens), s saves the mapping as a profile; d runs a dry run, i imports
+(optionally updating customers by the field typed under "update by"). F3
+exports what the workbench shows (``ExportScreen``).
 """
 from __future__ import annotations
 
@@ -50,10 +52,62 @@ class FieldPicker(ModalScreen):
         self.dismiss(None)
 
 
+class ProfilePicker(ModalScreen):
+    """Choose a saved mapping profile (or the automatic mapping)."""
+
+    BINDINGS = [Binding("escape", "cancel", tr("import_ui.cancel"), id="import.profile_cancel")]
+    DEFAULT_CSS = """
+    ProfilePicker { align: center middle; }
+    ProfilePicker > Label { width: 60; background: $panel; padding: 0 1; }
+    ProfilePicker > OptionList { width: 60; height: auto; max-height: 70%; }
+    """
+
+    def __init__(self, names: list[str]) -> None:
+        super().__init__()
+        self.names = names
+
+    def compose(self) -> ComposeResult:
+        yield Label(tr("import_ui.pick_profile"))
+        yield OptionList(tr("import_ui.profile_auto"), *self.names)
+
+    def on_option_list_option_selected(self, event) -> None:
+        index = event.option_index
+        self.dismiss(("profile", self.names[index - 1] if index else None))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ProfileName(ModalScreen):
+    """Type the name to save the mapping under."""
+
+    BINDINGS = [Binding("escape", "cancel", tr("import_ui.cancel"), id="import.save_cancel")]
+    DEFAULT_CSS = """
+    ProfileName { align: center middle; }
+    ProfileName > * { width: 60; background: $panel; }
+    """
+
+    def __init__(self, suggestion: str) -> None:
+        super().__init__()
+        self.suggestion = suggestion
+
+    def compose(self) -> ComposeResult:
+        yield Label(tr("import_ui.profile_name"))
+        yield Input(value=self.suggestion, id="profile-name")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip() or None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
 class ImportScreen(Screen):
     BINDINGS = [
         Binding("d", "dry_run", tr("import_ui.dry_run"), id="import.dry_run"),
         Binding("i", "run_import", tr("import_ui.run"), id="import.run"),
+        Binding("p", "pick_profile", tr("import_ui.profiles"), id="import.profile"),
+        Binding("s", "save_profile", tr("import_ui.save_profile"), id="import.save_profile"),
         Binding("escape", "close", tr("import_ui.close"), id="import.close"),
     ]
     DEFAULT_CSS = """
@@ -69,6 +123,7 @@ class ImportScreen(Screen):
         self.initial = path
         self.source: importer.Source | None = None
         self.mapping: importer.Mapping | None = None
+        self.profile: str | None = None  # the saved mapping applied, if any
         self.busy = False
 
     def compose(self) -> ComposeResult:
@@ -97,19 +152,73 @@ class ImportScreen(Screen):
     def _open(self, path: str) -> None:
         try:
             self.source = importer.open_source(Path(path).expanduser())
-            self.mapping = importer.auto_mapping(self.app.store.schema, self.source)
         except importer.ImportFailed as exc:
             self.query_one("#import-info", Static).update(str(exc))
             self.source = self.mapping = None
             return
+        self._apply_profile(importer.matching_profile(self.source))
+        self.query_one(DataTable).focus()
+
+    def _apply_profile(self, name: str | None) -> None:
+        """Map the columns automatically, then by the saved profile ``name``."""
+        try:
+            profile = importer.load_profile(name) if name else None
+            self.mapping = importer.auto_mapping(self.app.store.schema, self.source, profile=profile)
+        except importer.ImportFailed as exc:
+            self.notify(str(exc), severity="error")
+            if self.mapping is None:
+                self.mapping = importer.auto_mapping(self.app.store.schema, self.source)
+            name = None
+        self.profile = name
+        self._show_info()
+        self._fill_mapping()
+
+    def _show_info(self) -> None:
         src = self.source
         detail = (tr("io.csv_detail", encoding=src.encoding, delimiter=repr(src.delimiter))
                   if src.kind == "csv" else tr("io.sheet_detail", sheet=src.sheet))
-        self.query_one("#import-info", Static).update(
-            tr("io.reading", path=src.path, format=src.format_label, detail=detail,
-               rows=src.estimated_rows) + "\n" + tr("import_ui.confirm_hint"))
-        self._fill_mapping()
-        self.query_one(DataTable).focus()
+        lines = [tr("io.reading", path=src.path, format=src.format_label, detail=detail,
+                    rows=src.estimated_rows)]
+        if self.profile:
+            lines.append(tr("import_ui.profile_applied", name=self.profile))
+        lines.append(tr("import_ui.confirm_hint"))
+        self.query_one("#import-info", Static).update("\n".join(lines))
+
+    def action_pick_profile(self) -> None:
+        if self.source is None or self.busy:
+            return
+        try:
+            names = list(importer.load_profiles())
+        except importer.ImportFailed as exc:
+            self.notify(str(exc), severity="error")
+            return
+        if not names:
+            self.notify(tr("import_ui.no_profiles"))
+            return
+
+        def picked(result) -> None:
+            if result is not None:
+                self._apply_profile(result[1])
+
+        self.app.push_screen(ProfilePicker(names), picked)
+
+    def action_save_profile(self) -> None:
+        if self.mapping is None or self.busy:
+            return
+
+        def named(name: str | None) -> None:
+            if not name:
+                return
+            try:
+                path = importer.save_profile(name, self.mapping)
+            except (importer.ImportFailed, OSError) as exc:
+                self.notify(str(exc), severity="error")
+                return
+            self.profile = name
+            self._show_info()
+            self.notify(tr("io.profile_saved", name=name, path=path))
+
+        self.app.push_screen(ProfileName(self.profile or self.source.path.stem), named)
 
     def _fill_mapping(self) -> None:
         table = self.query_one(DataTable)
