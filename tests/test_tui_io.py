@@ -144,3 +144,29 @@ async def test_import_wizard_saves_and_applies_mapping_profiles(store, tmp_path)
         await pilot.press("p", "down", "enter", "i")
         await wait_workers(app, pilot)
     assert [(c.name, c.city) for c in store.customers()] == [("Schmidt", "Hamburg")]
+
+
+async def test_field_picker_narrows_as_you_type(store, tmp_path):
+    path = tmp_path / "a.csv"
+    path.write_text("Kunde,Handy,Mail\nMüller,13800138000,m@example.com\n", encoding="utf-8")
+    app = KehuApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(ImportScreen(str(path)))
+        await pilot.pause()
+        screen = app.screen
+        await pilot.press("down", "enter")  # the column Handy
+        await pilot.pause()
+        assert isinstance(app.screen, FieldPicker)
+        await pilot.press("s", "j")  # pinyin initials of 手机
+        await pilot.pause()
+        assert app.screen.shown[0] == "mobile"
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("down", "enter", *"邮箱", "enter")  # the column Mail, by its zh label
+        await pilot.pause()
+        await pilot.press("up", "up", "enter", *"zzzz")  # nothing fits: Enter does nothing
+        await pilot.pause()
+        assert app.screen.shown == []
+        await pilot.press("enter", "escape")
+        await pilot.pause()
+        assert screen.mapping.by_header() == {"Kunde": None, "Handy": "mobile", "Mail": "email"}

@@ -19,34 +19,68 @@ from textual.containers import Horizontal
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, Label, ProgressBar, Static
 
-from kehu.models import exporter, importer
+from kehu.models import exporter, importer, search
 from kehu.models.i18n import tr
 from kehu.models.query import QueryError
 from kehu.tui.widgets.keyed import DataTable, Input, OptionList
 
 
 class FieldPicker(ModalScreen):
-    """Choose the field a column goes to (or none)."""
+    """Choose the field a column goes to (or none): type to narrow the list (any
+    name of a field: key, zh or en label, alias, or the pinyin initials of the
+    Chinese label), Enter takes the highlighted one."""
 
     BINDINGS = [Binding("escape", "cancel", tr("import_ui.cancel"), id="import.pick_cancel")]
     DEFAULT_CSS = """
     FieldPicker { align: center middle; }
-    FieldPicker > Label { width: 60; background: $panel; padding: 0 1; }
-    FieldPicker > OptionList { width: 60; height: 70%; }
+    FieldPicker > * { width: 60; }
+    FieldPicker > Label { background: $panel; padding: 0 1; }
+    FieldPicker > OptionList { height: 70%; }
     """
 
     def __init__(self, schema, header: str) -> None:
         super().__init__()
         self.schema, self.header = schema, header
         self.keys: list[str | None] = [None] + [f.key for f in schema.fields if not f.computed]
+        self.shown: list[str | None] = list(self.keys)
 
     def compose(self) -> ComposeResult:
         yield Label(tr("import_ui.pick_field", header=self.header))
-        yield OptionList(tr("import.note_skipped"),
-                         *(f"{self.schema[k].label()}  ({k})" for k in self.keys[1:]))
+        yield Input(placeholder=tr("import_ui.pick_filter"), id="field-filter")
+        yield OptionList(*self._labels(self.shown))
+
+    def _labels(self, keys: list[str | None]) -> list[str]:
+        return [tr("import.note_skipped") if k is None else f"{self.schema[k].label()}  ({k})"
+                for k in keys]
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).highlighted = 0
+        self.words = {k: " ".join(n + " " + " ".join(search.pinyin_words(n))
+                                  for n in self.schema[k].names).casefold()
+                      for k in self.keys if k is not None}
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        typed = event.value.strip().casefold()
+        self.shown = [k for k in self.keys if not typed or (k is not None and typed in self.words[k])]
+        options = self.query_one(OptionList)
+        options.clear_options()
+        options.add_options(self._labels(self.shown))
+        if self.shown:
+            options.highlighted = 0
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        options = self.query_one(OptionList)
+        if self.shown:
+            self.dismiss(("set", self.shown[options.highlighted or 0]))
+
+    def on_key(self, event) -> None:
+        options = self.query_one(OptionList)
+        if self.query_one(Input).has_focus and event.key in ("down", "up"):
+            options.action_cursor_down() if event.key == "down" else options.action_cursor_up()
+            event.stop()
 
     def on_option_list_option_selected(self, event) -> None:
-        self.dismiss(("set", self.keys[event.option_index]))
+        self.dismiss(("set", self.shown[event.option_index]))
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -222,6 +256,7 @@ class ImportScreen(Screen):
 
     def _fill_mapping(self) -> None:
         table = self.query_one(DataTable)
+        row = table.cursor_row  # stays on the column just changed
         table.clear(columns=True)
         table.add_column(tr("import.report_column"), key="column", width=24)
         table.add_column(tr("import.report_field"), key="field", width=20)
@@ -229,6 +264,7 @@ class ImportScreen(Screen):
         for i, (header, label, note) in enumerate(
                 importer.mapping_summary(self.mapping, self.app.store.schema)):
             table.add_row(header, label and f"→ {label}", note, key=str(i))
+        table.move_cursor(row=min(row, max(table.row_count - 1, 0)))
 
     def on_data_table_row_selected(self, event) -> None:
         if self.mapping is None or self.busy:
