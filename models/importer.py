@@ -476,8 +476,11 @@ class _Cleaner:
         self.date_formats = fmt.get("date_formats", [])
         self.headers = mapping.headers
         # empty cells are checked for required fields only when a row creates a customer
+        plain = not self.sep and not self.empty_values  # text cells need only a strip
         self.columns = [(i, replace(schema[k], required=False),
-                         {} if schema[k].type in CACHED_TYPES else None) for i, k in mapping.mapped]
+                         {} if schema[k].type in CACHED_TYPES else None,
+                         plain and schema[k].type in ("text", "longtext"))
+                        for i, k in mapping.mapped]
         self.name_parts = mapping.name_parts if "name" not in dict(
             (k, i) for i, k in mapping.mapped) else {}
         # one cleaning per distinct value of a column whose values repeat (grades,
@@ -509,10 +512,15 @@ class _Cleaner:
         values: dict[str, Any] = {}
         problems: list[Problem] = []
         width = len(cells)
-        for i, spec, cache in self.columns:
+        for i, spec, cache, plain in self.columns:
             raw = cells[i] if i < width else None
             if raw is None or raw == "":
                 continue
+            if plain and raw.__class__ is str:  # text: what clean() would do, in short
+                value = raw.strip()
+                if value and (not spec.max_length or len(value) <= spec.max_length):
+                    values[spec.key] = value
+                    continue
             hit = cache.get(raw) if cache is not None else None
             if hit is None:
                 prepared = self._prepare(spec, raw)
@@ -766,7 +774,8 @@ def run_import(store: Store, source: Source, mapping: Mapping, *, update_by: str
                  and store.Customer.select().count() < source.estimated_rows
                  else contextlib.nullcontext())
         store.guard.require("import")
-        with _big_cache(store) if big else contextlib.nullcontext(), store.db.atomic(), later:
+        with _big_cache(store) if big else contextlib.nullcontext(), store.db.atomic(), later, (
+                search.fast_fill(store) if big else contextlib.nullcontext()):
             batch = ImportBatch.create(
                 user=store.user, source=str(source.path.resolve()), file_format=source.format or source.kind,
                 encoding=source.encoding, mapping=to_json(mapping.by_header()),

@@ -149,38 +149,62 @@ def build_search_text(schema, record: dict[str, Any]) -> str:
     seen_values: set[str] = set()
     seen_cjk: set[str] = set()
     is_person = record.get("customer_type") in (None, "", "person")
-    for spec in schema.searchable_fields:
-        value = record.get(spec.key)
+    for key, phone, pinyin, name in _search_plan(schema):
+        value = record.get(key)
         if value is None or value == "":
             continue
-        text = str(value)
+        text = value if type(value) is str else str(value)
         if text in seen_values:
             continue
         seen_values.add(text)
-        if spec.type == "phone":
+        if phone:
             words += phone_words(text)
             continue
-        for word, chinese in _value_words(text, wants_pinyin(spec),
-                                          spec.key == "name" and is_person):
-            if not chinese:
-                words.append(word)
-            elif word not in seen_cjk:
-                seen_cjk.add(word)
-                words.append(word)
+        flat, cjk, pairs = _value_words(text, pinyin, name and is_person)
+        if seen_cjk.isdisjoint(cjk):  # the usual case: nothing Chinese in common
+            words += flat
+            seen_cjk |= cjk
+            continue
+        _add_words(pairs, words, seen_cjk)
     return " ".join(words)
 
 
+def _add_words(pairs, words: list[str], seen_cjk: set[str]) -> None:
+    """Append the words of ``pairs`` (word, came from hanzi), a Chinese one only once."""
+    for word, chinese in pairs:
+        if not chinese:
+            words.append(word)
+        elif word not in seen_cjk:
+            seen_cjk.add(word)
+            words.append(word)
+
+
+def _search_plan(schema) -> list[tuple[str, bool, bool, bool]]:
+    """Per searchable field: key, is a phone, wants pinyin, is the name (kept on the schema)."""
+    plan = schema.__dict__.get("_search_plan")
+    if plan is None:
+        plan = [(s.key, s.type == "phone", wants_pinyin(s), s.key == "name")
+                for s in schema.searchable_fields]
+        schema.__dict__["_search_plan"] = plan
+    return plan
+
+
 @lru_cache(maxsize=200_000)
-def _value_words(text: str, pinyin: bool, surname: bool) -> tuple[tuple[str, bool], ...]:
-    """The words of one field value, each marked whether it came from hanzi (cached:
-    companies, cities and many names repeat across a big import)."""
-    out: list[tuple[str, bool]] = []
+def _value_words(text: str, pinyin: bool, surname: bool
+                 ) -> tuple[tuple[str, ...], frozenset[str], tuple[tuple[str, bool], ...]]:
+    """The words of one field value (cached: companies, cities and many names repeat
+    across a big import): the words with repeated Chinese ones dropped, the set of
+    Chinese ones, and every word marked whether it came from hanzi."""
+    pairs: list[tuple[str, bool]] = []
     for i, token in enumerate(tokens(text)):
         if is_cjk(token):
-            out += [(w, True) for w in cjk_words(token, pinyin=pinyin, surname=surname and i == 0)]
+            pairs += [(w, True) for w in cjk_words(token, pinyin=pinyin, surname=surname and i == 0)]
         else:
-            out.append((token, False))
-    return tuple(out)
+            pairs.append((token, False))
+    flat: list[str] = []
+    cjk: set[str] = set()
+    _add_words(pairs, flat, cjk)
+    return tuple(flat), frozenset(cjk), tuple(pairs)
 
 
 # --- the query side ---------------------------------------------------------
@@ -257,6 +281,33 @@ INSERT_TRIGGER = "customer_fts_ai"
 
 def trigger_sql(name: str) -> str:
     return _SQLITE_TRIGGERS[name]
+
+
+#: FTS5 settings for a big load, and the defaults they return to: a bigger
+#: in-memory term buffer and fewer, larger merges (filling the index for a
+#: million rows: 21 s → 14 s in a bare-SQLite test).
+FTS_LOAD_SETTINGS = {"hashsize": (64 * 1024 * 1024, 1024 * 1024), "automerge": (16, 4),
+                     "crisismerge": (64, 16)}
+
+
+@contextlib.contextmanager
+def fast_fill(store) -> Iterator[None]:
+    """Inside the caller's transaction: the search index merges less while a big
+    load fills it; the usual settings come back at the end (also on a rollback)."""
+    if store.is_postgres:
+        yield
+        return
+
+    def configure(index: int) -> None:
+        for name, values in FTS_LOAD_SETTINGS.items():
+            store.db.execute_sql(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES (?, ?)",
+                                 (name, values[index]))
+
+    configure(0)
+    try:
+        yield
+    finally:
+        configure(1)
 
 
 def index_rows_after(store, last_id: int) -> None:

@@ -342,3 +342,23 @@ def test_a_saved_profile_is_found_for_files_with_its_columns(store, tmp_path):
     assert matching_profile(open_source(write_csv(tmp_path / "x.csv", [["Kunde"], ["x"]]))) is None
     with pytest.raises(ImportFailed, match="needs a name"):
         save_profile("  ", auto_mapping(store.schema, source))
+
+
+def test_text_cells_are_trimmed_and_too_long_ones_rejected(store, tmp_path):
+    long_name = "长" * 101
+    path = write_csv(tmp_path / "t.csv", [["姓名", "公司"], ["  张三 ", " 星辰 "], [long_name, "x"]])
+    result = do_import(store, path, report_path=tmp_path / "r.csv")
+    assert [(c.name, c.company) for c in store.customers()] == [("张三", "星辰")]
+    assert result.rejected == 1
+    assert result.problems[0].reason == "is 101 characters long; at most 100 are allowed"
+
+
+def test_a_big_import_gives_the_search_index_its_usual_settings_back(sqlite_url, tmp_path, monkeypatch):
+    from kehu.models import importer
+
+    store = Store.open(sqlite_url, user="tester")  # FTS5 settings: SQLite only
+    monkeypatch.setattr(importer, "BULK_ROWS", 3)
+    rows = [["姓名"]] + [[f"客户{i}"] for i in range(5)]
+    do_import(store, write_csv(tmp_path / "big.csv", rows))
+    settings = dict(store.db.execute_sql("SELECT k, v FROM customer_fts_config").fetchall())
+    assert (settings["automerge"], settings["crisismerge"], settings["hashsize"]) == (4, 16, 1048576)
