@@ -149,9 +149,12 @@ class RestoreResult:
     counts: dict[str, int]
 
 
-def restore(url: str, path: str | Path) -> RestoreResult:
+def restore(url: str, path: str | Path, *, user: str | None = None) -> RestoreResult:
     """Replace the database at ``url`` by the backup ``path`` (checked first); the
-    current database is copied aside first and its name returned."""
+    current database is copied aside first and its name returned. The restored
+    database's audit trail records the restore (who, from which file, where the
+    previous database was kept): a restore takes back every change made since
+    the backup, and the trail says so."""
     counts = check_backup(path)
     current = _database_file(url)
     aside = None
@@ -172,4 +175,18 @@ def restore(url: str, path: str | Path) -> RestoreResult:
                              aside=aside or "-")) from None
     finally:
         src.close()
+    _record_restore(url, Path(path), aside, user)
     return RestoreResult(aside, counts)
+
+
+def _record_restore(url: str, path: Path, aside: Path | None, user: str | None) -> None:
+    from .store import Store  # the store opens the restored file (and migrates an older one)
+
+    store = Store.open(url, user=user)
+    try:
+        with store.db.atomic():
+            store.audit.record("restore_backup", "database", None,
+                               note=tr("backup.restore_note", path=path.resolve(),
+                                       aside=aside or "-"))
+    finally:
+        store.close()

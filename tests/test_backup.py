@@ -115,6 +115,12 @@ def test_backup_and_restore_commands(sqlite_url, tmp_path, capsys):
     assert main(["--db", sqlite_url, "restore", str(made), "--yes"]) == 0
     out = capsys.readouterr().out
     assert "2 customers, 1 contacts, 2 timeline entries" in out and "kept at" in out
+    # the restored database's audit trail says who restored which backup
+    assert main(["--db", sqlite_url, "--user", "ana", "restore", str(made), "--yes"]) == 0
+    capsys.readouterr()
+    assert main(["--db", sqlite_url, "audit"]) == 0
+    trail = capsys.readouterr().out
+    assert "ana" in trail and "restored a backup" in trail and str(made.resolve()) in trail
     junk = tmp_path / "junk.db"
     junk.write_text("junk")
     assert main(["--db", sqlite_url, "restore", str(junk), "--yes"]) == 2

@@ -186,6 +186,8 @@ def audit_show(args, ctx) -> int:
         extra = tr("audit.reverts", id=c.reverts) if c.reverts else ""
         print(f"#{c.id:<6} {c.at:%Y-%m-%d %H:%M:%S}  {c.user:<10} "
               f"{tr('audit.action.' + c.action):<8} {what} {extra}".rstrip(), file=ctx.out)
+        if c.note:
+            print("        " + c.note, file=ctx.out)
         if c.action == "import":
             rows = c.fields.get("rows", [None, "?"])[1]
             print("        " + tr("audit.import_rows", rows=rows, batch=_value(c.batch)), file=ctx.out)
