@@ -119,14 +119,19 @@ def backup(url: str, target: str | Path | None = None, *, keep: int = 10) -> Bac
 
 
 def check_backup(path: str | Path) -> dict[str, int]:
-    """Row counts per table of a sound kehu backup; ``BackupError`` saying what is wrong."""
+    """Row counts per table of a sound kehu backup; ``BackupError`` saying what is
+    wrong. An encrypted (SQLCipher) backup is opened with its key (``KEHU_DB_KEY``
+    or the prompt); a wrong key is said as such."""
     path = Path(path)
     if not path.is_file():
         raise BackupError(tr("backup.no_file", path=path))
+    errors = crypto.db_errors()
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    except sqlite3.Error as exc:
+        conn = crypto.connect(path, readonly=True)
+    except errors as exc:
         raise BackupError(tr("backup.not_sqlite", path=path, error=exc)) from None
+    except crypto.CryptoError as exc:  # junk looks encrypted too: say both
+        raise BackupError(tr("backup.not_sqlite_or_key", path=path, error=exc)) from None
     try:
         verdict = conn.execute("PRAGMA integrity_check").fetchone()[0]
         if verdict != "ok":
@@ -137,7 +142,7 @@ def check_backup(path: str | Path) -> dict[str, int]:
         if "customer" not in tables or "kehu_meta" not in tables:
             raise BackupError(tr("backup.not_kehu", path=path))
         return {t: conn.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0] for t in tables}
-    except sqlite3.DatabaseError as exc:
+    except errors as exc:
         raise BackupError(tr("backup.not_sqlite", path=path, error=exc)) from None
     finally:
         conn.close()
@@ -157,20 +162,30 @@ def restore(url: str, path: str | Path, *, user: str | None = None) -> RestoreRe
     the backup, and the trail says so."""
     counts = check_backup(path)
     current = _database_file(url)
+    path = Path(path)
+    exists = current.exists() and current.stat().st_size > 0
+    encrypted = crypto.is_encrypted(path)
+    if exists and crypto.is_encrypted(current) != encrypted:
+        # a plain backup would silently decrypt the database, an encrypted one be unreadable
+        raise BackupError(tr("backup.encryption_differs", path=path, current=current,
+                             backup=tr("backup.encrypted" if encrypted else "backup.plain"),
+                             database=tr("backup.plain" if encrypted else "backup.encrypted")))
     aside = None
-    if current.exists() and current.stat().st_size:
+    if exists:
         aside = current.with_name(f"{current.stem}.before-restore-{_stamp()}{current.suffix}")
         _copy(current, aside)
     else:
         private_file(current)
-    src = sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True)
+    errors = crypto.db_errors()
+    key = crypto.key_for(path) if encrypted else None
+    src = crypto.connect(path, readonly=True, key=key)
     try:
-        dst = sqlite3.connect(current, timeout=10)
+        dst = crypto.connect(current, key=key)
         try:
             src.backup(dst)
         finally:
             dst.close()
-    except sqlite3.Error as exc:
+    except errors as exc:
         raise BackupError(tr("backup.restore_failed", path=current, error=exc,
                              aside=aside or "-")) from None
     finally:

@@ -156,6 +156,43 @@ def decrypt(path: Path, key: str) -> None:
     _convert(path, key, "")
 
 
+def db_errors() -> tuple[type[Exception], ...]:
+    """The DB-API errors of the drivers ``connect`` may return."""
+    import sqlite3
+
+    if not available():
+        return (sqlite3.Error,)
+    from sqlcipher3 import dbapi2
+
+    return (sqlite3.Error, dbapi2.Error)
+
+
+def connect(path: Path, *, readonly: bool = False, key: str | None = None):
+    """A DB-API connection to the database file ``path``: plain SQLite, or SQLCipher
+    opened with its key (``key`` or ``key_for``); ``CryptoError`` for a wrong key.
+    ``key`` also opens a new (empty) file as encrypted."""
+    if is_encrypted(path) or (key and not path.exists()):
+        if not available():
+            raise CryptoError(tr("crypto.no_sqlcipher"))
+        from sqlcipher3 import dbapi2
+
+        conn = dbapi2.connect(str(path), timeout=10)
+        conn.execute(f"PRAGMA key = {_quote(key or key_for(path))}")
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except dbapi2.DatabaseError:
+            conn.close()
+            raise CryptoError(tr("crypto.wrong_key", path=path)) from None
+        if readonly:
+            conn.execute("PRAGMA query_only = 1")
+        return conn
+    import sqlite3
+
+    if readonly:
+        return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    return sqlite3.connect(path, timeout=10)
+
+
 def backup(path: Path, dest: Path) -> Path:
     """A consistent copy of the database file at ``dest`` (0600). An encrypted
     database stays encrypted: the copy is of the encrypted pages, same key."""

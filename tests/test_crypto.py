@@ -136,3 +136,42 @@ def test_kehu_backup_of_an_encrypted_database_is_encrypted(plain_db, tmp_path, m
     result = backup.backup(f"sqlite:///{plain_db}", tmp_path)
     assert crypto.is_encrypted(result.path) and _mode(result.path) == 0o600
     assert "机密备注".encode() not in result.path.read_bytes()
+
+
+@needs_sqlcipher
+def test_an_encrypted_backup_is_checked_and_restored_with_its_key(plain_db, tmp_path, monkeypatch):
+    from kehu.models import backup as backups
+
+    crypto.encrypt(plain_db, "s3cret")
+    monkeypatch.setenv("KEHU_DB_KEY", "s3cret")
+    url = f"sqlite:///{plain_db}"
+    (tmp_path / "backups").mkdir()
+    made = backups.backup(url, tmp_path / "backups").path
+    assert crypto.is_encrypted(made) and made.parent.name == "backups"
+    assert backups.check_backup(made)["customer"] == 1
+    s = Store.open(url, user="tester")
+    s.create_customer({"name": "备份之后"})
+    s.close()
+    result = backups.restore(url, made, user="ana")
+    assert crypto.is_encrypted(plain_db) and crypto.is_encrypted(result.aside)
+    s = Store.open(url, user="tester")
+    assert [c.name for c in s.customers()] == ["张三"]  # the one added after the backup is gone
+    assert any(e.action == "restore_backup" and e.user == "ana" for e in s.audit.entries())
+    s.close()
+    monkeypatch.setenv("KEHU_DB_KEY", "wrong")
+    with pytest.raises(backups.BackupError, match=r"or an encrypted one.*the key for .*kehu-.*\.db is wrong"):
+        backups.check_backup(made)
+
+
+@needs_sqlcipher
+def test_restore_refuses_to_mix_encrypted_and_plain(plain_db, tmp_path, monkeypatch):
+    from kehu.models import backup as backups
+
+    url = f"sqlite:///{plain_db}"
+    plain_copy = backups.backup(url, tmp_path / "plain").path
+    crypto.encrypt(plain_db, "s3cret")
+    monkeypatch.setenv("KEHU_DB_KEY", "s3cret")
+    before = plain_db.read_bytes()
+    with pytest.raises(backups.BackupError, match="is not encrypted but the database .* is encrypted"):
+        backups.restore(url, plain_copy)
+    assert plain_db.read_bytes() == before  # nothing touched, still encrypted
