@@ -457,3 +457,22 @@ async def test_log_a_call_from_the_table_picks_the_row_under_the_cursor(tmp_path
         assert app.screen.customer_id == second.id
     assert first.id != second.id
     store.close()
+
+
+async def test_keys_typed_right_after_slash_go_to_the_search(app_store):
+    """Over SSH '/zs' arrives at once: the focus must move before 'z' and 's' are
+    handled (Textual's focus() is deferred; 's' would open the sort dialog)."""
+    from textual import events
+
+    async with KehuApp(app_store).run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        for key, char in (("slash", "/"), ("z", "z"), ("s", "s")):
+            pilot.app.post_message(events.Key(key, char))
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, WorkbenchScreen)  # no sort dialog
+        assert pilot.app.screen.query_one("#search").value == "zs"
+        assert names(pilot.app) == ["张三"]
+        for key, char in (("escape", None), ("colon", ":"), ("2", "2")):
+            pilot.app.post_message(events.Key(key, char))
+        await settle(pilot)
+        assert pilot.app.screen.query_one("#jump").value == "2"

@@ -40,37 +40,51 @@ def all_customers_view() -> View:
                 builtin=True)
 
 
+def focus_now(widget) -> None:
+    """Focus ``widget`` before the next key is handled. Keys arriving together
+    (``/zs`` over SSH) are routed by the app to the widget focused when each is
+    taken from its queue: Textual's ``focus()`` waits for that queue and a normal
+    binding runs later, in the table's own queue, so ``z s`` reached the table and
+    ``s`` sorted. Keys that move the focus are therefore priority bindings (run by
+    the app itself) that call this."""
+    widget.screen.set_focus(widget)
+
+
 class SearchInput(Input):
     BINDINGS = [
-        Binding("escape", "leave", tr("customers.to_table"), id="customers.to_table"),
-        Binding("down", "leave", tr("customers.to_table"), show=False, id="search.to_table"),
+        Binding("escape", "leave", tr("customers.to_table"), id="customers.to_table",
+                priority=True),
+        Binding("down", "leave", tr("customers.to_table"), show=False, id="search.to_table",
+                priority=True),
     ]
 
     def action_leave(self) -> None:
-        self.screen.query_one(CustomerTable).focus()
+        focus_now(self.screen.query_one(CustomerTable))
 
 
 class JumpInput(Input):
-    BINDINGS = [Binding("escape", "cancel", tr("views.cancel"), id="jump.cancel")]
+    BINDINGS = [Binding("escape", "cancel", tr("views.cancel"), id="jump.cancel", priority=True)]
 
     def action_cancel(self) -> None:
         self.value = ""
         self.display = False
-        self.screen.query_one(CustomerTable).focus()
+        focus_now(self.screen.query_one(CustomerTable))
 
 
 class WorkbenchScreen(Screen):
     CSS_PATH = "../workbench.tcss"
     AUTO_FOCUS = "#customers"
     BINDINGS = [
-        Binding("slash", "focus_search", tr("customers.search"), id="customers.search"),
+        # priority: handled by the app before the keys after it are routed (see focus_now)
+        Binding("slash", "focus_search", tr("customers.search"), id="customers.search",
+                priority=True),
         Binding("s", "sort", tr("customers.sort"), id="customers.sort"),
         Binding("r", "reverse_sort", tr("customers.reverse_sort"), show=False,
                 id="customers.reverse_sort"),
         Binding("v", "views", tr("customers.views"), id="customers.views"),
         Binding("ctrl+s", "save_view", tr("customers.save_view"), id="customers.save_view"),
         Binding("c", "columns", tr("customers.columns"), id="customers.columns"),
-        Binding("colon", "jump", tr("customers.jump"), id="customers.jump"),
+        Binding("colon", "jump", tr("customers.jump"), id="customers.jump", priority=True),
         Binding("escape", "clear_search", tr("customers.clear_search"), show=False,
                 id="customers.clear_search"),
     ]
@@ -352,8 +366,13 @@ class WorkbenchScreen(Screen):
         return self.query_one(CustomerTable).cursor_customer_id
 
     # -- actions -------------------------------------------------------------
+    def check_action(self, action: str, parameters) -> bool | None:
+        if action in ("focus_search", "jump") and isinstance(self.focused, Input):
+            return False  # typed into the search box or the jump field: a character
+        return True
+
     def action_focus_search(self) -> None:
-        self.query_one("#search", SearchInput).focus()
+        focus_now(self.query_one("#search", SearchInput))
 
     def action_clear_search(self) -> None:
         search = self.query_one("#search", SearchInput)
@@ -365,7 +384,7 @@ class WorkbenchScreen(Screen):
         jump.placeholder = tr("workbench.jump_placeholder", count=max(self.table.row_count, 1))
         jump.value = ""
         jump.display = True
-        jump.focus()
+        focus_now(jump)
 
     @on(Input.Submitted, "#jump")
     def jump_submitted(self, event: Input.Submitted) -> None:
