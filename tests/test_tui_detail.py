@@ -402,3 +402,23 @@ async def test_a_newer_version_with_no_field_changed_needs_no_choice(store, othe
         assert isinstance(app.screen, DetailScreen)
     saved = store.get_customer(row.id)
     assert (saved.company, saved.version) == ("New Co", 4)
+
+
+async def test_a_fast_typist_fills_each_field_in_turn(store):
+    """While the customer is on the phone: name, Tab, company, Tab, mobile arrive
+    faster than the screen draws; each must land in its own field."""
+    from textual import events
+
+    app = KehuApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        keys = [*"张三", "tab", *"星辰", "tab", *"13800138000"]
+        for key in keys:
+            app.post_message(events.Key(key, None if key == "tab" else key))
+        await pilot.pause()
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    [row] = list(store.customers())
+    assert (row.name, row.company, row.mobile) == ("张三", "星辰", "+8613800138000")

@@ -31,6 +31,13 @@ class KehuBaseApp(App):
         Binding("f1,question_mark", "help", tr("app.help"), id="app.help"),
         Binding("ctrl+p", "command_palette", tr("app.palette"), show=False, priority=True,
                 id="app.palette"),
+        # Tab moves the focus at once, before the keys typed after it are routed:
+        # as a screen's ordinary binding it ran later, in the field's own queue, and
+        # a fast typist's next word landed in the field before (quick entry).
+        Binding("tab", "focus_next", tr("app.focus_next"), show=False, priority=True,
+                id="app.focus_next"),
+        Binding("shift+tab", "focus_previous", tr("app.focus_previous"), show=False,
+                priority=True, id="app.focus_previous"),
     ]
 
     keymap_name: str = "default"
