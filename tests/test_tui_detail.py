@@ -422,3 +422,19 @@ async def test_a_fast_typist_fills_each_field_in_turn(store):
         await pilot.pause()
     [row] = list(store.customers())
     assert (row.name, row.company, row.mobile) == ("张三", "星辰", "+8613800138000")
+
+
+async def test_a_name_typed_right_after_ctrl_n_goes_into_the_name_field(store):
+    from textual import events
+
+    app = KehuApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        for key in ["ctrl+n", "S", "a", "m", "tab", "1"]:
+            app.post_message(events.Key(key, None if len(key) > 1 else key))
+        await pilot.pause()
+        await pilot.pause()
+        assert isinstance(app.screen, QuickEntryScreen)
+        assert app.screen.query_one("#field-name").value == "Sam"
+        assert app.focused.value == "1"  # Tab went on to the next field
+        assert store.count_customers() == 0  # nothing happened on the table underneath

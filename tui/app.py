@@ -31,8 +31,11 @@ class KehuApp(KehuBaseApp):
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [
         Binding("ctrl+q", "quit", tr("app.quit"), id="app.quit", priority=True),
-        Binding("ctrl+n", "new_customer", tr("app.new_customer"), id="app.new_customer"),
-        Binding("ctrl+l", "log_call", tr("app.log_call"), id="app.log_call"),
+        # priority, and the screen mounted before the next key is routed: a name typed
+        # right after Ctrl+N goes into the name field, not to the table underneath
+        Binding("ctrl+n", "new_customer", tr("app.new_customer"), id="app.new_customer",
+                priority=True),
+        Binding("ctrl+l", "log_call", tr("app.log_call"), id="app.log_call", priority=True),
         Binding("ctrl+t", "show_due", tr("app.due"), id="app.due"),
         Binding("ctrl+o", "import_file", tr("app.import"), id="app.import", show=False),
         Binding("f3", "export", tr("app.export"), id="app.export", show=False),
@@ -71,18 +74,18 @@ class KehuApp(KehuBaseApp):
 
         open_detail(self, customer_id)
 
-    def action_new_customer(self) -> None:
+    async def action_new_customer(self) -> None:
         from kehu.tui.screens.quick_entry import QuickEntryScreen
 
         if not isinstance(self.screen, QuickEntryScreen):
-            self.push_screen(QuickEntryScreen())
+            await self.push_screen(QuickEntryScreen())
 
-    def action_log_call(self) -> None:
+    async def action_log_call(self) -> None:
         """Log a call with the customer the current screen shows, else pick one."""
         from kehu.tui.screens.log_call import LogCallScreen
 
         if not isinstance(self.screen, LogCallScreen):
-            self.push_screen(LogCallScreen(getattr(self.screen, "current_customer_id", None)))
+            await self.push_screen(LogCallScreen(getattr(self.screen, "current_customer_id", None)))
 
     def action_show_deleted(self) -> None:
         from kehu.tui.screens.deleted import DeletedScreen

@@ -112,7 +112,7 @@ class LogCallScreen(ModalScreen[int | None]):
                 self.customer_id = None
         if not picked:
             self.query_one("#call-matches", OptionList).display = False
-            self.query_one("#call-search", Input).focus()
+            self.set_focus(self.query_one("#call-search", Input))
 
     # -- timer ------------------------------------------------------------
     @property
@@ -133,7 +133,7 @@ class LogCallScreen(ModalScreen[int | None]):
             tr("call.title_for", name=customer_line(self.store, row) or row.name))
         self.query_one("#call-search", Input).display = False
         self.query_one("#call-matches", OptionList).display = False
-        self.query_one("#call-notes", TextArea).focus()
+        self.set_focus(self.query_one("#call-notes", TextArea))
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id != "call-search":

@@ -273,7 +273,8 @@ class FieldRow(Vertical):
         self.set_error(None)
 
     def focus_widget(self) -> None:
-        self.widget.focus()
+        # at once, not deferred: keys typed right after the key that got here go in
+        self.screen.set_focus(self.widget)
         self.scroll_visible()
 
 
