@@ -170,3 +170,17 @@ async def test_field_picker_narrows_as_you_type(store, tmp_path):
         await pilot.press("enter", "escape")
         await pilot.pause()
         assert screen.mapping.by_header() == {"Kunde": None, "Handy": "mobile", "Mail": "email"}
+
+
+async def test_a_path_typed_right_after_ctrl_o_goes_into_the_path_field(store):
+    from textual import events
+
+    app = KehuApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        for key in ["ctrl+o", *"a_csv"]:
+            app.post_message(events.Key(key, None if key == "ctrl+o" else key))
+        await pilot.pause()
+        await pilot.pause()
+        assert isinstance(app.screen, ImportScreen)
+        assert app.screen.query_one("#import-path").value == "a_csv"

@@ -37,7 +37,8 @@ class KehuApp(KehuBaseApp):
                 priority=True),
         Binding("ctrl+l", "log_call", tr("app.log_call"), id="app.log_call", priority=True),
         Binding("ctrl+t", "show_due", tr("app.due"), id="app.due"),
-        Binding("ctrl+o", "import_file", tr("app.import"), id="app.import", show=False),
+        Binding("ctrl+o", "import_file", tr("app.import"), id="app.import", show=False,
+                priority=True),
         Binding("f3", "export", tr("app.export"), id="app.export", show=False),
         Binding("f12", "duplicates", tr("app.duplicates"), id="app.duplicates", show=False),
         Binding("f6", "show_chain", tr("app.chain"), id="app.chain", show=False),
@@ -94,11 +95,11 @@ class KehuApp(KehuBaseApp):
             self.push_screen(DeletedScreen())
 
     # -- data in and out (screens/import_screen, dedupe_screen) -----------------
-    def action_import_file(self) -> None:
+    async def action_import_file(self) -> None:
         from kehu.tui.screens.import_screen import ImportScreen
 
         if not isinstance(self.screen, ImportScreen):
-            self.push_screen(ImportScreen())
+            await self.push_screen(ImportScreen())  # the path typed next goes in its field
 
     def action_export(self) -> None:
         """Export the rows and columns the current screen shows (its view and search)."""

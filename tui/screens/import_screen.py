@@ -177,7 +177,7 @@ class ImportScreen(Screen):
         if self.initial:
             self._open(self.initial)
         else:
-            self.query_one("#import-path", Input).focus()
+            self.set_focus(self.query_one("#import-path", Input))  # at once: the path may follow
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "import-path":
