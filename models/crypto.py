@@ -59,8 +59,13 @@ def is_encrypted(path: Path) -> bool:
     return bool(head) and head != SQLITE_HEADER
 
 
+#: Keys that opened a file in this process: a restore opens the backup and the
+#: database several times and asks for each file's key once.
+_opened_with: dict[Path, str] = {}
+
+
 def key_for(path: Path) -> str:
-    key = os.environ.get(KEY_ENV)
+    key = os.environ.get(KEY_ENV) or _opened_with.get(Path(path).resolve())
     if not key and _prompt is not None:
         key = _prompt(path)
     if not key:
@@ -78,7 +83,8 @@ def _database(path: Path, key: str, **kwargs) -> peewee.Database:
 
 def open_encrypted(path: Path, key: str | None = None, **kwargs) -> peewee.Database:
     """The open SQLCipher database at ``path``; ``CryptoError`` for a wrong key."""
-    db = _database(path, key or key_for(path), **kwargs)
+    key = key or key_for(path)
+    db = _database(path, key, **kwargs)
     try:
         db.connect(reuse_if_open=True)
         db.execute_sql("SELECT count(*) FROM sqlite_master").fetchone()
@@ -86,6 +92,7 @@ def open_encrypted(path: Path, key: str | None = None, **kwargs) -> peewee.Datab
         if not db.is_closed():
             db.close()
         raise CryptoError(tr("crypto.wrong_key", path=path)) from None
+    _opened_with[Path(path).resolve()] = key
     return db
 
 
@@ -169,28 +176,30 @@ def db_errors() -> tuple[type[Exception], ...]:
 
 def connect(path: Path, *, readonly: bool = False, key: str | None = None):
     """A DB-API connection to the database file ``path``: plain SQLite, or SQLCipher
-    opened with its key (``key`` or ``key_for``); ``CryptoError`` for a wrong key.
-    ``key`` also opens a new (empty) file as encrypted."""
-    if is_encrypted(path) or (key and not path.exists()):
-        if not available():
-            raise CryptoError(tr("crypto.no_sqlcipher"))
-        from sqlcipher3 import dbapi2
+    opened with its key (``key``, else ``key_for``); ``CryptoError`` for a wrong
+    key. With ``key`` a new or empty file is made an encrypted database."""
+    if key is None and not is_encrypted(path):
+        import sqlite3
 
-        conn = dbapi2.connect(str(path), timeout=10)
-        conn.execute(f"PRAGMA key = {_quote(key or key_for(path))}")
-        try:
-            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        except dbapi2.DatabaseError:
-            conn.close()
-            raise CryptoError(tr("crypto.wrong_key", path=path)) from None
         if readonly:
-            conn.execute("PRAGMA query_only = 1")
-        return conn
-    import sqlite3
+            return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        return sqlite3.connect(path, timeout=10)
+    if not available():
+        raise CryptoError(tr("crypto.no_sqlcipher"))
+    from sqlcipher3 import dbapi2
 
+    key = key or key_for(path)
+    conn = dbapi2.connect(str(path), timeout=10)
+    conn.execute(f"PRAGMA key = {_quote(key)}")
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except dbapi2.DatabaseError:
+        conn.close()
+        raise CryptoError(tr("crypto.wrong_key", path=path)) from None
+    _opened_with[Path(path).resolve()] = key
     if readonly:
-        return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    return sqlite3.connect(path, timeout=10)
+        conn.execute("PRAGMA query_only = 1")
+    return conn
 
 
 def backup(path: Path, dest: Path) -> Path:
@@ -200,21 +209,14 @@ def backup(path: Path, dest: Path) -> Path:
     fd = os.open(dest, os.O_CREAT | os.O_RDWR, 0o600)   # private before a byte is written
     os.close(fd)
     private(dest)
-    if is_encrypted(path):
-        from sqlcipher3 import dbapi2 as driver
-        key = key_for(path)
-    else:
-        import sqlite3 as driver
-        key = ""
-    src, out = driver.connect(str(path)), driver.connect(str(dest))
+    src = connect(path)
+    key = key_for(path) if is_encrypted(path) else None  # remembered by connect: no prompt
     try:
-        if key:
-            for conn in (src, out):
-                conn.execute(f"PRAGMA key = {_quote(key)}")
-        try:
-            src.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        except driver.DatabaseError:
-            raise CryptoError(tr("crypto.wrong_key", path=path)) from None
+        out = connect(dest, key=key)
+    except BaseException:
+        src.close()
+        raise
+    try:
         src.backup(out)
     finally:
         out.close()

@@ -14,6 +14,11 @@ from kehu.tui.cli import main
 
 needs_sqlcipher = pytest.mark.skipif(not crypto.available(), reason="sqlcipher3 not installed")
 
+
+@pytest.fixture(autouse=True)
+def _no_remembered_keys(monkeypatch):
+    monkeypatch.setattr(crypto, "_opened_with", {})
+
 INJECTIONS = [
     "'; DROP TABLE customer; --",
     "Robert'); DELETE FROM customer WHERE ('1'='1",
@@ -175,3 +180,23 @@ def test_restore_refuses_to_mix_encrypted_and_plain(plain_db, tmp_path, monkeypa
     with pytest.raises(backups.BackupError, match="is not encrypted but the database .* is encrypted"):
         backups.restore(url, plain_copy)
     assert plain_db.read_bytes() == before  # nothing touched, still encrypted
+
+
+@needs_sqlcipher
+def test_a_restore_asks_for_each_files_key_once(plain_db, tmp_path, monkeypatch):
+    from kehu.models import backup as backups
+
+    crypto.encrypt(plain_db, "s3cret")
+    monkeypatch.delenv("KEHU_DB_KEY", raising=False)
+    asked = []
+    crypto.set_key_prompt(lambda path: asked.append(path.name) or "s3cret")
+    try:
+        (tmp_path / "backups").mkdir()
+        made = backups.backup(f"sqlite:///{plain_db}", tmp_path / "backups").path
+        assert asked == ["kehu.db"]
+        asked.clear()
+        monkeypatch.setattr(crypto, "_opened_with", {})  # a new process: nothing known
+        backups.restore(f"sqlite:///{plain_db}", made, user="ana")
+        assert sorted(asked) == sorted([made.name, "kehu.db"])
+    finally:
+        crypto.set_key_prompt(None)
