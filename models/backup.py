@@ -154,13 +154,16 @@ class RestoreResult:
     counts: dict[str, int]
 
 
-def restore(url: str, path: str | Path, *, user: str | None = None) -> RestoreResult:
+def restore(url: str, path: str | Path, *, user: str | None = None,
+            counts: dict[str, int] | None = None) -> RestoreResult:
     """Replace the database at ``url`` by the backup ``path`` (checked first); the
     current database is copied aside first and its name returned. The restored
     database's audit trail records the restore (who, from which file, where the
     previous database was kept): a restore takes back every change made since
-    the backup, and the trail says so."""
-    counts = check_backup(path)
+    the backup, and the trail says so. ``counts``: what ``check_backup(path)``
+    returned to a caller that ran it just before (a whole-file check is not
+    repeated)."""
+    counts = counts if counts is not None else check_backup(path)
     current = _database_file(url)
     path = Path(path)
     exists = current.exists() and current.stat().st_size > 0

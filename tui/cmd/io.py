@@ -251,7 +251,8 @@ def run_restore(args, ctx) -> int:
             print(tr("io.cancelled"), file=ctx.out)
             return 1
     ctx.close()
-    result = backups.restore(ctx.db_url, args.file, user=ctx.args.user or ctx.config.user)
+    result = backups.restore(ctx.db_url, args.file, user=ctx.args.user or ctx.config.user,
+                             counts=counts)
     print(tr("io.restored", path=args.file), file=ctx.out)
     if result.aside:
         print(tr("io.kept_aside", path=result.aside), file=ctx.out)
