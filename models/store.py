@@ -372,11 +372,10 @@ class Store:
                         expected_version: int | None = None):
         """Save ``changes`` (only those fields). With ``expected_version``, a row that
         someone else saved in between is not touched: ``ConflictError`` instead."""
-        changes = self.guard.check_update(self.get_customer(customer_id), changes)
-        values = self.validate(changes, partial=True)
         C = self.Customer
         with self.db.atomic():
             current = self._locked(customer_id)
+            values = self.validate(self.guard.check_update(current, changes), partial=True)
             if expected_version is not None and current.version != expected_version:
                 raise ConflictError(customer_id, self.record(current))
             before = self.raw_record(current)
@@ -473,11 +472,12 @@ class Store:
 
                         execute_values(cursor, sql.rsplit("VALUES", 1)[0] + "VALUES %s", tuples,
                                        page_size=1000)
-                    else:
+                    elif direct_fts:
                         last = self.db.execute_sql('SELECT max("id") FROM "customer"').fetchone()[0]
                         cursor.executemany(sql, tuples)
-                        if direct_fts:
-                            search.index_rows_after(self, last or 0)
+                        search.index_rows_after(self, last or 0)
+                    else:
+                        cursor.executemany(sql, tuples)
                 total += len(tuples)
                 if progress:
                     progress(total)
