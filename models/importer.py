@@ -456,9 +456,6 @@ def default_report_path(source: Source) -> Path:
         return data_dir() / "imports" / name
 
 
-_MISSING = object()
-
-
 #: Field types whose cleaned value depends on the cell alone and repeats across rows.
 CACHED_TYPES = frozenset({"choice", "tags", "date", "datetime", "boolean", "integer", "money", "decimal"})
 #: Distinct values remembered per column.
@@ -475,7 +472,9 @@ class _Cleaner:
         self.empty_values = set(fmt.get("empty_values", []))
         self.date_formats = fmt.get("date_formats", [])
         self.headers = mapping.headers
-        # empty cells are checked for required fields only when a row creates a customer
+        # empty cells are checked for required fields only when a row creates a customer;
+        # a column whose values repeat (grades, stages, dates, tags) is cleaned once per
+        # distinct value: a million rows hold a few thousand of them
         plain = not self.sep and not self.empty_values  # text cells need only a strip
         self.columns = [(i, replace(schema[k], required=False),
                          {} if schema[k].type in CACHED_TYPES else None,
@@ -483,8 +482,6 @@ class _Cleaner:
                         for i, k in mapping.mapped]
         self.name_parts = mapping.name_parts if "name" not in dict(
             (k, i) for i, k in mapping.mapped) else {}
-        # one cleaning per distinct value of a column whose values repeat (grades,
-        # stages, dates, tags): a million rows hold a few thousand of them
         self.name_spec = schema.get("name")
 
     def _prepare(self, spec: FieldSpec, raw: Any) -> Any:

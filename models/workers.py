@@ -8,10 +8,11 @@ that re-runs the caller's ``__main__`` in each child (a script without an
 ``if __name__ == "__main__"`` guard would start import after import), and
 forking the TUI, which imports from a thread, can hang.
 
-``ordered_map(task, init, init_args, chunks, workers)`` yields ``task(chunk)``
-for each chunk, in order; ``init(*init_args)`` runs once in each worker.
-Functions are named ``"module:function"``. At most ``depth`` chunks per
-worker are in flight, so a million-row file never sits in memory.
+``start(task, init, init_args, workers)`` starts the processes and runs
+``init(*init_args)`` once in each; ``ordered_map(pool, chunks)`` then yields
+``task(chunk)`` for each chunk, in order, and stops them. Functions are named
+``"module:function"``. At most ``depth`` chunks per worker are in flight, so a
+million-row file never sits in memory.
 """
 from __future__ import annotations
 
