@@ -32,7 +32,7 @@ from .i18n import tr
 from .io_tables import from_json, io_models, to_json
 from .schema import FieldSpec
 from .store import NotFound, Store, now
-from .validate import split_tags
+from .validate import MINUTES, split_tags
 
 RULES_PATH = Path(__file__).with_name("dedupe_rules.yaml")
 KINDS = ("phone", "exact", "similar_name")
@@ -352,7 +352,7 @@ def undo_merge(store: Store, record_id: int, *, force: bool = False):
         raise DedupeError(tr("dedupe.no_merge", id=record_id))
     if record.undone_at is not None:
         raise DedupeError(tr("dedupe.already_undone", id=record_id,
-                             when=record.undone_at.strftime("%Y-%m-%d %H:%M")))
+                             when=record.undone_at.strftime(MINUTES)))
     C, Contact, Interaction = store.Customer, store.Contact, store.Interaction
     with store.db.atomic():
         survivor = C.get_or_none(C.id == record.survivor_id)

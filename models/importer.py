@@ -34,7 +34,7 @@ from .i18n import tr
 from .io_tables import from_json, io_models, to_json
 from .schema import FieldSpec, Schema, _fold
 from .store import Store, _chunks, now
-from .validate import FieldError, clean, default_value, is_empty
+from .validate import MINUTES, FieldError, clean, default_value, is_empty
 from .workers import WorkerFailed, ordered_map
 from .workers import start as start_workers
 
@@ -908,7 +908,7 @@ def revert_import(store: Store, batch_id: int) -> RevertResult:
         raise ImportFailed(tr("import.no_batch", id=batch_id))
     if batch.reverted_at is not None:
         raise ImportFailed(tr("import.already_reverted", id=batch_id,
-                              when=batch.reverted_at.strftime("%Y-%m-%d %H:%M")))
+                              when=batch.reverted_at.strftime(MINUTES)))
     store.guard.require("import")
     C = store.Customer
     result = RevertResult(batch_id)

@@ -132,6 +132,9 @@ def _normalise_email(text: str) -> str:
     return validate_email(text, check_deliverability=False).normalized
 
 
+#: How kehu writes a date and time for people: to the minute.
+MINUTES = "%Y-%m-%d %H:%M"
+
 TODAY_WORDS = {"today", "今天", "今日"}
 NOW_WORDS = {"now", "现在"}
 #: A field default that means "the user who creates the record" (text fields).
@@ -394,7 +397,7 @@ def display(spec: FieldSpec, value: Any, lang: str | None = None) -> str:
     if t == "boolean":
         return tr("value.yes", lang) if value else tr("value.no", lang)
     if t == "datetime" and isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        return value.strftime(MINUTES)
     if t == "date" and isinstance(value, dt.datetime):
         return value.date().isoformat()
     if t == "date" and isinstance(value, dt.date):

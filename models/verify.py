@@ -22,6 +22,7 @@ import yaml
 from .i18n import label as pick_label
 from .i18n import tr
 from .store import now
+from .validate import MINUTES
 
 POLICY_FILE = Path(__file__).with_name("verification.yaml")
 
@@ -140,7 +141,7 @@ def mark_verified(store, customer_id: int, kinds: Iterable[str] | None = None, *
             C.update(verified_at=when).where(C.customer == customer_id, C.key_person == True,  # noqa: E712
                                              C.deleted_at.is_null()).execute()
         store.audit.record("update", "verification", None, customer_id=customer_id,
-                           fields={f"verified.{k}": [None, f"{when:%Y-%m-%d %H:%M} {user}"]
+                           fields={f"verified.{k}": [None, f"{when:{MINUTES}} {user}"]
                                    for k in keys})
     return keys
 

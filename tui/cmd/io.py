@@ -19,7 +19,7 @@ from kehu.models.i18n import tr
 from kehu.models.query import QueryError
 from kehu.models.results import ResultSet
 from kehu.models.store import NotFound
-from kehu.models.validate import display
+from kehu.models.validate import MINUTES, display
 
 ERRORS = (importer.ImportFailed, exporter.ExportFailed, backups.BackupError, dedupe.DedupeError,
           QueryError, NotFound)
@@ -182,9 +182,9 @@ def run_imports(args, ctx) -> int:
     if not batches:
         print(tr("io.no_imports"), file=ctx.out)
     for b in batches:
-        state = (tr("io.batch_reverted", when=b.reverted_at.strftime("%Y-%m-%d %H:%M"))
+        state = (tr("io.batch_reverted", when=b.reverted_at.strftime(MINUTES))
                  if b.reverted_at else "")
-        print(tr("io.batch_line", id=b.id, when=b.created_at.strftime("%Y-%m-%d %H:%M"),
+        print(tr("io.batch_line", id=b.id, when=b.created_at.strftime(MINUTES),
                  user=b.user or "", source=b.source, created=b.created, updated=b.updated,
                  rejected=b.rejected) + (f"  [{state}]" if state else ""), file=ctx.out)
     return 0
@@ -300,7 +300,7 @@ def run_merge(args, ctx) -> int:
             print(tr("io.no_merges"), file=ctx.out)
         for r in records:
             state = f"  [{tr('io.undone')}]" if r.undone_at else ""
-            print(tr("io.merge_line", id=r.id, when=r.created_at.strftime("%Y-%m-%d %H:%M"),
+            print(tr("io.merge_line", id=r.id, when=r.created_at.strftime(MINUTES),
                      user=r.user or "", survivor=r.survivor_id, merged=r.merged_id) + state,
                   file=ctx.out)
         return 0

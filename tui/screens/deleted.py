@@ -7,7 +7,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from kehu.models.i18n import tr
-from kehu.models.validate import display
+from kehu.models.validate import MINUTES, display
 from kehu.tui.widgets.keyed import DataTable
 
 SHOWN = 500
@@ -36,7 +36,7 @@ class DeletedScreen(Screen):
         rows = (store.customers(include_deleted=True).where(C.deleted_at.is_null(False))
                 .order_by(C.deleted_at.desc()).limit(SHOWN))
         for row in rows:
-            table.add_row(row.deleted_at.strftime("%Y-%m-%d %H:%M"),
+            table.add_row(row.deleted_at.strftime(MINUTES),
                           *(display(spec, getattr(row, spec.key)) for spec in fields),
                           key=str(row.id))
         if not table.row_count:

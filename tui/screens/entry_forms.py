@@ -23,7 +23,7 @@ from textual.widgets.option_list import Option
 from kehu.models import i18n
 from kehu.models.i18n import tr
 from kehu.models.store import NotFound
-from kehu.models.validate import RecordInvalid
+from kehu.models.validate import MINUTES, RecordInvalid
 from kehu.tui.widgets.keyed import Input, OptionList
 
 i18n.register_folder(Path(__file__).parent.parent)  # before the BINDINGS below read it
@@ -204,7 +204,7 @@ def entry_fields(store, customer_id: int, entry=None, kind: str | None = None,
         FormField("kind", tr("timeline.field.kind"), "select", value("kind", kind) or "call",
                   list_options(store, "interaction_kinds")),
         FormField("occurred_at", tr("timeline.field.occurred_at"),
-                  value=occurred.strftime("%Y-%m-%d %H:%M"), placeholder="YYYY-MM-DD HH:MM"),
+                  value=occurred.strftime(MINUTES), placeholder="YYYY-MM-DD HH:MM"),
         FormField("contact", tr("timeline.field.contact"), "select",
                   value("contact_id", contact_id), contacts),
         FormField("summary", tr("timeline.field.summary"), value=value("summary")),

@@ -16,6 +16,7 @@ from kehu.models.audit import RevertError
 from kehu.models.i18n import tr
 from kehu.models.security import PermissionDenied
 from kehu.models.store import ConflictError, NotFound
+from kehu.models.validate import MINUTES
 from kehu.tui.widgets.keyed import DataTable
 
 SHOWN = 1000
@@ -87,7 +88,7 @@ class HistoryScreen(Screen):
             title += "  " + tr("history.empty")
         self.query_one("#history-title", Static).update(title)
         for change in changes:
-            table.add_row(f"#{change.id}", f"{change.at:%Y-%m-%d %H:%M}", change.user,
+            table.add_row(f"#{change.id}", f"{change.at:{MINUTES}}", change.user,
                           tr("audit.action." + change.action), describe(store, change),
                           key=str(change.id))
 

@@ -21,6 +21,7 @@ from textual.widgets import Footer, Header, Static
 from kehu.models import chain, timeline
 from kehu.models.i18n import tr
 from kehu.models.store import NotFound
+from kehu.models.validate import MINUTES
 
 from ..widgets.paged_list import PagedList
 from .entry_forms import FormModal, PickModal, entry_fields
@@ -72,7 +73,7 @@ class TimelineList(PagedList):
             text.append("  ")
             text.append(set_cell_size(getattr(entry, "customer_name", "") or "", 24) + "  ")
         text.append(f"{item.icon if item else '·'} ", tone)
-        text.append(f"{entry.occurred_at:%Y-%m-%d %H:%M}  ", self.style_of("muted"))
+        text.append(f"{entry.occurred_at:{MINUTES}}  ", self.style_of("muted"))
         label = item.label() if item else entry.kind
         text.append(label + " " * max(1, self.kind_width - cell_len(label) + 1), tone)
         text.append(f"{entry.user or ''}  ", self.style_of("muted"))

@@ -21,7 +21,7 @@ from textual.widgets import Checkbox, Input, Label, Select, Static, TextArea
 
 from kehu.models.i18n import tr
 from kehu.models.schema import FieldSpec, Schema
-from kehu.models.validate import TAG_SPLIT_RE, FieldError, clean, display
+from kehu.models.validate import MINUTES, TAG_SPLIT_RE, FieldError, clean, display
 
 #: What may be typed into a field of a given type (the validator has the last word).
 RESTRICT = {
@@ -86,7 +86,7 @@ def to_raw(spec: FieldSpec, value: Any) -> Any:
     if spec.type == "longtext":
         return str(value)
     if spec.type == "datetime" and isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        return value.strftime(MINUTES)
     return display(spec, value)
 
 
