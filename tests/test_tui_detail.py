@@ -18,6 +18,7 @@ from kehu.tui.screens.deleted import DeletedScreen
 from kehu.tui.screens.detail import DetailScreen
 from kehu.tui.screens.log_call import LogCallScreen
 from kehu.tui.screens.quick_entry import QuickEntryScreen
+from ui_app import keys_at_once
 from kehu.tui.widgets.fields import FieldRow
 
 SIZE = (100, 30)
@@ -407,15 +408,11 @@ async def test_a_newer_version_with_no_field_changed_needs_no_choice(store, othe
 async def test_a_fast_typist_fills_each_field_in_turn(store):
     """While the customer is on the phone: name, Tab, company, Tab, mobile arrive
     faster than the screen draws; each must land in its own field."""
-    from textual import events
-
     app = KehuApp(store)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+n")
         await pilot.pause()
-        keys = [*"张三", "tab", *"星辰", "tab", *"13800138000"]
-        for key in keys:
-            app.post_message(events.Key(key, None if key == "tab" else key))
+        keys_at_once(app, *"张三", "tab", *"星辰", "tab", *"13800138000")
         await pilot.pause()
         await pilot.pause()
         await pilot.press("ctrl+s")
@@ -425,13 +422,10 @@ async def test_a_fast_typist_fills_each_field_in_turn(store):
 
 
 async def test_a_name_typed_right_after_ctrl_n_goes_into_the_name_field(store):
-    from textual import events
-
     app = KehuApp(store)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        for key in ["ctrl+n", "S", "a", "m", "tab", "1"]:
-            app.post_message(events.Key(key, None if len(key) > 1 else key))
+        keys_at_once(app, "ctrl+n", *"Sam", "tab", "1")
         await pilot.pause()
         await pilot.pause()
         assert isinstance(app.screen, QuickEntryScreen)

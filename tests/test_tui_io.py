@@ -9,6 +9,7 @@ from textual.widgets import Static
 from kehu.tui.app import KehuApp
 from kehu.tui.screens.dedupe_screen import DedupeScreen, MergeScreen
 from kehu.tui.screens.import_screen import ExportScreen, FieldPicker, ImportScreen
+from ui_app import keys_at_once
 
 SIZE = (100, 30)
 
@@ -173,14 +174,11 @@ async def test_field_picker_narrows_as_you_type(store, tmp_path):
 
 
 async def test_a_path_typed_right_after_ctrl_o_goes_into_the_path_field(store):
-    from textual import events
-
     app = KehuApp(store)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        for key in ["ctrl+o", *"a_csv"]:
-            app.post_message(events.Key(key, None if key == "ctrl+o" else key))
+        keys_at_once(app, "ctrl+o", *"a.csv")
         await pilot.pause()
         await pilot.pause()
         assert isinstance(app.screen, ImportScreen)
-        assert app.screen.query_one("#import-path").value == "a_csv"
+        assert app.screen.query_one("#import-path").value == "a.csv"

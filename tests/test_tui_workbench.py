@@ -9,6 +9,7 @@ from kehu.models.views import builtin_views, user_views_path
 from kehu.tui.app import KehuApp
 from kehu.tui.screens.workbench import WorkbenchScreen
 from kehu.tui.widgets.customer_table import PAGE_SIZE, CustomerTable, fit
+from ui_app import keys_at_once
 
 FILLERS = 250  # more than two pages, so paging and jumps fetch more than the first page
 
@@ -462,17 +463,13 @@ async def test_log_a_call_from_the_table_picks_the_row_under_the_cursor(tmp_path
 async def test_keys_typed_right_after_slash_go_to_the_search(app_store):
     """Over SSH '/zs' arrives at once: the focus must move before 'z' and 's' are
     handled (Textual's focus() is deferred; 's' would open the sort dialog)."""
-    from textual import events
-
     async with KehuApp(app_store).run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        for key, char in (("slash", "/"), ("z", "z"), ("s", "s")):
-            pilot.app.post_message(events.Key(key, char))
+        keys_at_once(pilot.app, *"/zs")
         await settle(pilot)
         assert isinstance(pilot.app.screen, WorkbenchScreen)  # no sort dialog
         assert pilot.app.screen.query_one("#search").value == "zs"
         assert names(pilot.app) == ["张三"]
-        for key, char in (("escape", None), ("colon", ":"), ("2", "2")):
-            pilot.app.post_message(events.Key(key, char))
+        keys_at_once(pilot.app, "escape", *":2")
         await settle(pilot)
         assert pilot.app.screen.query_one("#jump").value == "2"

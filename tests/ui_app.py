@@ -34,3 +34,17 @@ async def settle(app, pilot) -> None:
 def notes(app) -> list[str]:
     """The notifications the user has been shown."""
     return [str(n.message) for n in app._notifications]
+
+
+def keys_at_once(app, *keys: str) -> None:
+    """Queue ``keys`` in one go, as a terminal delivers fast typing (Pilot's
+    ``press`` waits after each key, which hides how keys are routed). A key is a
+    character ("z", "/", "张") or a key name ("tab", "escape", "ctrl+n")."""
+    from textual import events
+    from textual.keys import _character_to_key
+
+    for key in keys:
+        if len(key) == 1:
+            app.post_message(events.Key(_character_to_key(key), key))
+        else:
+            app.post_message(events.Key(key, None))
