@@ -10,7 +10,7 @@ import kehu.tui.app  # noqa: F401 — screens imported in English first, like a 
 from kehu.models.config import load_config
 from kehu.tui.screens.help import HelpScreen
 from textual.widgets._footer import FooterKey
-from tests.ui_app import make_app, settle
+from tests.ui_app import make_app, run_palette, settle
 
 UI_CATALOGUE = Path(kehu.tui.app.__file__).parent / "messages_ui.yaml"
 
@@ -57,12 +57,7 @@ async def test_switching_language_from_the_palette_is_remembered(tmp_path):
     app = make_app(tmp_path, lang="en")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
-        await pilot.press("ctrl+p")
-        await pilot.pause()
-        await pilot.press(*"中文")
-        await pilot.pause(0.5)
-        await pilot.press("enter")
-        await settle(app, pilot)
+        await run_palette(app, pilot, "中文")
         assert "搜索" in footer_texts(app)
         await pilot.press("f1")
         await pilot.pause()

@@ -5,7 +5,7 @@ import yaml
 
 from kehu.models.config import config_dir, load_config
 from kehu.tui import themes
-from tests.ui_app import make_app, notes, settle
+from tests.ui_app import make_app, notes, run_palette, settle
 
 
 def write_user_theme(name: str, text: str) -> None:
@@ -78,12 +78,7 @@ async def test_theme_switch_from_the_palette_is_remembered(tmp_path):
     app = make_app(tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
-        await pilot.press("ctrl+p")
-        await pilot.pause()
-        await pilot.press(*"kehu-light")
-        await pilot.pause(0.5)
-        await pilot.press("enter")
-        await settle(app, pilot)
+        await run_palette(app, pilot, "kehu-light")
         assert app.theme == "kehu-light"
     assert load_config().theme == "kehu-light"
     saved = yaml.safe_load((config_dir() / "config.yaml").read_text(encoding="utf-8"))

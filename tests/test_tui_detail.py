@@ -18,7 +18,7 @@ from kehu.tui.screens.deleted import DeletedScreen
 from kehu.tui.screens.detail import DetailScreen
 from kehu.tui.screens.log_call import LogCallScreen
 from kehu.tui.screens.quick_entry import QuickEntryScreen
-from ui_app import keys_at_once
+from tests.ui_app import keys_at_once
 from kehu.tui.widgets.fields import FieldRow
 
 SIZE = (100, 30)

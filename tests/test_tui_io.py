@@ -9,7 +9,7 @@ from textual.widgets import Static
 from kehu.tui.app import KehuApp
 from kehu.tui.screens.dedupe_screen import DedupeScreen, MergeScreen
 from kehu.tui.screens.import_screen import ExportScreen, FieldPicker, ImportScreen
-from ui_app import keys_at_once
+from tests.ui_app import keys_at_once
 
 SIZE = (100, 30)
 

@@ -48,3 +48,13 @@ def keys_at_once(app, *keys: str) -> None:
             app.post_message(events.Key(_character_to_key(key), key))
         else:
             app.post_message(events.Key(key, None))
+
+
+async def run_palette(app, pilot, typed: str) -> None:
+    """Ctrl+P, type ``typed``, Enter on the first match, and let the app settle."""
+    await pilot.press("ctrl+p")
+    await pilot.pause()
+    await pilot.press(*typed)
+    await pilot.pause(0.5)
+    await pilot.press("enter")
+    await settle(app, pilot)
