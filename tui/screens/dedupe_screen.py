@@ -129,12 +129,12 @@ class DedupeScreen(Screen):
 class MergeScreen(Screen):
     """Two customers side by side; the kept value of each field is marked ✓."""
 
-    BINDINGS = [
+    BINDINGS = [  # merge first: the footer is cut at the right on an 80-column terminal
+        Binding("m", "merge", tr("dedupe_ui.merge"), id="merge.do"),
         Binding("left", "pick('a')", tr("dedupe_ui.pick_left"), id="merge.pick_left", priority=True),
         Binding("right", "pick('b')", tr("dedupe_ui.pick_right"), id="merge.pick_right",
                 priority=True),
         Binding("x", "swap", tr("dedupe_ui.swap"), id="merge.swap"),
-        Binding("m", "merge", tr("dedupe_ui.merge"), id="merge.do"),
         Binding("escape", "close", tr("dedupe_ui.cancel"), id="merge.close"),
     ]
 
