@@ -87,6 +87,8 @@ def connect(url: str) -> peewee.Database:
                 if side.exists():
                     os.chmod(side, stat.S_IRUSR | stat.S_IWUSR)
     except peewee.DatabaseError as exc:
+        if "locked" in str(exc):  # a first big import writes past the WAL and holds the file
+            raise DatabaseError(tr("db.busy", url=redact(url))) from None
         raise DatabaseError(tr("db.cannot_open", url=redact(url), error=str(exc).strip())) from None
     return db
 

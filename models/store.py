@@ -427,44 +427,50 @@ class Store:
                               progress=None, import_batch: int | None = None) -> int:
         """Insert already-clean rows fast (raw executemany in transactions).
 
-        Used by the demo generator and the importer; ``progress(n)`` is called
-        after each batch with the number inserted so far. ``import_batch``
-        marks the rows as created by that import. A row may bring its
-        ``search_text`` (the importer builds it in worker processes). Each batch
-        names only the columns its rows have (binding dozens of NULLs per row
-        costs more than the rest of the insert). On SQLite the new rows enter
-        the search index with one statement per batch instead of a trigger per
-        row (~10x faster; the trigger is off inside this call's transaction
-        only). The audit trail gets one ``import`` entry per call (rows,
-        batch), which a customer's history shows.
+        Used by the demo generator and tests; ``progress(n)`` is called after
+        each batch with the number inserted so far. ``import_batch`` marks the
+        rows as created by that import. A row may bring its ``search_text``.
+        Each batch names only the columns its rows have (binding dozens of
+        NULLs per row costs more than the rest of the insert). See
+        ``insert_rows`` for the search index and the audit trail.
         """
-        self.guard.require("import")
         order = [f.key for f in self.schema.fields]
-        param = self.db.param
-        direct_fts = not self.is_postgres and not getattr(self, "_search_bulk", False)
-        total = 0
         stamp = now()
-        with self.db.atomic():
-            if direct_fts:
-                self.db.execute_sql(f"DROP TRIGGER IF EXISTS {search.INSERT_TRIGGER}")
+
+        def batches():
             for chunk in _chunks(rows, batch):
                 present: set[str] = set()
                 for row in chunk:
                     present.update(row)
                 keys = [k for k in order if k in present]
-                adapters = [(i, adapt) for i, k in enumerate(keys)
-                            if (adapt := self._adapter(self.schema[k])) is not None]
-                columns = ["created_at", "updated_at", "version", "search_text", "import_batch", *keys]
+                plan = InsertPlan(self, keys, stamp, import_batch)
+                yield keys, [plan.row(row, row.get("search_text")
+                                      or search.build_search_text(self.schema, row)) for row in chunk]
+
+        return self.insert_rows(batches(), progress=progress, import_batch=import_batch)
+
+    def insert_rows(self, batches: Iterable[tuple[list[str], list[tuple]]], *, progress=None,
+                    import_batch: int | None = None) -> int:
+        """Insert batches of ready rows, each ``(keys, rows)``: a row is the tuple
+        ``InsertPlan(self, keys, …).row`` makes. All in one transaction, each
+        batch in its own savepoint. On SQLite the new rows enter the search index
+        with one statement per batch instead of a trigger per row (~10x faster;
+        the trigger is off inside this call's transaction only). The audit trail
+        gets one ``import`` entry per call (rows, batch), which a customer's
+        history shows."""
+        self.guard.require("import")
+        param = self.db.param
+        direct_fts = not self.is_postgres and not getattr(self, "_search_bulk", False)
+        total = 0
+        with self.db.atomic():
+            if direct_fts:
+                self.db.execute_sql(f"DROP TRIGGER IF EXISTS {search.INSERT_TRIGGER}")
+            for keys, tuples in batches:
+                if not tuples:
+                    continue
+                columns = [*InsertPlan.SYSTEM, *keys]
                 sql = (f'INSERT INTO "customer" ({", ".join(chr(34) + c + chr(34) for c in columns)}) '
                        f'VALUES ({", ".join([param] * len(columns))})')
-                tuples = []
-                for row in chunk:
-                    created = row.get("created_at") or stamp
-                    values = list(map(row.get, keys))
-                    for i, adapt in adapters:
-                        values[i] = adapt(values[i])
-                    tuples.append((created, created, 1, row.get("search_text")
-                                   or search.build_search_text(self.schema, row), import_batch, *values))
                 with self.db.atomic():
                     cursor = self.db.cursor()
                     if self.is_postgres:  # psycopg2's executemany is a round trip per row
@@ -486,12 +492,6 @@ class Store:
             self.audit.record("import", "customer", None, batch=import_batch,
                               fields={"rows": [None, total]})
         return total
-
-    def _adapter(self, spec: FieldSpec):
-        """How a value of this field is bound on this database (None: as it is)."""
-        if spec.type in NUMERIC_TYPES and spec.type != "integer" and not self.is_postgres:
-            return lambda v: None if v is None else str(v)
-        return None
 
     # -- contacts (decision chain) ----------------------------------------
     def contacts(self, customer_id: int, *, include_deleted: bool = False) -> peewee.ModelSelect:
@@ -587,6 +587,34 @@ def _chunks(rows: Iterable, size: int) -> Iterator[list]:
             chunk = []
     if chunk:
         yield chunk
+
+
+class InsertPlan:
+    """How new customer rows are bound for ``Store.insert_rows``: the system
+    columns, then the values of ``keys`` in that order. Holds plain data only,
+    so an import sends it to its worker processes, which then hand back rows
+    ready to insert. ``stamp`` is the creation time of rows without one."""
+
+    SYSTEM = ("created_at", "updated_at", "version", "search_text", "import_batch")
+
+    def __init__(self, store: "Store", keys: Iterable[str], stamp: dt.datetime,
+                 import_batch: int | None):
+        self.keys = tuple(keys)
+        # SQLite: datetimes and decimals are stored as text (what its adapter would
+        # write, done once for the stamp); PostgreSQL binds them as they are
+        self.stamp = stamp if store.is_postgres else stamp.isoformat(" ")
+        self.import_batch = import_batch
+        self.as_text = () if store.is_postgres else tuple(
+            i for i, k in enumerate(self.keys)
+            if store.schema[k].type in NUMERIC_TYPES and store.schema[k].type != "integer")
+
+    def row(self, record: dict[str, Any], search_text: str) -> tuple:
+        values = list(map(record.get, self.keys))
+        for i in self.as_text:
+            if values[i] is not None:
+                values[i] = str(values[i])
+        created = record.get("created_at") or self.stamp
+        return (created, created, 1, search_text, self.import_batch, *values)
 
 
 def _os_user() -> str:

@@ -195,3 +195,5 @@ def _main() -> None:
 
 if __name__ == "__main__":
     _main()
+    sys.stderr.flush()
+    os._exit(0)  # nothing to clean up: tearing down the caches took ~0.5 s per worker

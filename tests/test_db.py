@@ -37,3 +37,20 @@ def test_bad_urls_say_what_to_use(tmp_path):
         connect("mysql2://nope")
     with pytest.raises(DatabaseError, match="cannot open the database"):
         connect("postgresql://nobody@127.0.0.1:1/none")
+
+
+def test_a_file_held_by_a_big_import_says_it_is_busy(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "kehu.db"
+    Store.open(f"sqlite:///{path}").close()
+    loader = sqlite3.connect(path, isolation_level=None)  # what a first big import does
+    loader.execute("PRAGMA journal_mode = delete")
+    loader.execute("BEGIN IMMEDIATE")
+    loader.execute("INSERT INTO kehu_meta(key, value) VALUES ('loading', '1')")
+    with pytest.raises(DatabaseError, match="is busy: another program is writing to it"):
+        connect(f"sqlite:///{path}")
+    loader.execute("COMMIT")
+    loader.execute("PRAGMA journal_mode = wal")
+    loader.close()
+    assert connect(f"sqlite:///{path}").execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"

@@ -362,3 +362,31 @@ def test_a_big_import_gives_the_search_index_its_usual_settings_back(sqlite_url,
     do_import(store, write_csv(tmp_path / "big.csv", rows))
     settings = dict(store.db.execute_sql("SELECT k, v FROM customer_fts_config").fetchall())
     assert (settings["automerge"], settings["crisismerge"], settings["hashsize"]) == (4, 16, 1048576)
+
+
+@pytest.mark.parametrize("other_reader", [False, True])
+def test_a_first_big_load_writes_past_the_wal_only_when_alone(sqlite_url, tmp_path, monkeypatch, other_reader):
+    import sqlite3
+
+    from kehu.models import importer
+    from kehu.models.db import sqlite_path
+
+    store = Store.open(sqlite_url, user="tester")
+    monkeypatch.setattr(importer, "BULK_ROWS", 3)
+    other = sqlite3.connect(sqlite_path(sqlite_url)) if other_reader else None
+    if other:
+        other.execute("SELECT count(*) FROM customer").fetchone()
+    modes = []
+    path = write_csv(tmp_path / "big.csv", [["姓名"]] + [[f"客户{i}"] for i in range(5)])
+    source = open_source(path)
+    run_import(store, source, auto_mapping(store.schema, source),
+               progress=lambda done, total: modes.append(
+                   store.db.execute_sql("PRAGMA journal_mode").fetchone()[0]))
+    # alone: straight into the file; with a second connection open: through the WAL as usual
+    assert set(modes) == {"wal" if other_reader else "delete"}
+    assert store.db.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store.db.execute_sql("PRAGMA synchronous").fetchone()[0] == 1  # normal again
+    assert store.count_customers() == 5
+    if other:
+        assert other.execute("SELECT count(*) FROM customer").fetchone()[0] == 5
+        other.close()

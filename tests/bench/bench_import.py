@@ -73,7 +73,7 @@ def raw_floor(kehu_db: Path) -> float:
                       "(tbl_name = 'customer' OR name = 'customer_fts')").fetchall()
     src.close()
     db = sqlite3.connect(raw_path, isolation_level=None)
-    db.execute("PRAGMA journal_mode = wal")
+    db.execute("PRAGMA journal_mode = delete")  # as kehu loads a first big import
     db.execute("PRAGMA cache_size = -262144")
     for kind, name, sql in ddl:
         if kind == "table" or name == "customer_fts":
