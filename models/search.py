@@ -45,6 +45,8 @@ CJK_RE = re.compile(f"[{CJK_CLASS}]")
 #: A token: a run of hanzi, or a run of other letters/digits.
 TOKEN_RE = re.compile(f"[{CJK_CLASS}]+|[^\\W_{CJK_CLASS}]+")
 CJK_RUN_RE = re.compile(f"^[{CJK_CLASS}]+$")
+#: ``TOKEN_RE`` on ASCII text.
+ASCII_TOKEN_RE = re.compile("[A-Za-z0-9]+")
 #: Longest Chinese window stored; also the chunk length longer queries are cut in.
 CJK_WINDOW = 4
 #: Bump when the search text changes shape: rows are rewritten on the next open.
@@ -160,6 +162,9 @@ def build_search_text(schema, record: dict[str, Any]) -> str:
         seen_values.add(text)
         if phone:
             words += phone_words(text)
+            continue
+        if text.isascii():  # Latin words only (emails, codes): what tokens() gives, uncached
+            words += ASCII_TOKEN_RE.findall(text.lower())
             continue
         flat, cjk, pairs = _value_words(text, pinyin, name and is_person)
         if seen_cjk.isdisjoint(cjk):  # the usual case: nothing Chinese in common

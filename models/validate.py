@@ -58,14 +58,23 @@ def phone_region() -> str:
 _CN_MOBILE_INPUT_RE = re.compile(r"^(?:\+?86|0086)?(1\d{10})$")
 
 
+#: Number kinds phonenumbers tells apart (its is_valid_number: the number is one of them).
+_NUMBER_KINDS = ("fixed_line", "mobile", "toll_free", "premium_rate", "shared_cost",
+                 "personal_number", "voip", "pager", "uan", "voicemail")
+
+
 @lru_cache(maxsize=None)
-def _mobile_patterns(region: str) -> tuple[re.Pattern, re.Pattern] | None:
-    """phonenumbers' own metadata patterns for a region's whole numbers and its mobiles."""
+def _mobile_patterns(region: str) -> tuple[re.Pattern, re.Pattern, re.Pattern] | None:
+    """phonenumbers' own metadata patterns for a region's whole numbers, its mobiles
+    and its other kinds of number (landlines, toll-free …)."""
     meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
     if meta is None or meta.mobile is None or not meta.mobile.national_number_pattern:
         return None
+    others = [d.national_number_pattern for kind in _NUMBER_KINDS if kind != "mobile"
+              and (d := getattr(meta, kind, None)) is not None and d.national_number_pattern]
     return (re.compile(meta.general_desc.national_number_pattern),
-            re.compile(meta.mobile.national_number_pattern))
+            re.compile(meta.mobile.national_number_pattern),
+            re.compile("|".join(f"(?:{p})" for p in others) or "(?!)"))
 
 
 def normalise_phone(raw: str, region: str | None = None) -> str:
@@ -76,10 +85,14 @@ def normalise_phone(raw: str, region: str | None = None) -> str:
         patterns = match and _mobile_patterns("CN")
         if patterns:
             digits = match.group(1)
-            # a number phonenumbers types as mobile is valid: the same test as
-            # is_valid_number, without its parse (~50 µs a number)
+            # phonenumbers' verdict without its parse (~50 µs a number): a number of
+            # the mobile kind is valid; one of no kind at all is not. Others, and
+            # those starting like a carrier prefix it strips (11xx, 12xx, 179xx), go
+            # through the parse
             if patterns[0].fullmatch(digits) and patterns[1].fullmatch(digits):
                 return "+86" + digits
+            if not digits.startswith(("11", "12", "179")) and not patterns[2].fullmatch(digits):
+                raise ValueError(text)
     try:
         number = phonenumbers.parse(text, region or _phone_region)
     except phonenumbers.NumberParseException:

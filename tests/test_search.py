@@ -105,3 +105,19 @@ def test_search_text_has_pinyin_forms():
     words = text.split()
     for word in ("张三", "zhangsan", "zs", "zhang", "san", "13800138000", "8000"):
         assert word in words
+
+
+def test_latin_values_give_the_tokens_of_the_general_rule():
+    """ASCII values (emails, codes) skip the general tokenizer; the words must be the same."""
+    import random
+    import string
+
+    rng = random.Random(5)
+    samples = ["John_Doe@ACME.com", "A-12/b 7", "x\ty\nz", "__", "ÄBC"] + [
+        "".join(rng.choice(string.printable) for _ in range(rng.randrange(1, 25))) for _ in range(3000)]
+    from kehu.models.schema import load_default_schema
+
+    schema = load_default_schema()
+    for text in samples:
+        expected = " ".join(search.tokens(text))
+        assert search.build_search_text(schema, {"email": text}) == expected, text

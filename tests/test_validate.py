@@ -118,3 +118,33 @@ def test_new_records_default_to_today_and_the_current_user():
     assert record["acquired_on"] == dt.date.today()
     assert record["owner"] == "wanglei"
     assert clean_record(S, {"name": "张三", "owner": "lina"}, user="wanglei")["owner"] == "lina"
+
+
+def test_the_fast_mobile_check_gives_phonenumbers_verdict():
+    """Numbers typed like a Chinese mobile are judged without phonenumbers' parse;
+    the verdict must be the one its full check gives."""
+    import random
+
+    import phonenumbers
+
+    from kehu.models.validate import normalise_phone
+
+    rng = random.Random(11)
+    prefixes = ["+86", "86", "0086", ""]
+    checked = {"valid": 0, "invalid": 0}
+    for _ in range(20000):
+        digits = "1" + "".join(rng.choice("0123456789") for _ in range(10))
+        raw = rng.choice(prefixes) + digits
+        try:
+            number = phonenumbers.parse(raw, "CN")
+            expected = (phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+                        if phonenumbers.is_valid_number(number) else None)
+        except phonenumbers.NumberParseException:
+            expected = None
+        try:
+            got = normalise_phone(raw, "CN")
+        except ValueError:
+            got = None
+        assert got == expected, raw
+        checked["valid" if got else "invalid"] += 1
+    assert min(checked.values()) > 2000  # both verdicts were exercised
