@@ -35,7 +35,7 @@ from .io_tables import from_json, io_models, to_json
 from .schema import FieldSpec, Schema, _fold
 from .store import InsertPlan, Store, _chunks, now
 from .validate import MINUTES, FieldError, clean, default_value, is_empty
-from .workers import WorkerFailed, ordered_map
+from .workers import WorkerFailed, ordered_stream
 from .workers import start as start_workers
 
 FORMATS_PATH = Path(__file__).with_name("import_formats.yaml")
@@ -45,9 +45,8 @@ CHUNK = 5000
 BULK_ROWS = 20_000
 #: From this many rows the values are cleaned in worker processes (starting one takes ~1 s).
 PARALLEL_ROWS = 50_000
-#: Rows a worker cleans per task, and tasks in flight per worker (bounds the memory).
+#: Rows cleaned per chunk (a worker streams chunks; at most workers.OUTBOX_FRAMES wait).
 WORKER_CHUNK = 2000
-WORKER_DEPTH = 16
 Progress = Callable[[int, int], None]
 
 
@@ -122,12 +121,19 @@ class Source:
         if self.kind == "xlsx":
             yield from self._xlsx_rows()
             return
-        with open(self.path, encoding=self.encoding, newline="") as fh:
-            reader = csv.reader(fh, delimiter=self.delimiter or ",")
-            for number, cells in enumerate(reader, start=1):
-                if number <= self._skip + 1:
-                    continue
-                yield number, cells
+        csv.field_size_limit(sys.maxsize)  # also in a worker process
+        number = 0
+        try:
+            with open(self.path, encoding=self.encoding, newline="") as fh:
+                reader = csv.reader(fh, delimiter=self.delimiter or ",")
+                for number, cells in enumerate(reader, start=1):
+                    if number <= self._skip + 1:
+                        continue
+                    yield number, cells
+        except UnicodeDecodeError as exc:  # a bad byte far into a file given --encoding (text is
+            # decoded in blocks: the row is the last one read whole)
+            raise ImportFailed(tr("import.wrong_encoding_row", path=self.path, encoding=self.encoding,
+                                  row=number, error=exc.reason)) from None
 
     def _xlsx_rows(self):
         wb = _open_workbook(self.path)
@@ -570,11 +576,13 @@ class _Creating:
     required: list[FieldSpec]
 
 
-def _worker_init(cleaner: "_Cleaner", schema: Schema, defaults: dict[str, Any] | None,
-                 creating: _Creating | None, language: str, region: str) -> None:
+def _worker_init(source: Source, chunk: int, cleaner: "_Cleaner", schema: Schema,
+                 defaults: dict[str, Any] | None, creating: _Creating | None,
+                 language: str, region: str) -> None:
     i18n.set_lang(language)
     validate.set_phone_region(region)
-    _worker.update(cleaner=cleaner, schema=schema, defaults=defaults, creating=creating)
+    _worker.update(source=source, chunk=chunk, cleaner=cleaner, schema=schema, defaults=defaults,
+                   creating=creating)
 
 
 def _missing(number: int, record: dict[str, Any], required: list[FieldSpec]) -> list[Problem]:
@@ -605,9 +613,13 @@ def _clean_rows(rows: list[tuple[int, list[Any]]], cleaner: "_Cleaner", schema: 
     return out
 
 
-def _worker_clean(rows):
-    return _clean_rows(rows, _worker["cleaner"], _worker["schema"], _worker["defaults"],
-                       _worker["creating"])
+def _worker_clean(share: tuple[int, int]) -> Iterator[list]:
+    """Worker k of n reads the file itself and cleans chunks k, k + n, k + 2n …"""
+    k, n = share
+    for i, rows in enumerate(_chunks(_worker["source"].rows(), _worker["chunk"])):
+        if i % n == k:
+            yield _clean_rows(rows, _worker["cleaner"], _worker["schema"], _worker["defaults"],
+                              _worker["creating"])
 
 
 #: What a worker runs on each chunk ("module:function", importable in the worker).
@@ -629,23 +641,24 @@ def workers_for(rows: int) -> int:
 def _cleaned(source: Source, cleaner: "_Cleaner", schema: Schema, defaults: dict[str, Any] | None,
              workers: int, creating: _Creating | None = None
              ) -> Iterator[tuple[int, Any, list[Problem], str | None]]:
-    chunks = _chunks(source.rows(), WORKER_CHUNK)
     pool = None
     if workers:
         try:
             pool = start_workers(WORKER_TASK, f"{__name__}:_worker_init",
-                                 (cleaner, schema, defaults, creating, i18n.get_lang(),
-                                  validate.phone_region()), workers)
+                                 (source, WORKER_CHUNK, cleaner, schema, defaults, creating,
+                                  i18n.get_lang(), validate.phone_region()), workers)
         except WorkerFailed:
             pool = None  # no second process here: clean in this one, slower but the same
     if pool is None:
-        for rows in chunks:
+        for rows in _chunks(source.rows(), WORKER_CHUNK):
             yield from _clean_rows(rows, cleaner, schema, defaults, creating)
         return
     try:
-        for results in ordered_map(pool, chunks, depth=WORKER_DEPTH):
+        for results in ordered_stream(pool):
             yield from results
     except WorkerFailed as exc:
+        if exc.kind == "ImportFailed":  # what reading the file says, as it says it here
+            raise ImportFailed(exc.message) from exc
         raise ImportFailed(tr("import.worker_failed", error=str(exc).strip().splitlines()[-1])) from exc
 
 

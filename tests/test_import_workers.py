@@ -96,3 +96,26 @@ def test_ordered_map_keeps_the_order_and_reports_a_worker_error():
         next(results)
     with pytest.raises(workers.WorkerFailed, match="No module named 'no_such_module'"):
         workers.start("no_such_module:f", "builtins:print", (), 1)
+
+
+def test_ordered_stream_gives_the_shares_back_in_input_order():
+    for workers_count in (1, 2, 3):
+        pool = workers.start("worker_tasks:squares", "builtins:print", (), workers_count)
+        assert list(workers.ordered_stream(pool)) == [i * i for i in range(10)]
+    pool = workers.start("worker_tasks:refuse", "builtins:print", (), 2)
+    with pytest.raises(workers.WorkerFailed) as failed:
+        list(workers.ordered_stream(pool))
+    assert (failed.value.kind, failed.value.message) == ("ImportFailed", "row 7 of the file cannot be read")
+
+
+def test_a_bad_byte_far_into_the_file_names_the_row_with_or_without_workers(store, tmp_path, monkeypatch):
+    path = write_rows(tmp_path / "many.csv", 300)
+    with open(path, "ab") as fh:
+        fh.write("李四,x,13900000000,x@example.com,A,2023-01-01\n".encode("gbk"))
+    monkeypatch.setattr(importer, "PARALLEL_ROWS", 10)
+    source = open_source(path, encoding="utf-8")  # the user said UTF-8; the last row is GBK
+    for setting in ("0", "1"):
+        monkeypatch.setenv("KEHU_IMPORT_WORKERS", setting)
+        with pytest.raises(ImportFailed, match=r"cannot be read as utf-8 after row [12]\d\d .*nothing was imported"):
+            run_import(store, source, auto_mapping(store.schema, source), report_path=tmp_path / "r.csv")
+        assert store.count_customers() == 0

@@ -1,11 +1,21 @@
-"""A worker task for tests/test_import_workers.py: cleans the first chunk, then fails."""
+"""Worker tasks for tests/test_import_workers.py."""
 from kehu.models import importer
 
-_calls = []
+
+def clean_then_fail(share):
+    """Streams the first chunk of its share cleaned, then fails."""
+    for i, results in enumerate(importer._worker_clean(share)):
+        if i:
+            raise RuntimeError("broken on purpose")
+        yield results
 
 
-def clean_then_fail(rows):
-    _calls.append(1)
-    if len(_calls) > 1:
-        raise RuntimeError("broken on purpose")
-    return importer._worker_clean(rows)
+def squares(share):
+    """Worker k of n: the squares of k, k + n, k + 2n … below 10."""
+    k, n = share
+    yield from (i * i for i in range(k, 10, n))
+
+
+def refuse(share):
+    raise importer.ImportFailed("row 7 of the file cannot be read")
+    yield  # a generator
