@@ -9,13 +9,12 @@ that re-runs the caller's ``__main__`` in each child (a script without an
 forking the TUI, which imports from a thread, can hang.
 
 ``start(task, init, init_args, workers)`` starts the processes and runs
-``init(*init_args)`` once in each; ``ordered_map(pool, chunks)`` then yields
-``task(chunk)`` for each chunk, in order, and stops them. At most ``depth``
-chunks per worker are in flight, so a million-row file never sits in memory.
-``ordered_stream(pool)`` is for a task that reads its input itself: each worker
-yields the results of its share and they come back in input order (a worker
-waits while ``OUTBOX_FRAMES`` of its results are not yet taken). Functions are
-named ``"module:function"``.
+``init(*init_args)`` once in each; ``ordered_stream(pool)`` then sends worker k
+of n the pair ``(k, n)``: its task reads the input itself and yields the
+results of its share (items k, k + n, …), which come back in input order, and
+stops them. A worker waits while ``OUTBOX_FRAMES`` of its results are not yet
+taken, so a million-row file never sits in memory. Functions are named
+``"module:function"``; a task returning a plain value sends that one reply.
 """
 from __future__ import annotations
 
@@ -28,8 +27,7 @@ import subprocess
 import sys
 import threading
 import traceback
-from collections import deque
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterator
 
 _PROTOCOL = pickle.HIGHEST_PROTOCOL
 #: Results a worker may have waiting for the caller.
@@ -169,26 +167,6 @@ def start(task: str, init: str, init_args: tuple, workers: int) -> list[_Worker]
             worker.close(kill=True)
         raise
     return started
-
-
-def ordered_map(pool: list[_Worker], chunks: Iterable[Any], *, depth: int = 4) -> Iterator[Any]:
-    """``task(chunk)`` for each chunk, in order, spread over ``pool``; the workers
-    are stopped when the iteration ends or is abandoned."""
-    pending: deque[_Worker] = deque()
-    done = False
-    try:
-        for i, chunk in enumerate(chunks):
-            worker = pool[i % len(pool)]
-            worker.send(chunk)
-            pending.append(worker)
-            if len(pending) >= len(pool) * depth:
-                yield pending.popleft().receive()
-        while pending:
-            yield pending.popleft().receive()
-        done = True
-    finally:
-        for worker in pool:
-            worker.close(kill=not done)
 
 
 def ordered_stream(pool: list[_Worker]) -> Iterator[Any]:

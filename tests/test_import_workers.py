@@ -86,14 +86,7 @@ def test_no_worker_can_start_the_rows_are_cleaned_here(store, tmp_path, monkeypa
     assert result.created == store.count_customers() == 200 - result.rejected
 
 
-def test_ordered_map_keeps_the_order_and_reports_a_worker_error():
-    pool = workers.start("math:sqrt", "builtins:print", ("started",), 2)
-    assert list(workers.ordered_map(pool, [4, 9, 16, 25, 36], depth=1)) == [2, 3, 4, 5, 6]
-    pool = workers.start("math:sqrt", "builtins:print", (), 1)
-    results = workers.ordered_map(pool, [4, -1, 9])
-    assert next(results) == 2
-    with pytest.raises(workers.WorkerFailed, match="math domain error"):
-        next(results)
+def test_a_worker_that_cannot_start_says_why():
     with pytest.raises(workers.WorkerFailed, match="No module named 'no_such_module'"):
         workers.start("no_such_module:f", "builtins:print", (), 1)
 
