@@ -70,36 +70,15 @@ class _Worker:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", __name__], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL, env=_child_env())
-        self.inbox: queue.SimpleQueue = queue.SimpleQueue()
         # bounded: a worker streaming results faster than they are taken waits
         self.outbox: queue.Queue = queue.Queue(maxsize=OUTBOX_FRAMES)
-        self.feeder = threading.Thread(target=self._feed, name="kehu-worker-feed", daemon=True)
         self.reader = threading.Thread(target=self._read, name="kehu-worker-read", daemon=True)
-        self.feeder.start()
         self.reader.start()
         self.send((task, init, init_args))
 
-    def _feed(self) -> None:
-        """Write queued items to the worker. Threads on both pipes: the caller sends
-        ahead and the worker's results are taken off its pipe as soon as they are
-        written, so neither end waits for the other (with one pipe read only when
-        the caller wants the next result, the two processes took turns)."""
-        stdin = self.proc.stdin
-        try:
-            while True:
-                item = self.inbox.get()
-                if item is None:
-                    break
-                _write(stdin, item)
-        except (BrokenPipeError, OSError, ValueError):
-            pass
-        finally:
-            try:
-                stdin.close()
-            except (BrokenPipeError, OSError):
-                pass
-
     def _read(self) -> None:
+        """Take the worker's results off its pipe as soon as they are written, so it
+        goes on with its share while the caller works (up to ``OUTBOX_FRAMES``)."""
         try:
             while (frame := _read_frame(self.proc.stdout)) is not None:
                 self.outbox.put(frame)
@@ -108,7 +87,12 @@ class _Worker:
         self.outbox.put(None)
 
     def send(self, item: Any) -> None:
-        self.inbox.put(item)
+        """Write one item to the worker (small: its set-up, then its share). A worker
+        that has died is reported by the next ``receive``."""
+        try:
+            _write(self.proc.stdin, item)
+        except (BrokenPipeError, OSError, ValueError):
+            pass
 
     def receive(self) -> Any:
         return self.receive_frame()[1]
@@ -125,7 +109,10 @@ class _Worker:
         return status, value
 
     def close(self, *, kill: bool = False) -> None:
-        self.inbox.put(None)
+        try:
+            self.proc.stdin.close()  # the worker's loop ends
+        except (BrokenPipeError, OSError):
+            pass
         if kill:
             self.proc.kill()
             while self.reader.is_alive():  # let a reader waiting on a full outbox finish
@@ -138,7 +125,6 @@ class _Worker:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
-        self.feeder.join(timeout=5)
         self.reader.join(timeout=5)
         self.proc.stdout.close()
 
