@@ -64,7 +64,7 @@ _NUMBER_KINDS = ("fixed_line", "mobile", "toll_free", "premium_rate", "shared_co
 
 
 @lru_cache(maxsize=None)
-def _mobile_patterns(region: str) -> tuple[re.Pattern, re.Pattern, re.Pattern] | None:
+def _number_patterns(region: str) -> tuple[re.Pattern, re.Pattern, re.Pattern] | None:
     """phonenumbers' own metadata patterns for a region's whole numbers, its mobiles
     and its other kinds of number (landlines, toll-free …)."""
     meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
@@ -82,7 +82,7 @@ def normalise_phone(raw: str, region: str | None = None) -> str:
     text = str(raw).strip()
     if (region or _phone_region) == "CN":  # the common case, fast (an import of a million rows)
         match = _CN_MOBILE_INPUT_RE.match(text.replace(" ", "").replace("-", ""))
-        patterns = match and _mobile_patterns("CN")
+        patterns = match and _number_patterns("CN")
         if patterns:
             digits = match.group(1)
             # phonenumbers' verdict without its parse (~50 µs a number): a number of
