@@ -18,6 +18,13 @@ def text_of(widget) -> str:
     return str(widget.render())
 
 
+async def open_import(app, pilot, path) -> ImportScreen:
+    """The import wizard open on ``path``, its mapping shown."""
+    app.push_screen(ImportScreen(str(path)))
+    await pilot.pause()
+    return app.screen
+
+
 async def wait_workers(app, pilot) -> None:
     await pilot.pause()
     await app.workers.wait_for_complete()
@@ -109,9 +116,7 @@ async def test_import_wizard_saves_and_applies_mapping_profiles(store, tmp_path)
     path.write_text("Kunde,Handy,Ort\nMüller,13800138000,Berlin\n", encoding="utf-8")
     app = KehuApp(store)
     async with app.run_test(size=SIZE) as pilot:
-        app.push_screen(ImportScreen(str(path)))
-        await pilot.pause()
-        screen = app.screen
+        screen = await open_import(app, pilot, path)
         await pilot.press("p")  # nothing saved yet: said so
         await pilot.pause()
         assert not isinstance(app.screen, ProfilePicker)
@@ -130,9 +135,7 @@ async def test_import_wizard_saves_and_applies_mapping_profiles(store, tmp_path)
     again.write_text("Ort,Kunde,Handy\nHamburg,Schmidt,13900139000\n", encoding="utf-8")
     app = KehuApp(store)
     async with app.run_test(size=SIZE) as pilot:
-        app.push_screen(ImportScreen(str(again)))
-        await pilot.pause()
-        screen = app.screen
+        screen = await open_import(app, pilot, again)
         assert screen.mapping.by_header() == {"Ort": "city", "Kunde": "name", "Handy": "mobile"}
         assert "saved profile '德国客户'" in text_of(screen.query_one("#import-info", Static))
         await pilot.press("p")  # back to the automatic mapping: Kunde is no field name kehu knows
@@ -152,9 +155,7 @@ async def test_field_picker_narrows_as_you_type(store, tmp_path):
     path.write_text("Kunde,Handy,Mail\nMüller,13800138000,m@example.com\n", encoding="utf-8")
     app = KehuApp(store)
     async with app.run_test(size=SIZE) as pilot:
-        app.push_screen(ImportScreen(str(path)))
-        await pilot.pause()
-        screen = app.screen
+        screen = await open_import(app, pilot, path)
         await pilot.press("down", "enter")  # the column Handy
         await pilot.pause()
         assert isinstance(app.screen, FieldPicker)
