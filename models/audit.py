@@ -21,13 +21,14 @@ from typing import Any
 
 import peewee
 
+from .errors import KehuError
 from .db import is_postgres
 from .i18n import tr
 
 ACTIONS = ("create", "update", "delete", "restore", "merge", "import", "revert")
 
 
-class RevertError(Exception):
+class RevertError(KehuError):
     """A change that cannot be undone; ``str()`` says why (names the fields)."""
 
 

@@ -15,6 +15,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .errors import KehuError
 from . import crypto
 from .config import data_dir
 from .db import private_file, redact, sqlite_path
@@ -24,7 +25,7 @@ PREFIX = "kehu-"
 SUFFIX = ".db"
 
 
-class BackupError(Exception):
+class BackupError(KehuError):
     """A backup or restore that cannot be done; ``str()`` is the message."""
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
+from .errors import KehuError
 from .i18n import tr
 from .store import NotFound, now
 from .validate import FieldError, RecordInvalid, normalise_phone
@@ -24,7 +25,7 @@ EDITABLE = ("name", "title", "department", "phone", "email", "role", "stance", "
             "notes")
 
 
-class ChainError(ValueError):
+class ChainError(KehuError, ValueError):
     """An edit of the decision chain that cannot be made (one sentence why)."""
 
 

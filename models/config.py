@@ -14,12 +14,13 @@ from typing import Any
 import platformdirs
 import yaml
 
+from .errors import KehuError
 from .i18n import tr
 
 APP = "kehu"
 
 
-class ConfigError(Exception):
+class ConfigError(KehuError):
     pass
 
 

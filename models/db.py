@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 import peewee
 from playhouse.db_url import connect as url_connect
 
+from .errors import KehuError
 from .i18n import tr
 
 SQLITE_PRAGMAS = {
@@ -27,7 +28,7 @@ SQLITE_PRAGMAS = {
 }
 
 
-class DatabaseError(Exception):
+class DatabaseError(KehuError):
     pass
 
 

@@ -25,6 +25,7 @@ from pypinyin import lazy_pinyin
 from rapidfuzz import fuzz
 from rapidfuzz.process import extract
 
+from .errors import KehuError
 from . import search
 from .config import config_dir
 from .i18n import label as pick_label
@@ -38,7 +39,7 @@ RULES_PATH = Path(__file__).with_name("dedupe_rules.yaml")
 KINDS = ("phone", "exact", "similar_name")
 
 
-class DedupeError(Exception):
+class DedupeError(KehuError):
     """Bad rules, or a merge that cannot be done; ``str()`` is the message."""
 
 

@@ -17,6 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable
 
+from .errors import KehuError
 from .i18n import tr
 from .results import ResultSet
 from .schema import FieldSpec
@@ -27,7 +28,7 @@ XLSX_MAX_ROWS = 1_048_575
 FORMATS = (".csv", ".xlsx")
 
 
-class ExportFailed(Exception):
+class ExportFailed(KehuError):
     """An export that cannot run; ``str()`` is one sentence."""
 
 

@@ -26,6 +26,7 @@ from typing import Any, Callable, Iterator
 import peewee
 import yaml
 
+from .errors import KehuError
 from . import search
 from .config import config_dir, data_dir
 from . import i18n, validate
@@ -50,7 +51,7 @@ WORKER_CHUNK = 2000
 Progress = Callable[[int, int], None]
 
 
-class ImportFailed(Exception):
+class ImportFailed(KehuError):
     """An import that cannot start or a revert that cannot run; ``str()`` is one sentence."""
 
 

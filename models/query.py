@@ -31,6 +31,7 @@ from typing import Any
 
 import peewee
 
+from .errors import KehuError
 from . import search
 from .i18n import tr
 from .schema import FieldSpec, NUMERIC_TYPES, Schema
@@ -55,7 +56,7 @@ SYSTEM_NAMES = {"created": "created", "created_at": "created", "创建时间": "
 ME_WORDS = {"me", "我", "@me"}
 
 
-class QueryError(ValueError):
+class QueryError(KehuError, ValueError):
     """A query that cannot run: ``position``/``length`` locate the bad part."""
 
     def __init__(self, message: str, position: int = 0, length: int = 1):

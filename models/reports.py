@@ -24,6 +24,7 @@ from typing import IO, Any, Callable
 
 import peewee
 
+from .errors import KehuError
 from .i18n import tr
 from .results import ResultSet
 from .validate import display
@@ -34,7 +35,7 @@ QUARTERS = 8
 CLOSE_MONTHS = 6
 
 
-class ReportError(ValueError):
+class ReportError(KehuError, ValueError):
     """A report that cannot run as asked (unknown name or view, missing field)."""
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from .errors import KehuError
 from .i18n import label as pick_label
 from .i18n import tr
 
@@ -38,7 +39,7 @@ FIELD_ATTRS = {
 }
 
 
-class SchemaError(Exception):
+class SchemaError(KehuError):
     """A schema file that cannot be used; ``str()`` is the one-line message."""
 
     def __init__(self, message: str, path: str | Path | None = None, line: int | None = None,

@@ -29,6 +29,7 @@ from typing import Any
 import peewee
 import yaml
 
+from .errors import KehuError
 from .config import config_dir, load_config
 from .i18n import label as pick_label
 from .i18n import tr
@@ -40,11 +41,11 @@ RECORD_PERMS = ("delete", "import", "audit", "users")
 PERMS = FIELD_PERMS + RECORD_PERMS
 
 
-class PermissionDenied(Exception):
+class PermissionDenied(KehuError):
     """The current user's role does not allow this; ``str()`` says what and why."""
 
 
-class RolesError(Exception):
+class RolesError(KehuError):
     """A roles.yaml that cannot be used (names the file and the role)."""
 
 
@@ -366,7 +367,7 @@ def _user(store, login: str):
     U = store.guard.User
     user = U.get_or_none(U.login == login)
     if user is None:
-        raise LookupError(tr("security.no_such_user", login=login))
+        raise RolesError(tr("security.no_such_user", login=login))
     return user
 
 
@@ -380,11 +381,11 @@ def add_user(store, login: str, role: str, display_name: str | None = None):
     guard.require("users")
     login = (login or "").strip()
     if not login:
-        raise ValueError(tr("security.login_required"))
+        raise RolesError(tr("security.login_required"))
     guard.roles.get(role)
     U = guard.User
     if U.get_or_none(U.login == login) is not None:
-        raise ValueError(tr("security.user_exists", login=login))
+        raise RolesError(tr("security.user_exists", login=login))
     with store.db.atomic():
         user = U.create(login=login, role=role, display_name=display_name or None,
                         created_by=store.user)
@@ -420,11 +421,11 @@ def _admins_left(store, excluding: str) -> int:
 def set_role(store, login: str, role: str):
     store.guard.roles.get(role)
     if role != "admin" and _user(store, login).role == "admin" and not _admins_left(store, login):
-        raise ValueError(tr("security.last_admin", login=login))
+        raise RolesError(tr("security.last_admin", login=login))
     return _change_user(store, login, role=role)
 
 
 def set_disabled(store, login: str, disabled: bool = True):
     if disabled and _user(store, login).role == "admin" and not _admins_left(store, login):
-        raise ValueError(tr("security.last_admin", login=login))
+        raise RolesError(tr("security.last_admin", login=login))
     return _change_user(store, login, disabled=disabled)

@@ -34,6 +34,7 @@ from typing import Any, Callable
 
 import yaml
 
+from .errors import KehuError
 from .config import config_dir
 from .i18n import tr
 from .schema import SchemaError, _Loader
@@ -59,7 +60,7 @@ META_CUTS = "segments.cuts"
 META_LAST = "segments.last_recompute"
 
 
-class SegmentsError(Exception):
+class SegmentsError(KehuError):
     """A segments.yaml that cannot be used; the message names the file and line."""
 
 

@@ -18,6 +18,7 @@ from typing import Any, Iterable, Iterator
 import peewee
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
 
+from .errors import KehuError
 from . import search
 from .audit import AuditLog, create_table as create_audit_table
 from .db import connect, is_postgres
@@ -27,11 +28,11 @@ from .security import Guard, create_tables as create_user_tables
 from .validate import FieldError, RecordInvalid, clean, clean_record
 
 
-class SchemaMigrationError(Exception):
+class SchemaMigrationError(KehuError):
     """The database cannot follow the schema without losing data."""
 
 
-class ConflictError(Exception):
+class ConflictError(KehuError):
     """Someone else saved the record since it was read.
 
     ``theirs`` is the record as it is in the database now (a dict).
@@ -42,7 +43,7 @@ class ConflictError(Exception):
         super().__init__(tr("store.conflict", id=record_id))
 
 
-class NotFound(LookupError):
+class NotFound(KehuError, LookupError):
     pass
 
 

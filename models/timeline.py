@@ -16,6 +16,7 @@ from typing import Any, Iterable
 
 import peewee
 
+from .errors import KehuError
 from .i18n import tr
 from .chain import live_row
 from .store import now
@@ -26,7 +27,7 @@ EDITABLE = ("kind", "occurred_at", "contact", "summary", "details", "amount", "o
 PURCHASE = "purchase"
 
 
-class TimelineError(ValueError):
+class TimelineError(KehuError, ValueError):
     """An entry that cannot be saved as asked (one sentence why)."""
 
 

@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
+from .errors import KehuError
 from .i18n import label as pick_label
 from .i18n import tr
 from .schema import FieldSpec, Schema
@@ -30,7 +31,7 @@ DATETIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S",
                     "%Y-%m-%dT%H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M")
 
 
-class FieldError(ValueError):
+class FieldError(KehuError, ValueError):
     """A value a field does not accept. ``str()`` names the field."""
 
     def __init__(self, key: str, message: str, label: str | None = None):
@@ -38,7 +39,7 @@ class FieldError(ValueError):
         super().__init__(tr("validate.field_message", label=self.label, message=message))
 
 
-class RecordInvalid(ValueError):
+class RecordInvalid(KehuError, ValueError):
     """Several fields of one record were refused: ``errors`` maps key → message."""
 
     def __init__(self, errors: dict[str, FieldError]):

@@ -19,6 +19,7 @@ from typing import Any, Iterable
 import peewee
 import yaml
 
+from .errors import KehuError
 from .i18n import label as pick_label
 from .i18n import tr
 from .store import now
@@ -27,7 +28,7 @@ from .validate import MINUTES
 POLICY_FILE = Path(__file__).with_name("verification.yaml")
 
 
-class PolicyError(ValueError):
+class PolicyError(KehuError, ValueError):
     """A bad verification setting; the message names the file and the key."""
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from .errors import KehuError
 from .config import config_dir
 from .i18n import label as pick_label
 from .i18n import tr
@@ -32,7 +33,7 @@ KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
 VIEW_ATTRS = ("key", "name", "help", "query", "sort", "columns", "widths", "group_by")
 
 
-class ViewsError(Exception):
+class ViewsError(KehuError):
     """views.yaml cannot be written (it is broken, or the view is invalid)."""
 
 

@@ -14,9 +14,25 @@ import os
 
 import peewee
 import pytest
+from hypothesis import HealthCheck, settings
 
 from kehu.models import i18n
 from kehu.models.store import Store
+
+# Property-based tests (hypothesis): the "ci" profile keeps the whole suite
+# within its time on 2 cores; `HYPOTHESIS_PROFILE=fuzz pytest tests -m fuzz`
+# runs many more examples for whoever wants them.
+settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True,
+                          suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                 HealthCheck.too_slow])
+settings.register_profile("dev", max_examples=60, deadline=None,
+                          suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                 HealthCheck.too_slow])
+settings.register_profile("fuzz", max_examples=2000, deadline=None,
+                          suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                 HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE")
+                      or ("ci" if os.environ.get("CI", "").lower() in ("1", "true", "yes") else "dev"))
 
 PG_URL = os.environ.get("KEHU_TEST_PG_URL", "postgresql://127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -31,6 +47,7 @@ def kehu_env(tmp_path, monkeypatch):
     data.mkdir()
     monkeypatch.setenv("KEHU_CONFIG_DIR", str(config))
     monkeypatch.setenv("KEHU_DATA_DIR", str(data))
+    monkeypatch.setenv("KEHU_LOG_DIR", str(tmp_path / "log"))
     monkeypatch.setenv("KEHU_LANG", "en")
     monkeypatch.delenv("KEHU_DB", raising=False)
     i18n.set_lang("en")

@@ -187,9 +187,9 @@ def test_disabled_user_cannot_open_and_roles_change(team, store):
 
 
 def test_last_admin_cannot_be_demoted_or_disabled(team, store):
-    with pytest.raises(ValueError):
+    with pytest.raises(security.RolesError, match="last enabled admin"):
         set_role(store, "tester", "viewer")
-    with pytest.raises(ValueError):
+    with pytest.raises(security.RolesError, match="last enabled admin"):
         set_disabled(store, "tester")
 
 

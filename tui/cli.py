@@ -19,17 +19,13 @@ from typing import TextIO
 from kehu import __version__
 from kehu.models import i18n
 from kehu.models.config import Config, ConfigError, default_db_url, load_config, user_schema_path
-from kehu.models.db import DatabaseError
+from kehu.models.errors import KehuError, log_bug
 from kehu.models.i18n import tr
-from kehu.models.schema import Schema, SchemaError, load_schema
-from kehu.models.security import PermissionDenied, RolesError
-from kehu.models.store import SchemaMigrationError, Store
-from kehu.models.validate import FieldError, RecordInvalid, set_phone_region
+from kehu.models.schema import Schema, load_schema
+from kehu.models.store import Store
+from kehu.models.validate import set_phone_region
 
 i18n.register_folder(Path(__file__).parent)
-
-USER_ERRORS = (SchemaError, DatabaseError, SchemaMigrationError, ConfigError, FieldError,
-               RecordInvalid, PermissionDenied, RolesError)
 
 
 @dataclass
@@ -123,16 +119,43 @@ def main(argv: list[str] | None = None) -> int:
     ctx = Context(args, config)
     try:
         if getattr(args, "func", None):
-            return int(args.func(args, ctx) or 0)
+            code = int(args.func(args, ctx) or 0)
+            sys.stdout.flush()
+            return code
         return run_tui(ctx)
-    except USER_ERRORS as exc:
+    except KehuError as exc:
         print(f"kehu: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        return _reader_went_away()
     except KeyboardInterrupt:
         print(tr("cli.interrupted"), file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 - anything else is a bug: logged, one sentence
+        print(bug_sentence(exc), file=sys.stderr)
+        return 1
     finally:
         ctx.close()
+
+
+def bug_sentence(exc: BaseException) -> str:
+    """Log ``exc`` with its traceback and say where, in one sentence."""
+    path = log_bug(exc)
+    if path is None:
+        return tr("cli.bug_unlogged", error=f"{type(exc).__name__}: {exc}")
+    return tr("cli.bug_logged", error=type(exc).__name__, path=path)
+
+
+def _reader_went_away() -> int:
+    """``kehu … | head``: the reader closed the pipe; stop quietly as cat does.
+
+    Python would complain again when it flushes stdout at exit, so stdout is
+    pointed at /dev/null first.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 141
 
 
 def run_tui(ctx: Context) -> int:

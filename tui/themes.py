@@ -26,6 +26,7 @@ from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
 from kehu.models.config import config_dir
+from kehu.models.errors import KehuError
 from kehu.models.i18n import label, tr
 
 THEME_DIR = Path(__file__).resolve().parent.parent / "themes"
@@ -41,7 +42,7 @@ COLOUR_FIELDS = ("primary", "secondary", "warning", "error", "success", "accent"
 NUMBER_FIELDS = ("luminosity_spread", "text_alpha")
 
 
-class ThemeError(ValueError):
+class ThemeError(KehuError, ValueError):
     pass
 
 

@@ -15,14 +15,12 @@ from rich.cells import cell_len
 
 from kehu.models import backup as backups
 from kehu.models import dedupe, exporter, importer
+from kehu.models.errors import KehuError
 from kehu.models.i18n import tr
-from kehu.models.query import QueryError
 from kehu.models.results import ResultSet
 from kehu.models.store import NotFound
 from kehu.models.validate import MINUTES, display
 
-ERRORS = (importer.ImportFailed, exporter.ExportFailed, backups.BackupError, dedupe.DedupeError,
-          QueryError, NotFound)
 SHOW_PROBLEMS = 10
 
 
@@ -32,7 +30,7 @@ def _guarded(handler):
     def run(args, ctx) -> int:
         try:
             return handler(args, ctx)
-        except ERRORS as exc:
+        except KehuError as exc:
             print(f"kehu: {exc}", file=ctx.err)
             return 2
     return run

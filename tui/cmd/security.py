@@ -13,12 +13,10 @@ import re
 import sys
 
 from kehu.models import crypto, security
-from kehu.models.audit import RevertError
 from kehu.models.db import sqlite_path
+from kehu.models.errors import KehuError
 from kehu.models.i18n import tr
-from kehu.models.security import PermissionDenied, RolesError
 
-ERRORS = (PermissionDenied, RolesError, RevertError, LookupError, ValueError)
 
 
 def _ask_key(path) -> str:
@@ -70,9 +68,8 @@ def _guarded(handler):
     def run(args, ctx) -> int:
         try:
             return handler(args, ctx)
-        except ERRORS as exc:
-            text = exc.args[0] if isinstance(exc, LookupError) and exc.args else exc
-            print(f"kehu: {text}", file=ctx.err)
+        except KehuError as exc:
+            print(f"kehu: {exc}", file=ctx.err)
             return 2
     return run
 
@@ -153,7 +150,7 @@ def parse_since(text: str | None) -> dt.datetime | None:
     try:
         return dt.datetime.fromisoformat(text)
     except ValueError:
-        raise ValueError(tr("cmd_audit.bad_since", value=text)) from None
+        raise KehuError(tr("cmd_audit.bad_since", value=text)) from None
 
 
 def _value(value) -> str:
