@@ -93,3 +93,20 @@ def test_broken_config_is_one_line(tmp_path, capsys):
     assert main(["schema", "show"]) == 2
     err = capsys.readouterr().err
     assert "config.yaml:" in err and "not valid YAML" in err
+
+
+def test_python_dash_m_kehu_is_the_kehu_command():
+    result = subprocess.run([sys.executable, "-m", "kehu", "--version"], capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0 and result.stdout.startswith("kehu ")
+
+
+def test_shared_options_work_after_the_sub_command(tmp_path, capsys):
+    url = f"sqlite:///{tmp_path / 'after.db'}"
+    assert main(["demo", "--customers", "50", "--seed", "2", "--db", url]) == 0
+    capsys.readouterr()
+    assert main(["query", "", "--limit", "1", "--db", url, "--lang", "zh"]) == 0
+    assert "显示 1 / 共 50 位客户" in capsys.readouterr().out
+    # before the sub-command still works, and the sub-command does not reset it
+    assert main(["--db", url, "query", "", "--limit", "1"]) == 0
+    assert "of 50 customers" in capsys.readouterr().out

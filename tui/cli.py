@@ -64,19 +64,39 @@ class Context:
             self._store = None
 
 
+def _add_shared_options(parser: argparse.ArgumentParser, default=None) -> None:
+    """The options every command takes, before or after the sub-command's name."""
+    parser.add_argument("--db", metavar="URL", default=default, help=tr("cli.opt_db"))
+    parser.add_argument("--schema", metavar="FILE", default=default, help=tr("cli.opt_schema"))
+    parser.add_argument("--lang", choices=["zh", "en"], default=default, help=tr("cli.opt_lang"))
+    parser.add_argument("--user", metavar="NAME", default=default, help=tr("cli.opt_user"))
+
+
+class _SubParser(argparse.ArgumentParser):
+    """A sub-command's parser: it takes the shared options too (``kehu import F --db URL``).
+
+    Their default is SUPPRESS, so an option given before the sub-command is not
+    reset by the sub-command's parser; nested sub-commands inherit the class.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        # a sub-command that gives one of these flags its own meaning (bench --db,
+        # audit --user) keeps it: its own definition replaces the shared one
+        kwargs.setdefault("conflict_handler", "resolve")
+        super().__init__(*args, **kwargs)
+        _add_shared_options(self, default=argparse.SUPPRESS)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kehu", description=tr("cli.description"),
         epilog=tr("cli.epilog"), formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"kehu {__version__}")
-    parser.add_argument("--db", metavar="URL", help=tr("cli.opt_db"))
-    parser.add_argument("--schema", metavar="FILE", help=tr("cli.opt_schema"))
-    parser.add_argument("--lang", choices=["zh", "en"], help=tr("cli.opt_lang"))
+    _add_shared_options(parser)
     parser.add_argument("--keymap", metavar="NAME", help=tr("cli.opt_keymap"))
     parser.add_argument("--theme", metavar="NAME", help=tr("cli.opt_theme"))
-    parser.add_argument("--user", metavar="NAME", help=tr("cli.opt_user"))
     parser.add_argument("--demo", action="store_true", help=tr("cli.opt_demo"))
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_SubParser)
     from kehu.tui import cmd
 
     for info in sorted(pkgutil.iter_modules(cmd.__path__), key=lambda m: m.name):
