@@ -36,6 +36,7 @@ def register(sub) -> None:
                         help=tr("cmd_bench.opt_customers"))
     parser.add_argument("--repeat", type=int, default=15, metavar="R", help=tr("cmd_bench.opt_repeat"))
     parser.add_argument("--db", dest="bench_db", metavar="URL", help=tr("cmd_bench.opt_db"))
+    parser.add_argument("--grow", action="store_true", help=tr("cmd_bench.opt_grow"))
     parser.set_defaults(func=run)
 
 
@@ -77,10 +78,18 @@ class Report:
               file=self.out)
 
 
-def ensure_data(store, customers: int, out, url: str) -> int:
+def ensure_data(store, customers: int, out, url: str, grow: bool = False) -> int:
+    """Make sure the database has ``customers`` rows, adding demo customers only to a
+    database this benchmark created (empty when first seen) or when ``grow`` is set:
+    a user's real database is measured as it is, never written to."""
     have = store.count_customers()
     if have >= customers:
         print(tr("cmd_bench.reusing", url=redact(url), count=have), file=out)
+        return have
+    if have == 0:
+        store.set_meta("bench_created", True)
+    elif not (grow or store.get_meta("bench_created")):
+        print(tr("cmd_bench.not_growing", url=redact(url), count=have, wanted=customers), file=out)
         return have
     from kehu.models import search
     from kehu.models.demo import generate
@@ -114,7 +123,7 @@ def run(args, ctx) -> int:
     started = time.perf_counter()
     store = ctx.open_store()
     opened_ms = (time.perf_counter() - started) * 1000
-    total = ensure_data(store, args.customers, out, ctx.db_url)
+    total = ensure_data(store, args.customers, out, ctx.db_url, grow=args.grow)
     raw = raw_runner(store)
     repeat = max(3, args.repeat)
     report = Report(out)
