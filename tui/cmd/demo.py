@@ -1,12 +1,12 @@
 """`kehu demo [--customers N]`: realistic demo data."""
 from __future__ import annotations
 
-import sys
 import time
 
 from kehu.models.db import redact
 from kehu.models.demo import generate
 from kehu.models.i18n import tr
+from kehu.tui.cmd.progress import progress_bar
 
 
 def register(sub) -> None:
@@ -20,17 +20,13 @@ def register(sub) -> None:
 def run(args, ctx) -> int:
     store = ctx.open_store()
     started = time.perf_counter()
-    tty = ctx.err.isatty() if hasattr(ctx.err, "isatty") else False
-
-    def progress(done: int) -> None:
-        if tty:
-            print("\r" + tr("demo.progress", done=done, total=args.customers), end="",
-                  file=ctx.err, flush=True)
-
-    count = generate(store, args.customers, seed=args.seed, progress=progress)
+    bar = progress_bar(ctx, tr("demo.generating"))
+    try:
+        count = generate(store, args.customers, seed=args.seed,
+                         progress=lambda done: bar(done, args.customers))
+    finally:
+        bar.end()
     _score_segments(store)
-    if tty:
-        print(file=ctx.err)
     seconds = time.perf_counter() - started
     print(tr("demo.done", count=count, seconds=seconds, rate=count / max(seconds, 1e-9),
              url=redact(ctx.db_url)), file=ctx.out)

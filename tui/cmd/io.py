@@ -20,6 +20,7 @@ from kehu.models.i18n import tr
 from kehu.models.results import ResultSet
 from kehu.models.store import NotFound
 from kehu.models.validate import MINUTES, display
+from kehu.tui.cmd.progress import progress_bar
 
 SHOW_PROBLEMS = 10
 
@@ -34,26 +35,6 @@ def _guarded(handler):
             print(f"kehu: {exc}", file=ctx.err)
             return 2
     return run
-
-
-def _progress(ctx, what: str):
-    """A progress bar on a terminal's stderr (nothing when piped)."""
-    tty = hasattr(ctx.err, "isatty") and ctx.err.isatty()
-
-    def show(done: int, total: int) -> None:
-        if not tty:
-            return
-        total = max(total, done, 1)
-        filled = int(30 * done / total)
-        print(f"\r{what} [{'#' * filled}{'.' * (30 - filled)}] {100 * done // total:3d}% "
-              f"{done:,}/{total:,}", end="", file=ctx.err, flush=True)
-
-    def end() -> None:
-        if tty:
-            print(file=ctx.err)
-
-    show.end = end
-    return show
 
 
 def register(sub) -> None:
@@ -142,7 +123,7 @@ def run_import(args, ctx) -> int:
     if args.save_profile:
         path = importer.save_profile(args.save_profile, mapping)
         print(tr("io.profile_saved", name=args.save_profile, path=path), file=out)
-    bar = _progress(ctx, tr("io.importing"))
+    bar = progress_bar(ctx, tr("io.importing"))
     try:
         result = importer.run_import(store, source, mapping, update_by=args.update_by,
                                      dry_run=args.dry_run, report_path=args.report, progress=bar)
@@ -192,7 +173,7 @@ def run_imports(args, ctx) -> int:
 
 def run_export(args, ctx) -> int:
     store = ctx.open_store()
-    bar = _progress(ctx, tr("io.exporting"))
+    bar = progress_bar(ctx, tr("io.exporting"))
     try:
         if args.view:
             result = exporter.export_view(store, args.output, args.view, search=args.query,
@@ -271,7 +252,7 @@ def _short(store, cid: int) -> str:
 def run_dedupe(args, ctx) -> int:
     store = ctx.open_store()
     rules = dedupe.load_rules(store, args.rules)
-    bar = _progress(ctx, tr("io.scanning"))
+    bar = progress_bar(ctx, tr("io.scanning"))
     try:
         result = dedupe.find_duplicates(store, rules, progress=bar)
     finally:
