@@ -9,10 +9,29 @@ delete an audit row, and the database refuses it too (a trigger on
 ``history(customer_id)`` lists the changes of one customer (its contacts and
 timeline included), newest first; ``revert(entry_id)`` undoes one change if
 no later change touched the same fields, and is itself audited (``revert``).
+
+Tamper evidence: each entry carries ``hash = sha256(prev_hash ‖ canonical
+entry)`` (the canonical entry is its JSON with sorted keys, id left out, so a
+moved entry is told from an edited one), and ``prev_hash``, the hash of the entry
+before it. Entries are appended app-side, in the transaction of the change
+(there are no triggers that write audit rows; the only triggers refuse UPDATE
+and DELETE): computing the hash in Python keeps one canonical form for both
+databases and for ``verify``. Appends are serialized so two writers never fork
+the chain: PostgreSQL takes a transaction-scoped advisory lock before reading
+the head; SQLite holds its write lock (kehu begins transactions IMMEDIATE; a
+no-op write makes sure of it). ``verify()`` walks the chain and names the first
+entry that was edited, deleted, moved or written without a hash, and gives the
+head hash to note elsewhere. Entries written before the chain existed are
+hashed once when the database is migrated; the meta key ``audit_chain`` and an
+entry ``chain`` record how many and up to which entry.
+
+Reading is masked at the boundary: ``entries``, ``get`` and ``history`` hand out
+values as the user's role may see them, within the user's row scope.
 """
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,7 +44,11 @@ from .errors import KehuError
 from .db import is_postgres
 from .i18n import tr
 
-ACTIONS = ("create", "update", "delete", "restore", "merge", "import", "revert")
+ACTIONS = ("create", "update", "delete", "restore", "merge", "import", "revert",
+           "export", "backup", "restore_backup", "encrypt", "decrypt", "recompute", "chain")
+#: PostgreSQL advisory lock key that serializes appends to the chain (any constant).
+CHAIN_LOCK = 0x6B656875   # "kehu"
+GENESIS = ""              # the previous hash of the first entry
 
 
 class RevertError(KehuError):
@@ -95,7 +118,55 @@ def build_audit_model(db: peewee.Database) -> type[peewee.Model]:
         "changes": peewee.TextField(),
         "note": peewee.TextField(null=True),
         "reverts": peewee.BigIntegerField(null=True),
+        "prev_hash": peewee.TextField(null=True),
+        "hash": peewee.TextField(null=True),
     })
+
+
+def canonical(at, login, action, table, record_id, customer_id, batch, changes, note,
+              reverts) -> str:
+    """One entry as the text its hash covers: JSON, sorted keys, no spaces."""
+    if isinstance(at, dt.datetime):
+        at = at.isoformat(sep=" ")
+    return json.dumps({"at": at, "login": login, "action": action, "table": table,
+                       "record_id": record_id, "customer_id": customer_id, "batch": batch,
+                       "changes": changes, "note": note, "reverts": reverts},
+                      sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def chain_hash(prev: str | None, text: str) -> str:
+    return hashlib.sha256(((prev or GENESIS) + text).encode("utf-8")).hexdigest()
+
+
+def _row_canonical(row) -> str:
+    return canonical(row.at, row.login, row.action, row.table_name, row.record_id,
+                     row.customer_id, row.batch, row.changes, row.note, row.reverts)
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """What ``AuditLog.verify`` found. ``problem``: None (intact), 'edited',
+    'deleted' (an entry before ``entry`` is missing), 'moved' or 'unhashed'."""
+    entries: int
+    head: str | None
+    problem: str | None = None
+    entry: int | None = None
+    previous: int | None = None       # the entry before the break
+    migrated_upto: int | None = None  # entries up to this id were hashed at migration
+    noted_head_found: bool | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None and self.noted_head_found is not False
+
+    def sentence(self) -> str:
+        if self.problem is not None:
+            return tr(f"audit_chain.{self.problem}", id=self.entry,
+                      previous=self.previous if self.previous is not None else "-",
+                      entries=self.entries)
+        if self.noted_head_found is False:
+            return tr("audit_chain.noted_head_missing", entries=self.entries)
+        return tr("audit_chain.ok", entries=self.entries, head=self.head or "-")
 
 
 _SQLITE_TRIGGERS = [
@@ -124,6 +195,43 @@ def create_table(store) -> None:
     else:
         for sql in _SQLITE_TRIGGERS:
             db.execute_sql(sql)
+    _add_chain(store)
+
+
+def _add_chain(store) -> None:
+    """An audit table from before the chain: add its columns and hash its entries
+    once, in id order (recorded in the meta key ``audit_chain`` and an entry
+    ``chain``). Entries without a hash that come after hashed ones are left as
+    they are: ``verify`` reports them."""
+    db, E = store.db, store.audit.Entry
+    columns = {c.name for c in db.get_columns("kehu_audit")}
+    missing = [name for name in ("prev_hash", "hash") if name not in columns]
+    if missing:
+        from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
+        migrator = PostgresqlMigrator(db) if is_postgres(db) else SqliteMigrator(db)
+        migrate(*[migrator.add_column("kehu_audit", name, peewee.TextField(null=True))
+                  for name in missing])
+    if E.select().where(E.hash.is_null(False)).exists() or not E.select().exists():
+        return
+    with db.atomic():
+        if is_postgres(db):
+            db.execute_sql("ALTER TABLE kehu_audit DISABLE TRIGGER kehu_audit_read_only")
+        else:
+            db.execute_sql("DROP TRIGGER IF EXISTS kehu_audit_no_update")
+        prev, count, last = GENESIS, 0, None
+        for row in E.select().order_by(E.id).iterator():
+            digest = chain_hash(prev, _row_canonical(row))
+            E.update(prev_hash=prev, hash=digest).where(E.id == row.id).execute()
+            prev, count, last = digest, count + 1, row.id
+        if is_postgres(db):
+            db.execute_sql("ALTER TABLE kehu_audit ENABLE TRIGGER kehu_audit_read_only")
+        else:
+            db.execute_sql(_SQLITE_TRIGGERS[0])
+        stamp = dt.datetime.now()
+        store.set_meta("audit_chain", {"since": stamp.isoformat(sep=" "), "hashed": count,
+                                       "upto": last})
+        store.audit.record("chain", "kehu_audit", None, note=tr(
+            "audit_chain.migrated_note", entries=count, id=last))
 
 
 class AuditLog:
@@ -153,11 +261,78 @@ class AuditLog:
             action, reverts = self._acting
         if customer_id is None and table == "customer":
             customer_id = record_id
-        return self.Entry.insert(
-            at=dt.datetime.now(), login=self.store.user, action=action, table_name=table,
-            record_id=record_id, customer_id=customer_id, batch=batch,
-            changes=json.dumps(changes, ensure_ascii=False, default=str), note=note,
-            reverts=reverts).execute()
+        values = dict(at=dt.datetime.now(), login=self.store.user, action=action,
+                      table_name=table, record_id=record_id, customer_id=customer_id,
+                      batch=batch, changes=json.dumps(changes, ensure_ascii=False, default=str),
+                      note=note, reverts=reverts)
+        text = canonical(values["at"], values["login"], action, table, record_id, customer_id,
+                         batch, values["changes"], note, reverts)
+        with self.store.db.atomic():
+            prev = self._head_locked()
+            return self.Entry.insert(**values, prev_hash=prev,
+                                     hash=chain_hash(prev, text)).execute()
+
+    def _head_locked(self) -> str:
+        """The head hash, read once no other writer can append before this
+        transaction ends (call inside a transaction)."""
+        db, E = self.store.db, self.Entry
+        if is_postgres(db):
+            db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (CHAIN_LOCK,))
+        else:   # takes SQLite's write lock if the transaction does not hold it yet
+            db.execute_sql("UPDATE kehu_audit SET id = id WHERE 0")
+        head = E.select(E.hash).order_by(E.id.desc()).limit(1).scalar()
+        return head or GENESIS
+
+    def head(self) -> str | None:
+        E = self.Entry
+        return E.select(E.hash).order_by(E.id.desc()).limit(1).scalar()
+
+    def verify(self, noted_head: str | None = None, batch: int = 5000) -> ChainReport:
+        """Walk the whole chain in id order (needs the ``audit`` right); the first
+        entry that was edited, deleted, moved or written without a hash is named.
+        ``noted_head``: a head hash noted earlier must still be in the chain (a
+        rewrite of the whole tail from some entry on would keep it consistent)."""
+        self.store.guard.require("audit")
+        E = self.Entry
+        meta = self.store.get_meta("audit_chain") or {}
+        upto = meta.get("upto")
+        hashes: dict[str, int] = {}
+        prev, prev_id, count, last = GENESIS, None, 0, 0
+        problem: tuple[str, int, int | None] | None = None
+        noted_found = None if not noted_head else False
+        while problem is None:
+            rows = list(E.select().where(E.id > last).order_by(E.id).limit(batch))
+            if not rows:
+                break
+            for row in rows:
+                count += 1
+                if row.hash is None:
+                    problem = ("unhashed", row.id, prev_id)
+                elif row.hash != chain_hash(row.prev_hash, _row_canonical(row)):
+                    problem = ("edited", row.id, prev_id)
+                elif (row.prev_hash or GENESIS) != prev:
+                    # its own hash is right, its link is not: something before it went
+                    moved = row.prev_hash in hashes or row.hash in hashes
+                    problem = ("moved" if moved or self._later_has(row.prev_hash, row.id)
+                               else "deleted", row.id, prev_id)
+                if problem:
+                    break
+                hashes[row.hash] = row.id
+                if noted_head and row.hash == noted_head:
+                    noted_found = True
+                prev, prev_id = row.hash, row.id
+            last = rows[-1].id
+        if problem:
+            kind, entry, before = problem
+            return ChainReport(count, None, kind, entry, before, upto, noted_found)
+        return ChainReport(count, prev or None, None, None, None, upto, noted_found)
+
+    def _later_has(self, digest: str | None, after_id: int) -> bool:
+        """An entry after ``after_id`` has this hash (the link points forward: moved)."""
+        if not digest:
+            return False
+        E = self.Entry
+        return E.select().where(E.id > after_id, E.hash == digest).exists()
 
     @contextmanager
     def acting(self, action: str, reverts: int | None = None):
@@ -208,7 +383,8 @@ class AuditLog:
     def entries(self, *, customer: int | None = None, user: str | None = None,
                 since: dt.datetime | dt.date | None = None, action: str | None = None,
                 limit: int | None = None) -> list[Change]:
-        """The trail, newest first, filtered (needs the ``audit`` right)."""
+        """The trail, newest first, filtered (needs the ``audit`` right), values
+        masked for the user's role."""
         self.store.guard.require("audit")
         E = self.Entry
         query = E.select().order_by(E.id.desc())
@@ -224,17 +400,38 @@ class AuditLog:
             query = query.where(E.action == action)
         if limit:
             query = query.limit(limit)
-        return [self._change(row) for row in query]
+        return [self.masked(self._change(row)) for row in query]
 
-    def get(self, entry_id: int) -> Change:
+    def _get(self, entry_id: int) -> Change:
+        """One entry as written (the model layer's own use: revert)."""
         row = self.Entry.get_or_none(self.Entry.id == entry_id)
         if row is None:
             raise RevertError(tr("audit.no_such_entry", id=entry_id))
         return self._change(row)
 
+    def get(self, entry_id: int) -> Change:
+        """One entry as the user may see it: with the ``audit`` right any entry,
+        otherwise only an entry of a customer in their row scope (``history``
+        right); values masked for their role. Anything else reads as missing."""
+        change = self._get(entry_id)
+        guard = self.store.guard
+        if not guard.can("audit"):
+            guard.require("history")
+            if change.customer_id is None:
+                raise RevertError(tr("audit.no_such_entry", id=entry_id))
+            try:
+                self.store.get_customer(change.customer_id, include_deleted=True)
+            except LookupError:
+                raise RevertError(tr("audit.no_such_entry", id=entry_id)) from None
+        return self.masked(change)
+
     def history(self, customer_id: int) -> list[Change]:
         """Every change of one customer the user may see, newest first (the import
-        that created it included); sensitive values masked for the user's role."""
+        that created it included); sensitive values masked for the user's role.
+        Needs the ``history`` right (or ``audit``) and the customer in row scope."""
+        guard = self.store.guard
+        if not guard.can("audit"):
+            guard.require("history")
         row = self.store.get_customer(customer_id, include_deleted=True)   # row scope applies
         E = self.Entry
         cond = E.customer_id == customer_id
@@ -243,14 +440,29 @@ class AuditLog:
         changes = [self._change(r) for r in E.select().where(cond).order_by(E.id.desc())]
         return [self.masked(c) for c in changes]
 
+    #: contact fields masked like the customer field of the same kind
+    _CONTACT_LIKE = {"phone": "phone", "email": "email"}
+
     def masked(self, change: Change) -> Change:
-        if change.table != "customer":
-            return change
+        """``change`` with every value the user's role may not see masked: customer
+        fields by their schema spec, a contact's phone/email like the customer's,
+        and notes that quote a value (merges, restores) left as they are."""
         guard, schema = self.store.guard, self.store.schema
+        role = guard.role
+        if role.grants.get("view") is True and role.grants.get("sensitive") is True:
+            return change
         fields = {}
-        for key, (old, new) in change.fields.items():
-            spec = schema.get(key)
-            fields[key] = [guard.mask(spec, old), guard.mask(spec, new)] if spec else [old, new]
+        for key, pair in change.fields.items():
+            if change.table == "customer":
+                spec = schema.get(key)
+            elif change.table == "contact":
+                spec = schema.get(self._CONTACT_LIKE.get(key, ""))
+            else:
+                spec = None
+            if spec is not None and isinstance(pair, list) and len(pair) == 2:
+                fields[key] = [guard.mask(spec, pair[0]), guard.mask(spec, pair[1])]
+            else:
+                fields[key] = pair
         return Change(**{**change.__dict__, "fields": fields})
 
     # -- revert ------------------------------------------------------------
@@ -260,7 +472,7 @@ class AuditLog:
         Refuses (``RevertError``) when a later change touched the same fields,
         naming them, so nothing newer is lost silently.
         """
-        change = self.get(entry_id)
+        change = self._get(entry_id)
         store = self.store
         if change.table != "customer" or change.record_id is None:
             raise RevertError(tr("audit.cannot_revert_kind", id=entry_id, action=change.action,

@@ -38,7 +38,14 @@ from .validate import MASK, format_phone
 ROLES_PATH = Path(__file__).with_name("roles.yaml")
 FIELD_PERMS = ("view", "create", "edit", "export", "sensitive")
 RECORD_PERMS = ("delete", "import", "audit", "users")
-PERMS = FIELD_PERMS + RECORD_PERMS
+#: Rights for privileged operations (checked in the model layer). A role that
+#: does not name one gets the value of the right in ``PRIVILEGED_DEFAULTS`` (a
+#: roles file written before they existed keeps working: admins keep them).
+PRIVILEGED_PERMS = ("backup", "restore", "schema", "segments", "encrypt", "user_list", "history")
+PRIVILEGED_DEFAULTS = {"backup": "users", "restore": "users", "schema": "users",
+                       "segments": "users", "encrypt": "users", "user_list": "users",
+                       "history": "edit"}
+PERMS = FIELD_PERMS + RECORD_PERMS + PRIVILEGED_PERMS
 
 
 class PermissionDenied(KehuError):
@@ -93,6 +100,13 @@ def _grant(value: Any, where: str, perm: str) -> Any:
     raise RolesError(tr("security.bad_grant", where=where, perm=perm, value=value))
 
 
+def _default_grant(spec: dict[str, Any], perm: str) -> Any:
+    """A right the role does not name: privileged ones follow the right they
+    default to (as a yes/no), everything else is refused."""
+    base = PRIVILEGED_DEFAULTS.get(perm)
+    return bool(spec.get(base, False)) if base else False
+
+
 def _read_roles_file(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -133,7 +147,8 @@ def load_roles(path: Path | None = None) -> Roles:
             raise RolesError(tr("security.bad_rows", where=where, value=rows))
         labels = spec.get("label") or {}
         roles[name] = Role(name, labels if isinstance(labels, dict) else {"en": str(labels)},
-                           {p: _grant(spec.get(p, False), where, p) for p in PERMS}, rows)
+                           {p: _grant(spec.get(p, _default_grant(spec, p)), where, p)
+                            for p in PERMS}, rows)
     default_role = load_config().extra.get("default_role", data.get("default_role"))
     if default_role is not None and default_role not in roles:
         raise RolesError(tr("security.unknown_role", role=default_role, roles=", ".join(roles)))

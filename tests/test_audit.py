@@ -91,17 +91,28 @@ def test_audit_rows_cannot_be_edited_or_deleted(store):
 
 
 def test_history_masks_values_the_role_may_not_see(store, db_url):
-    c = store.create_customer({"name": "张三", "mobile": "13812345678", "owner": "sam"})
+    c = store.create_customer({"name": "张三", "mobile": "13812345678", "wechat": "zhang_san88",
+                               "owner": "sam"})
+    add_user(store, "sam", "sales")
     add_user(store, "vic", "viewer")
+    sam = Store.open(db_url, user="sam")
     vic = Store.open(db_url, user="vic")
     try:
-        created = vic.audit.history(c.id)[-1]
-        assert created.fields["mobile"] == [None, "138****5678"]
+        created = sam.audit.history(c.id)[-1]
+        assert created.fields["mobile"] == [None, "+8613812345678"]   # sales sees contact fields
+        assert created.fields["wechat"] == [None, "z****"]          # not personal ones
+        assert sam.audit.get(created.id).fields["wechat"] == [None, "z****"]
         with pytest.raises(PermissionDenied):
-            vic.audit.entries()                # the whole trail needs the audit right
+            sam.audit.entries()                # the whole trail needs the audit right
+        with pytest.raises(PermissionDenied) as err:
+            vic.audit.history(c.id)            # a viewer's role has no history right
+        assert "history" in str(err.value)
+        with pytest.raises(PermissionDenied):
+            vic.audit.get(created.id)
         with pytest.raises(PermissionDenied):
             vic.audit.revert(created.id)       # reverting is a write
     finally:
+        sam.close()
         vic.close()
 
 

@@ -13,6 +13,7 @@ import re
 import sys
 
 from kehu.models import crypto, security
+from kehu.models.audit import ACTIONS
 from kehu.models.db import sqlite_path
 from kehu.models.errors import KehuError
 from kehu.models.i18n import tr
@@ -49,11 +50,13 @@ def register(sub) -> None:
     whoami.set_defaults(func=_guarded(user_whoami))
 
     audit = sub.add_parser("audit", help=tr("cmd_audit.help"))
+    audit.add_argument("verify", nargs="?", choices=["verify"], metavar="verify",
+                       help=tr("cmd_audit2.verify_help"))
+    audit.add_argument("--head", metavar="HASH", help=tr("cmd_audit2.opt_head"))
     audit.add_argument("--customer", type=int, metavar="ID", help=tr("cmd_audit.opt_customer"))
     audit.add_argument("--user", dest="audit_user", metavar="LOGIN", help=tr("cmd_audit.opt_user"))
     audit.add_argument("--since", metavar="DATE", help=tr("cmd_audit.opt_since"))
-    audit.add_argument("--action", choices=["create", "update", "delete", "restore", "merge",
-                                            "import", "revert"])
+    audit.add_argument("--action", choices=list(ACTIONS))
     audit.add_argument("--limit", type=int, default=200, metavar="N", help=tr("cmd_audit.opt_limit"))
     audit.add_argument("--revert", type=int, metavar="ENTRY", help=tr("cmd_audit.opt_revert"))
     audit.set_defaults(func=_guarded(audit_show))
@@ -157,7 +160,21 @@ def _value(value) -> str:
     return "∅" if value in (None, "") else str(value)
 
 
+def audit_verify(args, ctx) -> int:
+    """`kehu audit verify [--head HASH]`: walk the hash chain; 0 intact, 1 tampered."""
+    store = ctx.open_store()
+    report = store.audit.verify(noted_head=args.head)
+    print(report.sentence(), file=ctx.out if report.ok else ctx.err)
+    meta = store.get_meta("audit_chain") or {}
+    if report.migrated_upto is not None:
+        print(tr("audit_chain.migrated", id=report.migrated_upto, since=meta.get("since", "?")),
+              file=ctx.out)
+    return 0 if report.ok else 1
+
+
 def audit_show(args, ctx) -> int:
+    if args.verify:
+        return audit_verify(args, ctx)
     store = ctx.open_store()
     if args.revert is not None:
         new_id = store.audit.revert(args.revert)
@@ -170,9 +187,8 @@ def audit_show(args, ctx) -> int:
                    and (since is None or c.at >= since)
                    and (not args.action or c.action == args.action)][:args.limit]
     else:
-        changes = [store.audit.masked(c) for c in store.audit.entries(
-            customer=args.customer, user=args.audit_user, since=since, action=args.action,
-            limit=args.limit)]
+        changes = store.audit.entries(customer=args.customer, user=args.audit_user,
+                                      since=since, action=args.action, limit=args.limit)
     names = _customer_names(store, {c.customer_id for c in changes if c.customer_id})
     for c in changes:
         what = f"{c.table} {c.record_id}" if c.record_id is not None else c.table
