@@ -179,9 +179,10 @@ def find_duplicates(store: Store, rules: Rules | None = None, *,
     columns = [C.id] + [getattr(C, k) for k in keys]
     blocks: dict[str, dict[Any, list[int]]] = {r.key: defaultdict(list) for r in rules.rules}
     names: dict[int, str] = {}
-    total = C.select().where(C.deleted_at.is_null()).count()
+    scope = store.customers()   # the user's row scope, live rows (needs the view right)
+    total = scope.count()
     scanned = 0
-    for row in C.select(*columns).where(C.deleted_at.is_null()).tuples().iterator():
+    for row in scope.select(*columns).tuples().iterator():
         cid, values = row[0], dict(zip(keys, row[1:]))
         scanned += 1
         names[cid] = values.get("name") or ""
@@ -224,11 +225,10 @@ def find_duplicates(store: Store, rules: Rules | None = None, *,
             if len(ids) < 2:
                 continue
             if len(ids) > rules.max_block:
-                skipped.append((rule.label(), str(key if not isinstance(key, tuple)
-                                                  else " / ".join(key)), len(ids)))
+                skipped.append((rule.label(), _shown_key(store, rule, key), len(ids)))
                 continue
             if rule.kind in ("phone", "exact"):
-                detail = ("+" + key) if rule.kind == "phone" else ""
+                detail = _shown_key(store, rule, key) if rule.kind == "phone" else ""
                 for a, b in combinations(ids, 2):
                     add(a, b, rule, detail, rule.score)
             else:
@@ -251,6 +251,21 @@ def find_duplicates(store: Store, rules: Rules | None = None, *,
         cand.reasons.sort(key=lambda r: -r.score)
     candidates = sorted(found.values(), key=lambda c: (-c.score, c.a, c.b))
     return ScanResult(candidates, scanned, skipped)
+
+
+def _shown_key(store: Store, rule: Rule, key: Any) -> str:
+    """A block's key as the user may see it: a phone as +digits, masked (135****7213)
+    when any of the rule's fields is one their role may not see in clear; a key
+    of several values masked field by field."""
+    specs = [store.schema.get(k) for k in
+             ((rule.within,) if rule.kind == "similar_name" else rule.fields)]
+    if rule.kind == "phone":
+        spec = next((s for s in specs if s is not None and not store.guard.may_see(s)), None)
+        return "+" + key if spec is None else str(store.mask(spec, "+" + key))
+    parts = key if isinstance(key, tuple) else (key,)
+    shown = [str(store.mask(spec, part)) if spec is not None else str(part)
+             for spec, part in zip(specs + [None] * len(parts), parts)]
+    return " / ".join(shown)
 
 
 # --- merging -------------------------------------------------------------------
