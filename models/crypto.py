@@ -73,9 +73,32 @@ def key_for(path: Path) -> str:
     return key
 
 
+_quiet = False
+
+
+def _silence() -> None:
+    """SQLCipher's own log off (it is process-wide): a wrong key would print
+    ``ERROR CORE sqlcipher_codec_ctx_set_error`` and more on stderr before kehu's
+    own sentence. kehu says what went wrong itself."""
+    global _quiet
+    if _quiet:
+        return
+    from sqlcipher3 import dbapi2
+
+    conn = dbapi2.connect(":memory:")
+    try:
+        conn.execute("PRAGMA cipher_log_level = NONE")
+    except dbapi2.Error:  # pragma: no cover - a SQLCipher older than 4.5 has no such log
+        pass
+    finally:
+        conn.close()
+    _quiet = True
+
+
 def _database(path: Path, key: str, **kwargs) -> peewee.Database:
     if not available():
         raise CryptoError(tr("crypto.no_sqlcipher"))
+    _silence()
     from playhouse.sqlcipher_ext import SqlCipherDatabase
 
     return SqlCipherDatabase(str(path), passphrase=key, **kwargs)
@@ -114,6 +137,7 @@ def _convert(path: Path, source_key: str, target_key: str) -> None:
         raise CryptoError(tr("crypto.no_sqlcipher"))
     from sqlcipher3 import dbapi2 as sqlcipher
 
+    _silence()
     tmp = path.with_name(path.name + ".kehu-convert")
     tmp.unlink(missing_ok=True)
     fd = os.open(tmp, os.O_CREAT | os.O_RDWR | os.O_EXCL, 0o600)
@@ -188,6 +212,7 @@ def connect(path: Path, *, readonly: bool = False, key: str | None = None):
         raise CryptoError(tr("crypto.no_sqlcipher"))
     from sqlcipher3 import dbapi2
 
+    _silence()
     key = key or key_for(path)
     conn = dbapi2.connect(str(path), timeout=10)
     conn.execute(f"PRAGMA key = {_quote(key)}")

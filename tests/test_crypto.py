@@ -200,3 +200,32 @@ def test_a_restore_asks_for_each_files_key_once(plain_db, tmp_path, monkeypatch)
         assert sorted(asked) == sorted([made.name, "kehu.db"])
     finally:
         crypto.set_key_prompt(None)
+
+
+@needs_sqlcipher
+def test_a_wrong_key_prints_kehus_sentence_only(plain_db):
+    """SQLCipher's own log (``ERROR CORE sqlcipher_codec_ctx_set_error`` …) stays quiet."""
+    import os
+    import subprocess
+    import sys
+
+    crypto.encrypt(plain_db, "s3cret")
+    env = dict(os.environ, KEHU_DB_KEY="wrong")
+    for args in (["query", "name:张"], ["backup"], ["decrypt"]):
+        done = subprocess.run([sys.executable, "-m", "kehu", "--db", f"sqlite:///{plain_db}", *args],
+                              env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        assert done.returncode == 2, done.stderr
+        assert done.stderr == f"kehu: the key for {plain_db} is wrong (or the file is not a kehu database)\n"
+
+
+@needs_sqlcipher
+def test_automatic_backups_of_an_encrypted_database(plain_db, monkeypatch):
+    from kehu.models import backup as backups
+
+    crypto.encrypt(plain_db, "s3cret")
+    monkeypatch.setenv("KEHU_DB_KEY", "s3cret")
+    url = f"sqlite:///{plain_db}"
+    first = backups.backup(url).path
+    second = backups.backup(url, keep=1).path
+    assert backups.list_backups(url) == [second] and not first.exists()
+    assert crypto.is_encrypted(second) and _mode(second) == 0o600

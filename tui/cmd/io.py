@@ -200,18 +200,25 @@ def run_export(args, ctx) -> int:
 # --- backup and restore ------------------------------------------------------------------
 
 def run_backup(args, ctx) -> int:
-    if args.list:
-        found = backups.list_backups()
-        if not found:
-            print(tr("io.no_backups", folder=backups.backup_dir()), file=ctx.out)
-        for path in found:
-            print(f"{path}  {path.stat().st_size / 1e6:,.1f} MB", file=ctx.out)
-        return 0
     if ctx.db_url.startswith("postgres"):
         print(backups.pg_dump_hint(ctx.db_url), file=ctx.out)
         return 1
+    if args.list:   # this database's backups only
+        found = backups.list_backups(ctx.db_url)
+        if not found:
+            print(tr("io.no_backups", folder=backups.database_backup_dir(ctx.db_url)
+                     or backups.backup_dir()), file=ctx.out)
+        for path in found:
+            print(f"{path}  {path.stat().st_size / 1e6:,.1f} MB", file=ctx.out)
+        others = backups.unmatched_old_backups(ctx.db_url)
+        if others:
+            print(tr("backup.unmatched_old", count=len(others), folder=backups.backup_dir()),
+                  file=ctx.out)
+        return 0
     keep = args.keep if args.keep is not None else ctx.config.backup_keep
     result = backups.backup(ctx.db_url, args.output, keep=keep)
+    if result.cleaned:
+        print(tr("backup.cleaned", count=len(result.cleaned)), file=ctx.out)
     print(tr("io.backed_up", path=result.path), file=ctx.out)
     if result.removed:
         print(tr("io.rotated", count=len(result.removed), keep=keep), file=ctx.out)
@@ -231,7 +238,7 @@ def run_restore(args, ctx) -> int:
             return 1
     ctx.close()
     result = backups.restore(ctx.db_url, args.file, user=ctx.args.user or ctx.config.user,
-                             counts=counts)
+                             counts=counts, schema=ctx.load_schema())
     print(tr("io.restored", path=args.file), file=ctx.out)
     if result.aside:
         print(tr("io.kept_aside", path=result.aside), file=ctx.out)
