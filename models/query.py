@@ -45,6 +45,12 @@ _FULLWIDTH = str.maketrans({"：": ":", "＞": ">", "＜": "<", "＝": "=", "！
                             "“": '"', "”": '"', "＂": '"', "－": "-", "，": ","})
 _FILTER_RE = re.compile(r"^([^\s:<>=!\"]+?)(>=|<=|!=|=|:|>|<)(.*)$", re.S)
 _RELATIVE_RE = re.compile(r"^(\d+)\s*([dwmy])$", re.I)
+#: Integer fields are 64-bit columns; decimal and money fields keep 18 digits
+#: (models/store.py column_for). A number beyond them is refused, not sent.
+INT_LIMIT = 2 ** 63 - 1
+STORED_DIGITS = 18
+#: What no search can hold: control characters (NUL, ESC, …) and lone surrogates.
+_UNSEARCHABLE_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 SYSTEM_FIELDS = {
     "created": ("created_at", {"zh": "创建时间", "en": "Created"}),
     "updated": ("updated_at", {"zh": "修改时间", "en": "Updated"}),
@@ -177,8 +183,13 @@ def resolve_field(schema: Schema, name: str):
 
 
 def parse(schema: Schema, text: str, *, user: str | None = None) -> Query:
+    """``text`` as a ``Query``, or ``QueryError`` — never another exception."""
     text = text or ""
     query = Query(text)
+    bad = _UNSEARCHABLE_RE.search(text)
+    if bad:
+        raise QueryError(tr("query2.control_character", code=f"U+{ord(bad.group()):04X}"),
+                         bad.start(), 1)
     for word, pos, quoted in _split(text.translate(_FULLWIDTH)):
         raw_word = text[pos:pos + len(word) + (2 if quoted else 0)]
         negated = word.startswith("-") and len(word) > 1 and not (quoted and text[pos] == '"')
@@ -233,7 +244,12 @@ def _clean_value(spec, op: str, raw: str, pos: int, user: str | None) -> Any:
         try:
             value = parse_decimal(raw)
         except ValueError:
-            raise QueryError(tr("query.bad_number", field=label, value=raw), pos, len(raw)) from None
+            raise QueryError(tr("query.bad_number", field=label, value=_shown(raw)),
+                             pos, len(raw)) from None
+        limit = _number_limit(spec)
+        if value.copy_abs() > limit:  # copy_abs, adjusted: no huge int is ever built
+            raise QueryError(tr("query2.number_out_of_range", field=label, value=_shown(raw),
+                                limit=f"{limit:,}"), pos, len(raw))
         return int(value) if t == "integer" and value == value.to_integral_value() else value
     if t in ("date", "datetime"):
         return _date_range(raw, label, pos)
@@ -259,20 +275,43 @@ def _clean_value(spec, op: str, raw: str, pos: int, user: str | None) -> Any:
     return raw
 
 
-def _date_range(raw: str, label: str, pos: int) -> tuple[dt.date, dt.date]:
-    """A typed date → the half-open day range [start, end) it names."""
+def _number_limit(spec) -> Decimal:
+    """The largest magnitude the field's column holds."""
+    if spec.type == "integer":
+        return Decimal(INT_LIMIT)
+    decimals = max(0, min(int(getattr(spec, "decimals", 0) or 0), STORED_DIGITS))
+    return Decimal(10) ** (STORED_DIGITS - decimals) - Decimal(1).scaleb(-decimals)
+
+
+def _shown(raw: str) -> str:
+    """A typed value as a message quotes it: a very long one cut short."""
+    return raw if len(raw) <= 40 else raw[:37] + "…"
+
+
+def _day_after(day: dt.date) -> dt.date | None:
+    """The next day; None after 9999-12-31 (a range open at its end)."""
+    return day + dt.timedelta(days=1) if day < dt.date.max else None
+
+
+def _date_range(raw: str, label: str, pos: int) -> tuple[dt.date, dt.date | None]:
+    """A typed date → the half-open day range [start, end) it names (end None:
+    no end, the day is 9999-12-31)."""
     text = raw.strip().casefold()
     today = dt.date.today()
     if text in ("today", "今天"):
-        return today, today + dt.timedelta(days=1)
+        return today, _day_after(today)
     if text in ("yesterday", "昨天"):
         return today - dt.timedelta(days=1), today
     rel = _RELATIVE_RE.match(text)
     if rel:
-        n, unit = int(rel.group(1)), rel.group(2).lower()
-        days = n * {"d": 1, "w": 7, "m": 30, "y": 365}[unit]
-        start = today - dt.timedelta(days=days)
-        return start, start + dt.timedelta(days=1)
+        digits, unit = rel.group(1), rel.group(2).lower()
+        per = {"d": 1, "w": 7, "m": 30, "y": 365}[unit]
+        # the days back to 0001-01-01: more is a date no calendar here has
+        if len(digits) > 7 or int(digits) * per > (today - dt.date.min).days:
+            raise QueryError(tr("query2.date_too_far", field=label, value=_shown(raw)),
+                             pos, len(raw))
+        start = today - dt.timedelta(days=int(digits) * per)
+        return start, _day_after(start)
     if re.fullmatch(r"\d{4}", text):
         year = int(text)
         if 1 <= year <= 9998:
@@ -286,8 +325,9 @@ def _date_range(raw: str, label: str, pos: int) -> tuple[dt.date, dt.date]:
     try:
         day = parse_date(text)
     except ValueError:
-        raise QueryError(tr("query.bad_date", field=label, value=raw), pos, len(raw)) from None
-    return day, day + dt.timedelta(days=1)
+        raise QueryError(tr("query.bad_date", field=label, value=_shown(raw)),
+                         pos, len(raw)) from None
+    return day, _day_after(day)
 
 
 # --- to SQL ------------------------------------------------------------------------
@@ -375,11 +415,16 @@ def _filter_condition(store, f: Filter) -> peewee.Expression:
     return cond
 
 
-def _date_condition(col, op: str, span: tuple[dt.date, dt.date], t: str) -> peewee.Expression:
+def _date_condition(col, op: str, span: tuple[dt.date, dt.date | None],
+                    t: str) -> peewee.Expression:
     start, end = span
     if t == "datetime":
         start = dt.datetime.combine(start, dt.time())
-        end = dt.datetime.combine(end, dt.time())
+        end = dt.datetime.combine(end, dt.time()) if end is not None else None
+    if end is None:  # the range runs to the end of the calendar
+        return {":": col >= start, "=": col >= start, "!=": col < start,
+                ">": peewee.SQL("1 = 0"), ">=": col >= start, "<": col < start,
+                "<=": col.is_null(False)}[op]
     if t == "date" and (end - start).days == 1 and op in (":", "=", "!="):
         return col == start if op != "!=" else col != start
     return {":": (col >= start) & (col < end), "=": (col >= start) & (col < end),

@@ -209,3 +209,37 @@ def test_pages_near_the_end_match_the_snapshot(book, sort):
     assert [r["id"] for r in rs.page(27, 10)] == expected[27:]
     assert [r["id"] for r in ResultSet(book, "kh", sort=sort).page(20, 10)] == [
         r["id"] for r in ResultSet(book, "kh", sort=sort).select().offset(20).limit(10).dicts()]
+
+
+@pytest.mark.parametrize("text, position, words", [
+    # these closed the TUI (OverflowError) and tracebacked in `kehu query`
+    ("created>=1000000d", 9, "Created: '1000000d' reaches back before the year 1"),
+    ("birthday<=99999999d", 10, "Birthday: '99999999d' reaches back before the year 1"),
+    ("acquired_on>=999999999y", 13, "Acquired: '999999999y' reaches back before the year 1"),
+    ("created>" + "9" * 5000 + "d", 8, "reaches back before the year 1"),
+    ("age>=-1e308", 5, "Age: '-1e308' is beyond what the field holds"),
+    ("age>9223372036854775808", 4, "at most 9,223,372,036,854,775,807"),
+    ("age:" + "9" * 5000, 4, "Age: '999"),
+    ("satisfaction:-9.2e106", 13, "Satisfaction: '-9.2e106' is beyond what the field holds"),
+    ("purchase_total>1e30", 15, "Purchases: '1e30' is beyond what the field holds"),
+    ("purchase_total<9e999999999", 15, "beyond what the field holds"),
+    ("zs \x00", 3, "a control character (U+0000) cannot be searched for"),
+])
+def test_numbers_and_dates_out_of_range_are_one_sentence(book, text, position, words):
+    with pytest.raises(QueryError) as err:
+        ResultSet(book, text).count()
+    assert err.value.position == position
+    assert words in err.value.message
+    assert len(str(err.value)) < 200  # one sentence, a long value cut short
+
+
+def test_the_last_day_of_the_calendar_is_a_date_like_any_other(book):
+    everyone = ["Alice Smith", "张三", "李四", "王五"]
+    assert names(book, "created<=9999-12-31") == everyone
+    assert names(book, "created<9999-12-31") == everyone
+    assert names(book, "created>9999-12-31") == []
+    assert names(book, "created:9999-12-31") == []
+    assert names(book, "-acquired_on:9999-12-31") == ["Alice Smith", "张三", "李四", "王五"]
+    assert names(book, "acquired_on!=9999-12-31") == ["Alice Smith", "张三", "李四", "王五"]
+    assert names(book, "acquired_on>=0001-01-01") == ["张三", "李四", "王五"]
+    assert names(book, "acquired_on>=700000d") == ["张三", "李四", "王五"]  # back to about the year 110
