@@ -110,8 +110,9 @@ class DemoGenerator:
         code = AREA_CODES.get(city)
         if not code:
             return None
-        digits = 8 if len(code) == 2 else 7
-        return "+86" + code + str(self.rng.randrange(2, 9)) + f"{self.rng.randrange(10**(digits-1)):0{digits-1}d}"
+        # every one of these cities dials eight digits after its area code (0755-8xxxxxxx),
+        # the first one 2-8: a number kehu's own validation takes
+        return "+86" + code + str(self.rng.randrange(2, 9)) + f"{self.rng.randrange(10**7):07d}"
 
     def _chinese_name(self) -> str:
         rng = self.rng
