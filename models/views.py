@@ -219,10 +219,21 @@ def load_views(schema: Schema, path: Path | None = None) -> ViewList:
     return ViewList(views, errors)
 
 
+def _plain(value: Any) -> Any:
+    """``value`` as plain dicts and lists: the YAML loader's line-tracking
+    mappings (schema._LineDict) are dict subclasses ``safe_dump`` refuses."""
+    if isinstance(value, dict):
+        return {_plain(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
 def _write(path: Path, raws: list[dict[str, Any]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".yaml.tmp")
-    text = yaml.safe_dump({"views": raws}, allow_unicode=True, sort_keys=False, width=100)
+    text = yaml.safe_dump({"views": _plain(raws)}, allow_unicode=True, sort_keys=False,
+                          width=100)
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
 
@@ -231,7 +242,7 @@ def _user_raws(path: Path) -> list[dict[str, Any]]:
     raws, errors = _read(path)
     if errors:  # never overwrite a file the user is fixing by hand
         raise ViewsError(errors[0])
-    return [dict(r) if isinstance(r, dict) else r for r in raws]
+    return [_plain(r) for r in raws]
 
 
 def save_view(view: View, schema: Schema, path: Path | None = None) -> View:

@@ -111,3 +111,23 @@ def test_one_bad_view_is_skipped_with_its_line(shop):
     assert views.get("good") and not views.get("bad") and not views.get("cols")
     assert "views.yaml:4：视图“bad”：查询条件无效" in views.errors[0]
     assert "columns 中没有字段“nope”" in views.errors[1]
+
+
+def test_a_second_and_third_view_are_saved_beside_the_first(shop):
+    """Saving a view when views.yaml already holds one failed ('cannot represent
+    an object' for the first view's name, read back as the loader's own mapping)."""
+    east = View("east", {"zh": "华东A级", "en": "East A"}, query="region:华东 grade:A",
+                widths={"city": 12}, help={"zh": "华东的A级客户", "en": "A grade in the east"})
+    north = View("north", {"zh": "华北", "en": "North"}, query="region:华北",
+                 sort=[("name", "asc")])
+    save_view(east, shop.schema)
+    save_view(north, shop.schema)
+    save_view(View("east", {"zh": "华东", "en": "East"}, query="region:华东"), shop.schema)
+    views = load_views(shop.schema)
+    assert views.errors == []
+    assert [v.key for v in views if not v.builtin] == ["east", "north"]
+    assert rows(views.get("east"), shop) == ["甲", "丙"]
+    assert rows(views.get("north"), shop) == ["乙"]
+    assert views.get("east").name("zh") == "华东"
+    assert delete_view("east")
+    assert [v.key for v in load_views(shop.schema) if not v.builtin] == ["north"]

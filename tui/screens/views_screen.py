@@ -16,7 +16,7 @@ from textual.widgets import Label, Static
 from textual.widgets.option_list import Option
 
 from kehu.models.i18n import label, tr
-from kehu.models.views import new_view_key, save_view, user_views_path
+from kehu.models.views import ViewsError, new_view_key, save_view, user_views_path
 from kehu.tui.widgets.keyed import Input, OptionList
 
 
@@ -161,7 +161,7 @@ class SaveViewScreen(_Modal):
                        help=None, line=None)
         try:
             saved = save_view(view, self.schema)
-        except Exception as exc:  # noqa: BLE001 - a disk or file error is shown, never raised
+        except (ViewsError, OSError) as exc:  # views.yaml broken or not writable: said here
             error.update(tr("views.save_failed", error=exc))
             return
         self.app.notify(tr("views.saved_as", name=name, path=user_views_path()))
