@@ -20,6 +20,8 @@ fields sort in their declared order).
 """
 from __future__ import annotations
 
+import functools
+import operator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Iterable
@@ -29,7 +31,7 @@ import peewee
 from . import search
 from .i18n import tr
 from .query import Query, QueryError, all_of, parse, resolve_field
-from .schema import Schema
+from .schema import FieldSpec, Schema
 
 _FTS = peewee.Table(search.FTS_TABLE, ("rowid",))
 ROW_SYSTEM_COLUMNS = ("id", "version", "created_at", "updated_at", "deleted_at")
@@ -101,6 +103,10 @@ class ResultSet:
                      if isinstance(base_filter, str) else base_filter)
         self.include_deleted = include_deleted
         self.sort_keys = [SortKey(k, d, self._indexed(k)) for k, d in parse_sort(schema, sort)]
+        refuse_hidden(store, self.query, self.base, self.sort_keys)
+        #: the role may not see some searchable field: None, else the sensitive
+        #: searchable fields it does see (words are matched where it may look)
+        self._seen = hidden_search(store)
         self._snapshot: list[int] | None = None
         self._count: int | None = None
         self._bucket_list: list[tuple[peewee.Expression, int]] | None = None
@@ -159,10 +165,22 @@ class ResultSet:
         C = self.store.Customer
         parts = [] if self.include_deleted or not self._any_deleted() else [C.deleted_at.is_null()]
         parts.append(self.store.guard.row_scope())   # a role limited to its own customers
-        for q in (self.base, self.query):
-            parts.append(q.condition(self.store, matched=matched and q is self.query)
+        for q in (self.base, self._index_query()):
+            parts.append(q.condition(self.store, matched=matched and q is not self.base)
                          if isinstance(q, Query) else q)
+        if self._seen is not None:
+            parts += [_seen_term(self.store, t, self._seen) for t in self.query.terms]
         return all_of(parts)
+
+    def _index_query(self) -> Query:
+        """The query the search index runs: for a role that may not see some
+        searchable field, its positive words only (a superset of the rows, which
+        ``_seen_term`` narrows to those matched where the role may look; a
+        negated word is decided there alone, so a hidden value never excludes)."""
+        if self._seen is None or not any(t.negated for t in self.query.terms):
+            return self.query
+        return Query(self.query.text, [t for t in self.query.terms if not t.negated],
+                     self.query.filters)
 
     def _any_deleted(self) -> bool:
         """Whether any row is soft-deleted (one index probe, once). With none, the
@@ -177,7 +195,7 @@ class ResultSet:
         """SQLite: the typed words as one FTS5 expression, when there are any."""
         if self.store.is_postgres:
             return None
-        return self.query.fts_match()
+        return self._index_query().fts_match()
 
     def _streams(self) -> bool:
         """Typed words and the row order is the id: the full-text index itself
@@ -223,7 +241,7 @@ class ResultSet:
         """SQLite, only typed words: the index holds exactly the live rows, so it counts alone."""
         match = self._match()
         only_words = (self.base is None and not self.query.filters and not self.include_deleted
-                      and self.store.guard.row_scope() is None
+                      and self.store.guard.row_scope() is None and self._seen is None
                       and all(not t.phrase for t in self.query.terms))
         if match is None or not only_words:
             return None
@@ -354,7 +372,8 @@ class ResultSet:
         return [rows[i] for i in ids if i in rows]
 
     def money_keys(self) -> list[str]:
-        return [f.key for f in self.store.schema.fields if f.type == "money"]
+        return [f.key for f in self.store.schema.fields if f.type == "money"
+                and sees(self.store, f)]
 
     def sums(self, keys: Iterable[str] | None = None) -> dict[str, Decimal]:
         """Totals over every matching row (money fields unless ``keys`` given)."""
@@ -370,6 +389,10 @@ class ResultSet:
         """Count and sums per value of ``key``, in the order the field sorts
         (direction taken from the sort when it starts with ``key``)."""
         key = sort_column(self.store.schema, key)
+        for k in [key, *(sums or ())]:
+            spec = self.store.schema.get(k)
+            if spec is not None and not sees(self.store, spec):
+                raise QueryError(tr("query.masked_group", field=spec.label()), 0, len(k))
         sums = list(sums) if sums is not None else self.money_keys()
         C = self.store.Customer
         col = getattr(C, key)
@@ -384,6 +407,78 @@ class ResultSet:
             self.sort_keys[0].direction == "desc"
         groups.sort(key=lambda g: (g.value is not None, rank(g.value)), reverse=descending)
         return groups
+
+
+# --- what a role may search, sort and group by ---------------------------------------
+
+def sees(store, spec) -> bool:
+    """The user's role sees this field in clear (not masked, not hidden)."""
+    guard = store.guard
+    return guard.role.allows("view", spec) and guard.may_see(spec)
+
+
+def refuse_hidden(store, *parts) -> None:
+    """A filter or a sort on a field the role may not see in clear would reveal it
+    (29 ``mobile:<prefix>`` queries recover a masked number, 16 ``birthday<=DATE``
+    a birthday, a sort by it orders the hidden values): refused, naming the field."""
+    for part in parts:
+        if isinstance(part, Query):
+            for f in part.filters:
+                if isinstance(f.spec, FieldSpec) and not sees(store, f.spec):
+                    raise QueryError(tr("query.masked_field", field=f.spec.label()),
+                                     f.position, len(f.raw) or 1)
+        elif isinstance(part, list):
+            for sk in part:
+                spec = store.schema.get(sk.key)
+                if spec is not None and not sees(store, spec):
+                    raise QueryError(tr("query.masked_sort", field=spec.label()), 0, 1)
+
+
+def hidden_search(store) -> list | None:
+    """None when the role sees every searchable field in clear; otherwise the
+    sensitive searchable fields it does see (their columns are matched directly)."""
+    fields = store.schema.searchable_fields
+    if all(sees(store, s) for s in fields):
+        return None
+    return [s for s in fields if s.sensitive and sees(store, s)]
+
+
+def _public_words(store) -> peewee.Node:
+    """`` word word … `` of the search text before ``search.PRIVATE_MARK`` (the
+    words of ordinary fields), with a space at each end."""
+    C = store.Customer
+    base = peewee.NodeList((peewee.SQL("(' ' || COALESCE("), C.search_text,
+                            peewee.SQL(", '') || ' " + search.PRIVATE_MARK + "')")), glue="")
+    mark = " " + search.PRIVATE_MARK
+    if store.is_postgres:
+        return peewee.NodeList((peewee.fn.split_part(base, mark, 1), peewee.SQL("|| ' '")))
+    return peewee.fn.substr(base, 1, peewee.fn.instr(base, mark))
+
+
+def _seen_term(store, term, seen: list) -> peewee.Expression | None:
+    """A typed word matched only where the role may look: the words of ordinary
+    fields (before the private mark; all of them are seen unless the role's view
+    right leaves some out) or the value of a sensitive field it sees in clear.
+    So a viewer finds nobody by a full mobile number, and a ``-`` word is never
+    decided by a value the role may not see."""
+    from .query import _term_prefixes, like
+
+    ordinary = all(sees(store, s) for s in store.schema.searchable_fields if not s.sensitive)
+    public = _public_words(store) if ordinary else None
+    C = store.Customer
+    parts = []
+    for word in _term_prefixes(term):
+        ors = [like(public, "% " + word + "%")] if public is not None else []
+        ors += [like(peewee.fn.COALESCE(peewee.fn.LOWER(getattr(C, s.key)), ""),
+                     "%" + word.replace("%", "_") + "%") for s in seen]
+        if not ors:
+            return peewee.SQL("1 = 0") if not term.negated else None
+        parts.append(functools.reduce(operator.or_, ors))
+    if term.phrase and public is not None:
+        parts += [like(public, "% " + " ".join(p) + " %") for p in search.phrase_parts(term.text)
+                  if isinstance(p, list) and len(p) > 1]
+    cond = all_of(parts)
+    return ~cond if term.negated and cond is not None else cond
 
 
 def _decimal(value: Any) -> Decimal:

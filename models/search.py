@@ -30,6 +30,9 @@ What goes into the search text, per field type:
   A person's name starts with its surname, read with ``SURNAME_READINGS``
   (单 shan, 曾 zeng, 解 xie …) instead of the everyday reading.
 * Phones (stored E.164): all digits, the national number and the last 4 digits.
+* Sensitive fields (``sensitive: true``) come last, after ``PRIVATE_MARK``: a
+  role that may not see one of them in clear matches words only before the mark
+  or in the sensitive fields it does see (``models.results.hidden_search``).
 """
 from __future__ import annotations
 
@@ -50,7 +53,12 @@ ASCII_TOKEN_RE = re.compile("[A-Za-z0-9]+")
 #: Longest Chinese window stored; also the chunk length longer queries are cut in.
 CJK_WINDOW = 4
 #: Bump when the search text changes shape: rows are rewritten on the next open.
-SEARCH_VERSION = 3
+#: 4: the words of sensitive fields come last, after PRIVATE_MARK.
+SEARCH_VERSION = 4
+#: Stands between the words of ordinary fields and those of sensitive fields
+#: (``schema sensitive: true``), so a role that may not see them searches only
+#: the part before it (``models.results``). Never a token: words are letters/digits.
+PRIVATE_MARK = "|"
 
 #: Surnames whose reading differs from the everyday one (applied to the first
 #: characters of a person's name). Two-character surnames first.
@@ -152,7 +160,10 @@ def build_search_text(schema, record: dict[str, Any]) -> str:
     seen_values: set[str] = set()
     seen_cjk: set[str] = set()
     is_person = record.get("customer_type") in (None, "", "person")
-    for key, phone, pinyin, name in _search_plan(schema):
+    plan = _search_plan(schema)
+    private_from = schema.__dict__["_search_private_from"]
+    marked = False
+    for i, (key, phone, pinyin, name) in enumerate(plan):
         value = record.get(key)
         if value is None or value == "":
             continue
@@ -160,6 +171,9 @@ def build_search_text(schema, record: dict[str, Any]) -> str:
         if text in seen_values:
             continue
         seen_values.add(text)
+        if i >= private_from and not marked:
+            words.append(PRIVATE_MARK)
+            marked = True
         if phone:
             words += phone_words(text)
             continue
@@ -188,9 +202,10 @@ def _add_words(pairs, words: list[str], seen_cjk: set[str]) -> None:
 def _search_plan(schema) -> list[tuple[str, bool, bool, bool]]:
     """Per searchable field: key, is a phone, wants pinyin, is the name (kept on the schema)."""
     plan = schema.__dict__.get("_search_plan")
-    if plan is None:
-        plan = [(s.key, s.type == "phone", wants_pinyin(s), s.key == "name")
-                for s in schema.searchable_fields]
+    if plan is None:   # ordinary fields first, then the sensitive ones (after PRIVATE_MARK)
+        fields = sorted(schema.searchable_fields, key=lambda s: bool(s.sensitive))
+        plan = [(s.key, s.type == "phone", wants_pinyin(s), s.key == "name") for s in fields]
+        schema.__dict__["_search_private_from"] = sum(1 for s in fields if not s.sensitive)
         schema.__dict__["_search_plan"] = plan
     return plan
 

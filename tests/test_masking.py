@@ -1,0 +1,128 @@
+"""Masking at the boundary: a role that may not see a field in clear can neither read
+it (records, audit, dedupe) nor recover it through filters, sorts, groups or the
+search box."""
+from __future__ import annotations
+
+import pytest
+
+from kehu.models import dedupe, i18n
+from kehu.models.query import QueryError
+from kehu.models.results import ResultSet
+from kehu.models.security import add_user
+from kehu.models.store import Store
+from kehu.tui.cli import main
+
+MOBILE = "13574957213"
+
+
+@pytest.fixture
+def team(store, db_url):
+    """An admin's database with a viewer (vic) and a sales user (sam, owns 张三 and 李四)."""
+    ids = {
+        "zhang": store.create_customer({"name": "张三", "mobile": MOBILE, "birthday": "1985-06-15",
+                                        "owner": "sam", "company": "星辰科技",
+                                        "wechat": "zhang_san88"}).id,
+        "feng": store.create_customer({"name": "张三丰", "mobile": MOBILE, "owner": "olga",
+                                       "company": "武当", "purchase_total": 5000}).id,
+        "li": store.create_customer({"name": "李四", "mobile": "13800138000", "owner": "sam",
+                                     "city": "北京"}).id,
+    }
+    add_user(store, "vic", "viewer")
+    add_user(store, "sam", "sales")
+    opened = []
+
+    def open_as(login):
+        s = Store.open(db_url, user=login)
+        opened.append(s)
+        return s
+
+    yield open_as, ids
+    for s in opened:
+        s.close()
+
+
+def names(rs) -> list[str]:
+    return sorted(r["name"] for r in rs.page(0, 50))
+
+
+@pytest.mark.parametrize("query, field", [
+    (f"mobile:{MOBILE[:4]}", "Mobile"), ("手机:1357", "Mobile"),
+    ("birthday<=1990-01-01", "Birthday"), ("wechat:zhang", "WeChat")])
+def test_a_viewer_may_not_filter_by_a_masked_field(team, query, field):
+    open_as, _ = team
+    vic = open_as("vic")
+    with pytest.raises(QueryError) as err:
+        ResultSet(vic, query)
+    assert err.value.message == f"you may not search by {field}"
+
+
+def test_sales_filters_by_what_they_see_but_not_by_what_is_masked_to_them(team):
+    open_as, _ = team
+    sam = open_as("sam")
+    assert names(ResultSet(sam, "mobile:1357")) == ["张三"]        # contact fields: clear to sales
+    with pytest.raises(QueryError, match="WeChat"):
+        ResultSet(sam, "wechat:zhang")                             # personal ones are masked
+
+
+def test_sorts_and_groups_by_a_masked_field_are_refused(team):
+    open_as, _ = team
+    vic = open_as("vic")
+    with pytest.raises(QueryError) as err:
+        ResultSet(vic, "", sort="mobile")
+    assert err.value.message == "you may not sort by Mobile"
+    with pytest.raises(QueryError, match="you may not group by Mobile"):
+        ResultSet(vic, "").groups("mobile")
+    assert names(ResultSet(vic, "", sort="name")) == ["张三", "张三丰", "李四"]
+
+
+def test_the_search_box_does_not_match_values_the_role_may_not_see(team):
+    open_as, ids = team
+    vic, sam = open_as("vic"), open_as("sam")
+    assert ResultSet(vic, MOBILE).count() == 0          # a full phone number finds nobody
+    assert ResultSet(vic, "7213").count() == 0
+    assert ResultSet(vic, "zhang_san88").count() == 0   # nor a WeChat id
+    assert names(ResultSet(vic, "zs")) == ["张三", "张三丰"]   # pinyin of names still works
+    assert names(ResultSet(vic, "星辰")) == ["张三"]
+    # a negated word is not decided by a hidden value either
+    assert names(ResultSet(vic, "zs -7213")) == ["张三", "张三丰"]
+    # sales sees mobiles in clear: finds their own customer by it, not by WeChat
+    assert names(ResultSet(sam, MOBILE)) == ["张三"]
+    assert ResultSet(sam, "zhang_san88").count() == 0
+    assert ResultSet(sam, "zs -7213").count() == 0
+
+
+def test_an_admin_searches_and_sorts_everything(team, store):
+    assert names(ResultSet(store, MOBILE)) == ["张三", "张三丰"]
+    assert names(ResultSet(store, "mobile:1357 birthday<=1990-01-01", sort="mobile")) == ["张三"]
+    assert names(ResultSet(store, "zhang_san88")) == ["张三"]
+
+
+def test_kehu_query_refuses_in_one_sentence_in_both_languages(team, db_url, capsys):
+    if not db_url.startswith("sqlite"):
+        pytest.skip("on PostgreSQL the user is the login role (--user is refused)")
+    assert main(["--db", db_url, "--user", "vic", "query", "mobile:1357"]) == 2
+    err = capsys.readouterr().err
+    assert "you may not search by Mobile" in err and "1357" in err
+    assert main(["--db", db_url, "--user", "vic", "--lang", "zh", "query", "手机:1357"]) == 2
+    assert "您无权按手机搜索" in capsys.readouterr().err
+    i18n.set_lang("en")
+    assert main(["--db", db_url, "--user", "vic", "query", MOBILE]) == 0
+    assert "张三" not in capsys.readouterr().out
+
+
+def test_dedupe_keeps_to_the_row_scope_and_masks_the_reasons(team, db_url, capsys):
+    open_as, ids = team
+    vic, sam = open_as("vic"), open_as("sam")
+    found = dedupe.find_duplicates(vic).candidates
+    pair = next(c for c in found if {c.a, c.b} == {ids["zhang"], ids["feng"]})
+    assert "135****7213" in pair.why and MOBILE not in pair.why
+    # sales owns 张三 but not 张三丰: that pair (and its owner's data) is not theirs to see
+    assert not [c for c in dedupe.find_duplicates(sam).candidates if ids["feng"] in (c.a, c.b)]
+    if not db_url.startswith("sqlite"):
+        return   # the CLI as another user: SQLite (on PostgreSQL the user is the login role)
+    assert main(["--db", db_url, "--user", "vic", "dedupe"]) == 0
+    out = capsys.readouterr().out
+    assert "135****7213" in out and MOBILE not in out
+    assert main(["--db", db_url, "--user", "sam", "dedupe"]) == 0
+    out = capsys.readouterr().out
+    assert "张三丰" not in out and f"#{ids['feng']}" not in out
