@@ -1,7 +1,15 @@
 """`kehu query 'Q' [--json|--csv] [--sort KEYS] [--limit N] [--view KEY]`:
-the search-box language, headless."""
+the search-box language, headless.
+
+The query is taken as typed, even when it starts with ``-`` (``kehu query
+'-email:@'`` finds the customers without an email, as the search box does):
+a word starting with a single ``-`` that is none of the command's options is a
+query word, never an unknown option. Several words are one query
+(``kehu query grade:A -stage:lost``); ``--`` still ends the options.
+"""
 from __future__ import annotations
 
+import argparse
 import csv
 import datetime as dt
 import json
@@ -18,7 +26,9 @@ EXIT_BAD_QUERY = 2
 
 def register(sub) -> None:
     parser = sub.add_parser("query", help=tr("cmd_query.help"), description=tr("cmd_query.description"))
-    parser.add_argument("query", nargs="?", default="", help=tr("cmd_query.opt_query"))
+    # the parser class is the CLI's shared one; this one also takes '-word' queries
+    parser.__class__ = _query_parser_class(type(parser))
+    parser.add_argument("query", nargs="*", default=[], help=tr("cmd_query.opt_query"))
     fmt = parser.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help=tr("cmd_query.opt_json"))
     fmt.add_argument("--csv", action="store_true", help=tr("cmd_query.opt_csv"))
@@ -37,7 +47,61 @@ def _json_value(value):
     return value
 
 
+def _query_parser_class(base: type) -> type:
+    """``base`` whose parsing moves query words starting with ``-`` behind ``--``."""
+    if getattr(base, "_takes_dash_queries", False):
+        return base
+
+    class QueryParser(base):
+        _takes_dash_queries = True
+
+        def parse_known_args(self, args=None, namespace=None):
+            import sys
+
+            args = list(sys.argv[1:] if args is None else args)
+            return super().parse_known_args(dash_words_last(self, args), namespace)
+
+    return QueryParser
+
+
+def _takes_value(parser: argparse.ArgumentParser, word: str) -> bool | None:
+    """Whether ``word`` is an option of ``parser`` that takes a value (None: no option)."""
+    name = word.split("=", 1)[0]
+    for action in parser._actions:  # argparse lists no public way to look an option up
+        if name in action.option_strings:
+            return "=" not in word and action.nargs != 0
+    return None
+
+
+def dash_words_last(parser: argparse.ArgumentParser, args: list[str]) -> list[str]:
+    """``args`` with every query word after a final ``--``, so argparse takes a
+    word starting with ``-`` (``-email:@``) for what it is: part of the query.
+
+    An option's value stays beside its option (``--sort -name``); a ``--word``
+    that is no option is left where it is, for argparse to name as unknown.
+    """
+    if "--" in args:
+        return args
+    options: list[str] = []
+    words: list[str] = []
+    i = 0
+    while i < len(args):
+        word = args[i]
+        takes = _takes_value(parser, word) if word.startswith("-") and word != "-" else None
+        if takes and i + 1 < len(args):  # --sort -name: one word, or argparse refuses it
+            options.append(f"{word}={args[i + 1]}")
+            i += 1
+        elif takes is not None or word.startswith("--"):
+            options.append(word)
+        else:
+            words.append(word)
+        i += 1
+    return options + (["--", *words] if words else [])
+
+
 def run(args, ctx) -> int:
+    if isinstance(args.query, list):
+        args.query = " ".join(args.query)
     store = ctx.open_store()
     err = getattr(ctx, "err", None)
     try:
