@@ -16,7 +16,7 @@ from typing import Callable
 
 from . import search
 from .search import pinyin_words
-from .store import Store
+from .store import Store, to_minor
 
 SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
             "姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
@@ -245,7 +245,7 @@ def _generate_rows(store: Store, gen: "DemoGenerator", customers: int, batch: in
             inter_rows, contact_rows = [], []
             for cid, (_, contacts, interactions) in zip(ids, bundle):
                 for it in interactions:
-                    amount = it["amount"] if store.is_postgres or it["amount"] is None else str(it["amount"])
+                    amount = it["amount"] if store.is_postgres else to_minor(it["amount"], 2)
                     inter_rows.append((cid, it["kind"], it["occurred_at"], it["user"], it["summary"],
                                        amount, it["duration_seconds"], it["next_follow_up"], False,
                                        stamp, stamp, 1))

@@ -27,6 +27,7 @@ import peewee
 from .errors import KehuError
 from .i18n import tr
 from .results import ResultSet
+from .store import money_from_sql, money_sums
 from .validate import display
 
 TOP_N = 20
@@ -334,21 +335,24 @@ def _sales(store, rs, today, report_key: str, quarters: bool) -> Report:
                                  peewee.SQL("AS INTEGER) + 2) / 3)")))))
     else:
         period = _month_expr(store, I.occurred_at)
-    query = (I.select(period.alias("period"), peewee.fn.COUNT(I.id).alias("orders"),
-                      peewee.fn.SUM(I.amount).alias("amount"),
-                      peewee.fn.COUNT(peewee.fn.DISTINCT(I.customer)).alias("buyers"))
-             .join(C, on=(I.customer == C.id))
-             .where(I.kind == "purchase", I.deleted_at.is_null(),
-                    I.occurred_at >= dt.datetime.combine(first, dt.time()),
-                    I.occurred_at < dt.datetime.combine(today + dt.timedelta(days=1), dt.time()),
-                    _scope_where(rs))
-             .group_by(period))
-    found = {str(r["period"]): r for r in query.dicts()}
+    def query(SUM):
+        return list(I.select(period.alias("period"), peewee.fn.COUNT(I.id).alias("orders"),
+                             SUM(I.amount).alias("amount"),
+                             peewee.fn.COUNT(peewee.fn.DISTINCT(I.customer)).alias("buyers"))
+                    .join(C, on=(I.customer == C.id))
+                    .where(I.kind == "purchase", I.deleted_at.is_null(),
+                           I.occurred_at >= dt.datetime.combine(first, dt.time()),
+                           I.occurred_at < dt.datetime.combine(today + dt.timedelta(days=1),
+                                                               dt.time()),
+                           _scope_where(rs))
+                    .group_by(period).dicts())
+    found = {str(r["period"]): r for r in money_sums(store, query)}
     rows = []
     for key in keys:
         r = found.get(key, {})
         rows.append({"period": key, "orders": r.get("orders") or 0,
-                     "amount": _money(r.get("amount")), "buyers": r.get("buyers") or 0})
+                     "amount": _money(money_from_sql(r.get("amount"))),
+                     "buyers": r.get("buyers") or 0})
     total_buyers = (I.select(peewee.fn.COUNT(peewee.fn.DISTINCT(I.customer)))
                     .join(C, on=(I.customer == C.id))
                     .where(I.kind == "purchase", I.deleted_at.is_null(),
@@ -386,9 +390,9 @@ def pipeline(store, rs, today):
     I, C = store.Interaction, store.Customer
     spec = _spec_or_fail(store, "stage")
     col = getattr(C, spec.key)
-    query = _open_opportunities(store, rs, col.alias("stage"), peewee.fn.COUNT(I.id).alias("n"),
-                                peewee.fn.SUM(I.amount).alias("amount")).group_by(col)
-    found = {r["stage"]: r for r in query.dicts()}
+    found = {r["stage"]: r for r in money_sums(store, lambda SUM: list(_open_opportunities(
+        store, rs, col.alias("stage"), peewee.fn.COUNT(I.id).alias("n"),
+        SUM(I.amount).alias("amount")).group_by(col).dicts()))}
     order = [c.value for c in spec.choices] + [k for k in found if k not in
                                                 {c.value for c in spec.choices}]
     rows = []
@@ -398,7 +402,7 @@ def pipeline(store, rs, today):
             continue
         label = display(spec, value) if value not in (None, "") else tr("report.empty")
         rows.append({"stage": label, "key": value, "opportunities": (r or {}).get("n") or 0,
-                     "amount": _money((r or {}).get("amount"))})
+                     "amount": _money(money_from_sql((r or {}).get("amount")))})
     columns = [Column("stage", spec.label()),
                Column("opportunities", tr("report.col.opportunities"), "count"),
                Column("amount", tr("report.col.amount"), "money")]
@@ -411,8 +415,9 @@ def pipeline_close(store, rs, today):
     """Open opportunities by the month of their next follow-up (the expected close)."""
     I = store.Interaction
     month = _month_expr(store, I.next_follow_up)
-    query = _open_opportunities(store, rs, month.alias("month"), peewee.fn.COUNT(I.id).alias("n"),
-                                peewee.fn.SUM(I.amount).alias("amount")).group_by(month)
+    found = money_sums(store, lambda SUM: list(_open_opportunities(
+        store, rs, month.alias("month"), peewee.fn.COUNT(I.id).alias("n"),
+        SUM(I.amount).alias("amount")).group_by(month).dicts()))
     this_month = _month_key(today)
     months = [_month_key(_month_start(today, -i)) for i in range(CLOSE_MONTHS)]
     buckets: dict[str, list] = {tr("report.earlier"): [0, Decimal(0)]}
@@ -421,12 +426,12 @@ def pipeline_close(store, rs, today):
     later, none = tr("report.later"), tr("report.no_date")
     buckets[later] = [0, Decimal(0)]
     buckets[none] = [0, Decimal(0)]
-    for r in query.dicts():
+    for r in found:
         m = r["month"]
         key = none if m is None else (tr("report.earlier") if m < this_month else
                                       m if m in buckets else later)
         buckets[key][0] += r["n"] or 0
-        buckets[key][1] += _dec(r["amount"])
+        buckets[key][1] += _dec(money_from_sql(r["amount"]))
     rows = [{"close": k, "opportunities": n, "amount": _money(a)} for k, (n, a) in buckets.items()]
     columns = [Column("close", tr("report.col.close")),
                Column("opportunities", tr("report.col.opportunities"), "count"),

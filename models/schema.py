@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,15 @@ FIELD_TYPES = (
     "boolean", "choice", "tags", "phone", "email", "url",
 )
 NUMERIC_TYPES = ("integer", "money", "decimal")
+#: Money and decimal values keep at most this many digits (9,999,999,999,999.99 with two
+#: decimals): every one is exact as an int64 count of cents on SQLite, in NUMERIC(18, d) on
+#: PostgreSQL and as a spreadsheet number (a double keeps 15 significant digits).
+NUMBER_DIGITS = 15
+
+
+def value_limit(decimals: int) -> Decimal:
+    """The largest money or decimal value with ``decimals`` places (its negative is the least)."""
+    return Decimal(10 ** NUMBER_DIGITS - 1).scaleb(-max(int(decimals), 0))
 TEXT_TYPES = ("text", "longtext", "choice", "tags", "phone", "email", "url")
 #: Columns every customer row has whatever the schema says.
 SYSTEM_COLUMNS = ("id", "created_at", "updated_at", "version", "deleted_at", "search_text",
@@ -117,7 +127,7 @@ class FieldSpec:
     def storage(self) -> str:
         """The kind of column the values need: 'text', 'int', 'decimal', 'date', ..."""
         return {
-            "integer": "int", "money": "decimal", "decimal": "decimal", "date": "date",
+            "integer": "int", "money": "money", "decimal": "decimal", "date": "date",
             "datetime": "datetime", "boolean": "bool",
         }.get(self.type, "text")
 

@@ -320,6 +320,8 @@ def _metrics_sql(store, cfg: SegmentsConfig, today: dt.date, customer_id: int | 
         money = f"SUM(CASE WHEN occurred_at >= {start_lit} THEN amount ELSE 0 END)"
     else:
         freq, money = "COUNT(*)", "SUM(amount)"
+    if not pg:  # cents (models/store.py MoneyField) to yuan, as rules, bounds and cuts are written
+        money = f"{money} / 100.0"
     today_lit = _date_literal(store, today)
     if pg:
         recency, tenure = f"({today_lit} - p.last_on)", f"({today_lit} - p.first_on)"

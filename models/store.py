@@ -23,7 +23,7 @@ from . import search
 from .audit import AuditLog, create_table as create_audit_table
 from .db import connect, is_postgres
 from .i18n import tr
-from .schema import NUMERIC_TYPES, SYSTEM_COLUMNS, FieldSpec, Schema, load_schema
+from .schema import SYSTEM_COLUMNS, FieldSpec, Schema, load_schema, value_limit
 from .security import Guard, create_tables as create_user_tables
 from .validate import FieldError, RecordInvalid, clean, clean_record
 
@@ -53,15 +53,90 @@ def now() -> dt.datetime:
     return stamp.replace(microsecond=stamp.microsecond // 1000 * 1000)
 
 
+# --- money ----------------------------------------------------------------
+# Money is exact. PostgreSQL keeps it in NUMERIC(18, decimals). SQLite has no exact
+# decimal type (a DECIMAL column holds a double: 99999999999999999.99 read back as 1e17),
+# so there a money column holds the whole number of minor units: cents when the schema
+# says ``decimals: 2``. Sums stay exact integers and sorting uses an integer index (as fast
+# as the double: 1M rows, tests/test_money.py and the commit that brought this).
+
+def to_minor(value: Any, decimals: int) -> int | float | None:
+    """A money value (or a value a query compares money with) in minor units."""
+    if value is None:
+        return None
+    scaled = (value if isinstance(value, Decimal) else Decimal(str(value))).scaleb(decimals)
+    if scaled == scaled.to_integral_value() and abs(scaled) < 2 ** 63:
+        return int(scaled)
+    return float(scaled)  # only a query compares with such a value (`>0.005`, `>1e30`)
+
+
+def money_from_sql(value: Any, decimals: int = 2) -> Decimal | None:
+    """A money value or sum as the database returned it, as a Decimal: SQLite's minor
+    units (int), the two halves of a sum too big for SQLite ('hi|lo', see
+    ``money_sums``), a double of a database not yet migrated; PostgreSQL's Decimal."""
+    if value is None or isinstance(value, Decimal):
+        return value
+    if isinstance(value, str) and "|" in value:
+        high, low = value.split("|")
+        value = int(high) * _SPLIT + int(low)
+    if isinstance(value, int):
+        return Decimal(value).scaleb(-decimals)
+    exact = Decimal(repr(value) if isinstance(value, float) else str(value))
+    try:
+        return exact.quantize(Decimal(1).scaleb(-decimals))
+    except ArithmeticError:  # a value beyond range, written before kehu checked it
+        return exact
+
+
+_SPLIT = 10 ** 9
+
+
+def money_sums(store: "Store", run):
+    """``run(SUM)`` with ``SUM(field)`` the peewee SUM of a money field, its result as
+    ``run`` returns it (read each sum with ``money_from_sql``). SQLite stops a sum of
+    integers past 2**63 (92,233,720,368,547,758.07 in cents) with "integer overflow":
+    then the same query runs again summing the billions and the rest of each value
+    apart, which no number of rows within range overflows (and costs ~70 % more)."""
+    try:
+        return run(peewee.fn.SUM)
+    except peewee.OperationalError as exc:
+        if store.is_postgres or "integer overflow" not in str(exc):
+            raise
+    return run(lambda f: peewee.NodeList((
+        peewee.fn.SUM(peewee.NodeList((f, peewee.SQL(f"/ {_SPLIT}")))), peewee.SQL("|| '|' ||"),
+        peewee.fn.SUM(peewee.NodeList((f, peewee.SQL(f"% {_SPLIT}")))))))
+
+
+class MoneyField(peewee.BigIntegerField):
+    """A money column on SQLite: Decimal in Python, minor units (int) in the database."""
+
+    def __init__(self, decimals: int = 2, **kwargs):
+        self.decimals = decimals
+        super().__init__(**kwargs)
+
+    def db_value(self, value):
+        return to_minor(value, self.decimals)
+
+    def python_value(self, value):
+        return money_from_sql(value, self.decimals)
+
+
+def money_field(decimals: int, postgres: bool, **opts) -> peewee.Field:
+    if postgres:
+        return peewee.DecimalField(max_digits=18, decimal_places=decimals, auto_round=True, **opts)
+    return MoneyField(decimals, **opts)
+
+
 # --- model construction ---------------------------------------------------
 
-def column_for(spec: FieldSpec, *, with_index: bool = True) -> peewee.Field:
+def column_for(spec: FieldSpec, *, with_index: bool = True, postgres: bool = False) -> peewee.Field:
     """The Peewee field that stores one schema field. Every column is nullable so
     that adding a field to an existing database never fails; ``required`` is
     enforced by validation."""
     opts = {"null": True, "index": spec.index and with_index, "column_name": spec.key}
     return {
         "int": lambda: peewee.BigIntegerField(**opts),
+        "money": lambda: money_field(spec.decimals, postgres, **opts),
         "decimal": lambda: peewee.DecimalField(max_digits=18, decimal_places=spec.decimals,
                                                auto_round=True, **opts),
         "date": lambda: peewee.DateField(**opts),
@@ -98,7 +173,7 @@ def build_models(db: peewee.Database, schema: Schema) -> dict[str, type[peewee.M
     customer_attrs: dict[str, Any] = {"Meta": meta("customer"), **_system_fields(),
                                       **_customer_system_fields()}
     for spec in schema.fields:
-        customer_attrs[spec.key] = column_for(spec)
+        customer_attrs[spec.key] = column_for(spec, postgres=is_postgres(db))
     Customer = type("Customer", (peewee.Model,), customer_attrs)
 
     Contact = type("Contact", (peewee.Model,), {
@@ -131,7 +206,7 @@ def build_models(db: peewee.Database, schema: Schema) -> dict[str, type[peewee.M
         "user": peewee.TextField(null=True),
         "summary": peewee.TextField(null=True),
         "details": peewee.TextField(null=True),
-        "amount": peewee.DecimalField(max_digits=18, decimal_places=2, null=True, auto_round=True),
+        "amount": money_field(2, is_postgres(db), null=True),
         "duration_seconds": peewee.IntegerField(null=True),
         "outcome": peewee.TextField(null=True),
         "next_follow_up": peewee.DateField(null=True),
@@ -163,8 +238,9 @@ def build_models(db: peewee.Database, schema: Schema) -> dict[str, type[peewee.M
 
 # Type changes that keep every value: old storage → new storages it fits in.
 _WIDENING = {
-    "int": {"decimal", "text"},
-    "decimal": {"text"},
+    "int": {"decimal", "money", "text"},
+    "decimal": {"money", "text"},
+    "money": {"decimal", "text"},
     "date": {"datetime", "text"},
     "datetime": {"text"},
     "bool": {"text"},
@@ -184,7 +260,7 @@ class MigrationReport:
 
 
 def _storage_of(ftype: str) -> str:
-    return {"integer": "int", "money": "decimal", "decimal": "decimal", "date": "date",
+    return {"integer": "int", "money": "money", "decimal": "decimal", "date": "date",
             "datetime": "datetime", "boolean": "bool"}.get(ftype, "text")
 
 
@@ -235,7 +311,8 @@ def migrate_schema(store: "Store") -> MigrationReport:
             for key in report.added:
                 # the index follows below, for new and old columns alike
                 ops.append(migrator.add_column("customer", key,
-                                               column_for(schema[key], with_index=False)))
+                                               column_for(schema[key], with_index=False,
+                                                          postgres=is_postgres(db))))
             existing = {c.name for c in db.get_columns("customer")}
             for column, fld in _customer_system_fields().items():
                 if column not in existing:
@@ -246,6 +323,7 @@ def migrate_schema(store: "Store") -> MigrationReport:
                 spec = schema[key]
                 if is_postgres(db):
                     ddl = {"int": "BIGINT", "decimal": f"NUMERIC(18,{spec.decimals})",
+                           "money": f"NUMERIC(18,{spec.decimals})",
                            "date": "DATE", "datetime": "TIMESTAMP", "bool": "BOOLEAN"}.get(
                         spec.storage, "TEXT")
                     db.execute_sql(f'ALTER TABLE customer ALTER COLUMN "{key}" TYPE {ddl} '
@@ -262,7 +340,55 @@ def migrate_schema(store: "Store") -> MigrationReport:
                        | {k: v for k, v in store.get_meta("schema_types", {}).items()
                           if k not in schema})
         search.ensure_index(store)
+    if not is_postgres(db):
+        migrate_money(store)
     return report
+
+
+MONEY_META = "money_minor_units"  # {"table.column": decimals} of the columns held in minor units
+
+
+def migrate_money(store: "Store") -> list[str]:
+    """SQLite: bring every money column to minor units at its schema's decimals, once.
+
+    A database made before kehu kept money exactly holds doubles in its money columns;
+    they become whole numbers of cents (exact: every double of at most 15 digits rounds
+    back to the value typed). A column whose ``decimals`` changed is rescaled, a column
+    that is no longer money goes back to a plain number. One transaction, taken with the
+    write lock at once; what was done is recorded in kehu_meta, so it never runs twice.
+    Returns the columns converted."""
+    db = store.db
+    wanted = {f"customer.{f.key}": f.decimals for f in store.schema.fields if f.type == "money"}
+    wanted["interaction.amount"] = 2
+    if store.get_meta(MONEY_META) == wanted:
+        return []
+    done: list[str] = []
+    with db.atomic(lock_type="IMMEDIATE"):
+        held = store.get_meta(MONEY_META) or {}
+        columns = {t: {c.name for c in db.get_columns(t)} for t in ("customer", "interaction")}
+        for name in sorted(set(wanted) | set(held)):
+            table, column = name.split(".")
+            if column not in columns[table]:
+                continue
+            old, new = held.get(name), wanted.get(name)
+            if old == new:
+                continue
+            if old is None:       # a double: to minor units
+                value = f'CAST(ROUND("{column}" * 1e{new}) AS INTEGER)'
+            elif new is None:     # no longer money: back to the number it stands for
+                value = f'"{column}" / 1e{old}'
+            elif new > old:
+                value = f'"{column}" * {10 ** (new - old)}'
+            else:
+                value = f'CAST(ROUND("{column}" / 1e{old - new}) AS INTEGER)'
+            # a double past what minor units hold (it was typed past the range, before
+            # kehu checked it) stays as it is, shown as before
+            fits = f' AND ABS("{column}") < {2 ** 63 // 10 ** new}' if old is None else ""
+            db.execute_sql(f'UPDATE "{table}" SET "{column}" = {value} '
+                           f'WHERE "{column}" IS NOT NULL{fits}')
+            done.append(name)
+        store.set_meta(MONEY_META, wanted)
+    return done
 
 
 # --- the store ------------------------------------------------------------
@@ -543,7 +669,7 @@ class Store:
             raise FieldError("kind", tr("validate.required"))
         data.setdefault("user", self.user)
         if data.get("amount") is not None:
-            data["amount"] = Decimal(str(data["amount"]))
+            data["amount"] = Decimal(str(data["amount"])).quantize(Decimal("0.01"))
         with self.db.atomic():
             row = self.Interaction.create(customer=customer_id, kind=kind, **data)
             self.audit.record("create", "interaction", row.id, customer_id=customer_id,
@@ -557,9 +683,22 @@ class Store:
         if not all(k in self.schema for k in ("purchase_total", "purchase_count",
                                               "last_purchase_on")):
             return
+        decimals = self.schema["purchase_total"].decimals
+        if customer_id is not None:   # a total past what kehu keeps exactly is refused
+            I = self.Interaction
+            total = money_from_sql(money_sums(self, lambda SUM: I.select(SUM(I.amount)).where(
+                I.customer == customer_id, I.kind == "purchase", I.deleted_at.is_null()).scalar()))
+            if total is not None and total > value_limit(decimals):
+                raise FieldError("amount", tr("money.total_out_of_range", total=f"{total:,}",
+                                              limit=f"{value_limit(decimals):,}"))
+        total_sql = "SUM(amount)"   # SQLite: cents (interaction.amount) to the total's minor units
+        if not self.is_postgres and decimals > 2:
+            total_sql = f"SUM(amount) * {10 ** (decimals - 2)}"
+        elif not self.is_postgres and decimals < 2:
+            total_sql = f"CAST(ROUND(SUM(amount) / 1e{2 - decimals}) AS INTEGER)"
         sql = (
             'UPDATE customer SET '
-            'purchase_total = (SELECT SUM(amount) FROM interaction i WHERE i.customer_id = customer.id '
+            f'purchase_total = (SELECT {total_sql} FROM interaction i WHERE i.customer_id = customer.id '
             "AND i.kind = 'purchase' AND i.deleted_at IS NULL), "
             'purchase_count = (SELECT COUNT(*) FROM interaction i WHERE i.customer_id = customer.id '
             "AND i.kind = 'purchase' AND i.deleted_at IS NULL), "
@@ -602,18 +741,24 @@ class InsertPlan:
                  import_batch: int | None):
         self.keys = tuple(keys)
         # SQLite: datetimes and decimals are stored as text (what its adapter would
-        # write, done once for the stamp); PostgreSQL binds them as they are
+        # write, done once for the stamp), money as minor units (MoneyField);
+        # PostgreSQL binds them as they are
         self.stamp = stamp if store.is_postgres else stamp.isoformat(" ")
         self.import_batch = import_batch
         self.as_text = () if store.is_postgres else tuple(
-            i for i, k in enumerate(self.keys)
-            if store.schema[k].type in NUMERIC_TYPES and store.schema[k].type != "integer")
+            i for i, k in enumerate(self.keys) if store.schema[k].type == "decimal")
+        self.as_minor = () if store.is_postgres else tuple(
+            (i, store.schema[k].decimals) for i, k in enumerate(self.keys)
+            if store.schema[k].type == "money")
 
     def row(self, record: dict[str, Any], search_text: str) -> tuple:
         values = list(map(record.get, self.keys))
         for i in self.as_text:
             if values[i] is not None:
                 values[i] = str(values[i])
+        for i, decimals in self.as_minor:
+            if values[i] is not None:
+                values[i] = to_minor(values[i], decimals)
         created = record.get("created_at") or self.stamp
         return (created, created, 1, search_text, self.import_batch, *values)
 

@@ -19,7 +19,8 @@ import peewee
 from .errors import KehuError
 from .i18n import tr
 from .chain import live_row
-from .store import now
+from .schema import value_limit
+from .store import money_from_sql, money_sums, now
 from .validate import FieldError, RecordInvalid, parse_date, parse_datetime, parse_decimal
 
 EDITABLE = ("kind", "occurred_at", "contact", "summary", "details", "amount", "outcome",
@@ -99,9 +100,14 @@ def clean_entry(store, customer_id: int, data: dict[str, Any],
                 except ValueError:
                     fail(key, tr("validate.not_number", value=value))
                     continue
+                if not value.is_finite() or value > value_limit(2):
+                    fail(key, tr("money.out_of_range", value=str(raw)[:40],
+                                 limit=f"{value_limit(2):,}"))
+                    continue
                 if value < 0:
                     fail(key, tr("validate.below_min", min=0))
                     continue
+                value = value.quantize(Decimal("0.01"))
             elif key == "duration_seconds" and value is not None:
                 try:
                     value = int(value)
@@ -288,5 +294,6 @@ class Summary:
 def summary(store, customer_id: int) -> Summary:
     I = store.Interaction
     live = (I.customer == customer_id) & I.deleted_at.is_null()
-    total = (I.select(peewee.fn.SUM(I.amount)).where(live, I.kind == PURCHASE).scalar())
-    return Summary(I.select().where(live).count(), Decimal(str(total or 0)))
+    total = money_sums(store, lambda SUM: I.select(SUM(I.amount)).where(
+        live, I.kind == PURCHASE).scalar())
+    return Summary(I.select().where(live).count(), money_from_sql(total) or Decimal("0.00"))

@@ -19,7 +19,7 @@ from email_validator import EmailNotValidError, validate_email
 from .errors import KehuError
 from .i18n import label as pick_label
 from .i18n import tr
-from .schema import FieldSpec, Schema
+from .schema import FieldSpec, Schema, value_limit
 
 DEFAULT_PHONE_REGION = "CN"
 _phone_region = DEFAULT_PHONE_REGION
@@ -262,6 +262,9 @@ def clean(spec: FieldSpec, raw: Any, *, region: str | None = None) -> Any:
             value = raw if isinstance(raw, Decimal) else parse_decimal(str(raw))
         except ValueError:
             raise fail("validate.not_number", value=raw) from None
+        limit = value_limit(spec.decimals)  # what is stored exactly (models/schema.py)
+        if not value.is_finite() or value.copy_abs() > limit:  # copy_abs: 9e999999999 does not overflow
+            raise fail("money.out_of_range", value=str(raw)[:40], limit=f"{limit:,}")
         value = value.quantize(Decimal(1).scaleb(-spec.decimals))
     elif t == "date":
         if isinstance(raw, dt.datetime):
