@@ -119,12 +119,15 @@ def _read_roles_file(path: Path) -> dict[str, Any]:
     return data
 
 
-def load_roles(path: Path | None = None) -> Roles:
-    """The default roles, with a user roles.yaml (config dir) laid over them by name."""
+def roles_document(path: Path | None = None, *, shared: bool = False) -> dict[str, Any]:
+    """The roles file as data: the defaults beside this module with ``path`` laid
+    over them by role name. Not ``shared`` (SQLite, one user), the user's own
+    roles.yaml (config dir) is laid over them too; on a shared database nothing in
+    a user's config folder changes anyone's rights."""
     data = _read_roles_file(ROLES_PATH)
     files = [path] if path else []
     user_file = config_dir() / "roles.yaml"
-    if not path and user_file.exists():
+    if not path and not shared and user_file.exists():
         files.append(user_file)
     role_data: dict[str, Any] = dict(data.get("roles") or {})
     for extra in files:
@@ -133,6 +136,28 @@ def load_roles(path: Path | None = None) -> Roles:
         for key in ("owner_field", "default_role"):
             if key in more:
                 data[key] = more[key]
+    data["roles"] = role_data
+    return data
+
+
+def load_roles(path: Path | None = None, *, shared: bool = False) -> Roles:
+    """The default roles, with a user roles.yaml (config dir) laid over them by name
+    (not on a ``shared`` database: see ``roles_document``)."""
+    data = roles_document(path, shared=shared)
+    default_role = data.get("default_role")
+    if not shared:
+        default_role = load_config().extra.get("default_role", default_role)
+    return roles_from_document(data, default_role=default_role)
+
+
+def roles_from_document(data: dict[str, Any], *, default_role: Any = "<document>") -> Roles:
+    """``Roles`` from a roles document (a roles file's data, or the one a team
+    database keeps in its ``kehu_team`` table); ``RolesError`` names what is wrong."""
+    if not isinstance(data, dict):
+        raise RolesError(tr("security.bad_roles_file", error="not a mapping"))
+    role_data: dict[str, Any] = dict(data.get("roles") or {})
+    if default_role == "<document>":
+        default_role = data.get("default_role")
     roles = {}
     for name, spec in role_data.items():
         where = f"roles.yaml: {name}"
@@ -149,7 +174,6 @@ def load_roles(path: Path | None = None) -> Roles:
         roles[name] = Role(name, labels if isinstance(labels, dict) else {"en": str(labels)},
                            {p: _grant(spec.get(p, _default_grant(spec, p)), where, p)
                             for p in PERMS}, rows)
-    default_role = load_config().extra.get("default_role", data.get("default_role"))
     if default_role is not None and default_role not in roles:
         raise RolesError(tr("security.unknown_role", role=default_role, roles=", ".join(roles)))
     return Roles(roles, data.get("owner_field") or "owner", default_role)
@@ -226,13 +250,32 @@ class Guard:
         self.User = build_user_model(store.db)
         self._roles: Roles | None = None
         self._me: Identity | None = None
+        self._pg_team: bool | None = None
 
     # -- who -------------------------------------------------------------
     @property
     def roles(self) -> Roles:
+        """The role definitions: a team database's own (``kehu_team``, written by its
+        owner); another shared (PostgreSQL) database's built-in ones; on SQLite the
+        built-in ones with the user's roles.yaml laid over them (single user)."""
         if self._roles is None:
-            self._roles = load_roles()
+            if self.pg_team:
+                from . import team
+
+                self._roles = roles_from_document(team.settings(self.store.db)["roles"])
+            else:
+                self._roles = load_roles(shared=self.store.is_postgres)
         return self._roles
+
+    @property
+    def pg_team(self) -> bool:
+        """A PostgreSQL database that ``kehu team init`` made a team database: the
+        server enforces the roles, identity and role come from PostgreSQL."""
+        if self._pg_team is None:
+            from . import team
+
+            self._pg_team = self.store.is_postgres and team.is_team(self.store.db)
+        return self._pg_team
 
     def reset(self) -> None:
         """Forget the cached identity (after a user or role change)."""
@@ -240,7 +283,7 @@ class Guard:
 
     @property
     def team(self) -> bool:
-        return bool(self.store.get_meta(self.TEAM_KEY, False))
+        return self.pg_team or bool(self.store.get_meta(self.TEAM_KEY, False))
 
     @property
     def me(self) -> Identity:
@@ -251,6 +294,8 @@ class Guard:
     def _identify(self) -> Identity:
         store, U, login = self.store, self.User, self.store.user
         roles = self.roles
+        if self.pg_team:
+            return self._identify_team()
         if not store.db.table_exists("kehu_user"):   # an unmigrated database: nothing to guard
             return Identity(login, None, roles.get("admin"), False)
         user = U.get_or_none(U.login == login)
@@ -269,6 +314,23 @@ class Guard:
         if roles.default_role:
             return Identity(login, None, roles.get(roles.default_role), True)
         raise PermissionDenied(tr("security.unknown_user", login=login))
+
+    def _identify_team(self) -> Identity:
+        """On a team database: the session user (``Store.open`` made sure), with the
+        role whose group role PostgreSQL says they are a member of; the owner of the
+        schema is its admin."""
+        from . import team
+
+        store, U, login, roles = self.store, self.User, self.store.user, self.roles
+        if team.may_migrate(store.db):
+            name = "admin" if "admin" in roles.roles else next(
+                (n for n, r in roles.roles.items() if r.allows("users")), None)
+        else:
+            name = team.member_role(store.db, team.settings(store.db)["prefix"], list(roles.roles))
+        if name is None:
+            raise PermissionDenied(tr("team.not_a_member", login=login))
+        user = U.get_or_none(U.login == login)
+        return Identity(login, user.display_name if user else None, roles.get(name), True)
 
     @property
     def role(self) -> Role:
@@ -375,7 +437,66 @@ class Guard:
 def list_users(store) -> list:
     store.guard.me   # a fresh database records its first login before listing
     U = store.guard.User
+    if store.guard.pg_team:
+        return _team_users(store)
     return list(U.select().order_by(U.login))
+
+
+def _team_users(store) -> list:
+    """A team database's users as PostgreSQL knows them: the members of the kehu
+    group roles (role, LOGIN or not), with their kehu display names."""
+    from types import SimpleNamespace
+
+    from . import team
+
+    db, U = store.db, store.guard.User
+    prefix = team.settings(db)["prefix"]
+    names = {u.login: u.display_name for u in U.select()}
+    out = {}
+    for role in store.guard.roles.roles:
+        rows = db.execute_sql(
+            "SELECT u.rolname, u.rolcanlogin FROM pg_auth_members m "
+            "JOIN pg_roles g ON g.oid = m.roleid JOIN pg_roles u ON u.oid = m.member "
+            "WHERE g.rolname = %s", (team.group(prefix, role),)).fetchall()
+        for login, can_login in rows:
+            out.setdefault(login, SimpleNamespace(login=login, display_name=names.get(login),
+                                                  role=role, disabled=not can_login))
+    return [out[k] for k in sorted(out)]
+
+
+def _team_user(store, login: str, *, role: str | None = None, new: bool = False,
+               display_name: str | None = None, password: str | None = None,
+               disabled: bool | None = None):
+    """Add or change a user of a team database: their PostgreSQL login role and group
+    membership (``models.team``), and their kehu_user row (display name). Owner only."""
+    from . import team
+
+    db, U = store.db, store.guard.User
+    if not team.may_migrate(db):
+        raise team.TeamError(tr("team.owner_only", login=team.session_user(db),
+                                owner=team.table_owner(db) or "?", command="kehu user"))
+    row = U.get_or_none(U.login == login)
+    before = _as_dict(row) if row is not None else None
+    if new:
+        team.add_login(store, login, role, password)
+    elif role is not None:
+        team.set_login_role(store, login, role)
+    if disabled is not None:
+        team.set_login_enabled(store, login, not disabled)
+    values = {k: v for k, v in (("role", role), ("display_name", display_name),
+                                ("disabled", disabled)) if v is not None}
+    with db.atomic():
+        if row is None:
+            current = [u for u in _team_users(store) if u.login == login]
+            values.setdefault("role", current[0].role if current else role or "")
+            row = U.create(login=login, created_by=store.user, **values)
+        elif values:
+            U.update(**values).where(U.id == row.id).execute()
+        row = _user(store, login)
+        store.audit.record("create" if before is None else "update", "kehu_user", row.id,
+                           before=before, after=_as_dict(row))
+    store.guard.reset()
+    return row
 
 
 def _user(store, login: str):
@@ -391,13 +512,20 @@ def _as_dict(user) -> dict[str, Any]:
             "disabled": user.disabled}
 
 
-def add_user(store, login: str, role: str, display_name: str | None = None):
+def add_user(store, login: str, role: str, display_name: str | None = None,
+             password: str | None = None):
+    """Add a user. On a team database (PostgreSQL) this creates or grants their
+    LOGIN role (``password`` optional: peer/.pgpass users need none); on SQLite
+    the role is a convenience of the file's owner, not a security boundary."""
     guard = store.guard
     guard.require("users")
     login = (login or "").strip()
     if not login:
         raise RolesError(tr("security.login_required"))
     guard.roles.get(role)
+    if guard.pg_team:
+        return _team_user(store, login, role=role, new=True, display_name=display_name,
+                          password=password, disabled=False)
     U = guard.User
     if U.get_or_none(U.login == login) is not None:
         raise RolesError(tr("security.user_exists", login=login))
@@ -415,6 +543,8 @@ def add_user(store, login: str, role: str, display_name: str | None = None):
 
 def _change_user(store, login: str, **changes):
     store.guard.require("users")
+    if store.guard.pg_team:
+        return _team_user(store, login, **changes)
     user = _user(store, login)
     before = _as_dict(user)
     U = store.guard.User
@@ -435,12 +565,16 @@ def _admins_left(store, excluding: str) -> int:
 
 def set_role(store, login: str, role: str):
     store.guard.roles.get(role)
+    if store.guard.pg_team:   # the schema's owner is its admin whatever happens
+        return _change_user(store, login, role=role)
     if role != "admin" and _user(store, login).role == "admin" and not _admins_left(store, login):
         raise RolesError(tr("security.last_admin", login=login))
     return _change_user(store, login, role=role)
 
 
 def set_disabled(store, login: str, disabled: bool = True):
+    if store.guard.pg_team:
+        return _change_user(store, login, disabled=disabled)
     if disabled and _user(store, login).role == "admin" and not _admins_left(store, login):
         raise RolesError(tr("security.last_admin", login=login))
     return _change_user(store, login, disabled=disabled)

@@ -163,13 +163,51 @@ def test_unknown_login_in_a_team_database_is_refused_clearly(team, db_url):
         s.close()
 
 
-def test_default_role_from_config_admits_unknown_logins(team, db_url):
+def test_default_role_from_config_admits_unknown_logins_on_sqlite_only(team, db_url):
+    """SQLite: the file's owner may configure their own convenience. A shared database:
+    nothing in a user's config folder changes anyone's rights."""
     (config_dir() / "config.yaml").write_text("default_role: viewer\n", encoding="utf-8")
     s = Store.open(db_url, user="stranger")
     try:
+        if db_url.startswith("postgres"):
+            with pytest.raises(PermissionDenied) as err:
+                s.count_customers()
+            assert "kehu user add stranger" in str(err.value)
+            return
         assert s.count_customers() == 3
         with pytest.raises(PermissionDenied):
             s.create_customer({"name": "x"})
+    finally:
+        s.close()
+
+
+def test_own_roles_file_counts_on_sqlite_only(team, db_url):
+    """A sales user's own roles.yaml giving sales every right changes nothing on a
+    shared database; on SQLite it is the file owner's own convenience."""
+    open_as, ids = team
+    everything = {"view": True, "create": True, "edit": True, "delete": True, "export": True,
+                  "import": True, "sensitive": True, "rows": "all", "audit": True, "users": True}
+    (config_dir() / "roles.yaml").write_text(yaml.safe_dump({"roles": {"sales": everything}}),
+                                             encoding="utf-8")
+    sam = open_as("sam")
+    if db_url.startswith("postgres"):
+        assert sam.count_customers() == 2 and not sam.guard.can("users")
+        with pytest.raises(PermissionDenied):
+            set_role(sam, "vic", "admin")
+    else:
+        assert sam.count_customers() == 3 and sam.guard.can("users")
+
+
+def test_user_name_on_postgresql_is_the_session_user(team, db_url):
+    """Without a name, the PostgreSQL user is the connection's role; a non-superuser
+    cannot name itself otherwise (tests/test_team_pg.py replays that attack)."""
+    if not db_url.startswith("postgres"):
+        pytest.skip("PostgreSQL identity")
+    from kehu.models import team as team_mod
+
+    s = Store.open(db_url)
+    try:
+        assert s.user == team_mod.session_user(s.db)
     finally:
         s.close()
 

@@ -53,8 +53,12 @@ class Context:
 
     def open_store(self, *, migrate: bool = True) -> Store:
         if self._store is None:
-            self._store = Store.open(self.db_url, self.load_schema(),
-                                     user=self.args.user or self.config.user, migrate=migrate)
+            # on PostgreSQL the user is who connects: --user must say the same, and
+            # config.yaml's user ($USER, $LOGNAME) has no say (models.team.login_for)
+            postgres = self.db_url.startswith("postgres")
+            user = self.args.user if postgres else (self.args.user or self.config.user)
+            self._store = Store.open(self.db_url, self.load_schema(), user=user,
+                                     migrate=migrate, strict_user=True)
             self._store.guard.me  # an unknown or disabled login stops here, with one line
         return self._store
 

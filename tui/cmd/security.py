@@ -12,7 +12,10 @@ import os
 import re
 import sys
 
-from kehu.models import crypto, security
+from pathlib import Path
+
+from kehu.models import crypto, security, team
+from kehu.models.store import migrate_schema
 from kehu.models.audit import ACTIONS
 from kehu.models.db import sqlite_path
 from kehu.models.errors import KehuError
@@ -35,6 +38,10 @@ def register(sub) -> None:
     add.add_argument("login")
     add.add_argument("--role", default="viewer", help=tr("cmd_user.opt_role"))
     add.add_argument("--name", help=tr("cmd_user.opt_name"))
+    pw = add.add_mutually_exclusive_group()
+    pw.add_argument("--password", action="store_true", dest="ask_password",
+                    help=tr("cmd_team.opt_password"))
+    pw.add_argument("--password-stdin", action="store_true", help=tr("cmd_team.opt_password_stdin"))
     add.set_defaults(func=_guarded(user_add))
     listing = actions.add_parser("list", help=tr("cmd_user.list_help"))
     listing.set_defaults(func=_guarded(user_list))
@@ -61,6 +68,8 @@ def register(sub) -> None:
     audit.add_argument("--revert", type=int, metavar="ENTRY", help=tr("cmd_audit.opt_revert"))
     audit.set_defaults(func=_guarded(audit_show))
 
+    _register_team(sub)
+
     for name in ("encrypt", "decrypt"):
         p = sub.add_parser(name, help=tr(f"cmd_crypto.{name}_help"))
         p.set_defaults(func=_guarded(convert), convert=name)
@@ -81,7 +90,10 @@ def _guarded(handler):
 
 def user_add(args, ctx) -> int:
     store = ctx.open_store()
-    user = security.add_user(store, args.login, args.role, args.name)
+    password = _password(args, args.login)
+    if not store.is_postgres:
+        print(tr("cmd_team.sqlite_roles_note"), file=ctx.err)
+    user = security.add_user(store, args.login, args.role, args.name, password=password)
     print(tr("cmd_user.added", login=user.login, role=store.guard.roles.get(user.role).label()),
           file=ctx.out)
     return 0
@@ -256,3 +268,137 @@ def _new_key(path) -> str:
     if not key:
         raise crypto.CryptoError(tr("crypto.empty_key"))
     return key
+
+
+# --- team mode (PostgreSQL) ----------------------------------------------------
+
+def _register_team(sub) -> None:
+    team_p = sub.add_parser("team", help=tr("cmd_team.help"))
+    team_actions = team_p.add_subparsers(dest="team_action", metavar="ACTION", required=True)
+    init = team_actions.add_parser("init", help=tr("cmd_team.init_help"))
+    init.add_argument("--prefix", default=team.DEFAULT_PREFIX, help=tr("cmd_team.opt_prefix"))
+    init.add_argument("--roles", metavar="FILE", help=tr("cmd_team.opt_roles"))
+    init.set_defaults(func=_guarded(team_init))
+
+    migrate = sub.add_parser("migrate", help=tr("cmd_team.migrate_help"))
+    migrate.set_defaults(func=_guarded(run_migrate))
+
+    roles = sub.add_parser("roles", help=tr("cmd_team.roles_help"))
+    roles_actions = roles.add_subparsers(dest="roles_action", metavar="ACTION", required=True)
+    load = roles_actions.add_parser("load", help=tr("cmd_team.roles_load_help"))
+    load.add_argument("file")
+    load.set_defaults(func=_guarded(roles_load))
+    show = roles_actions.add_parser("show", help=tr("cmd_team.roles_show_help"))
+    show.set_defaults(func=_guarded(roles_show))
+
+    role = sub.add_parser("role", help=tr("cmd_team.role_help"))
+    role_actions = role.add_subparsers(dest="role_action", metavar="ACTION", required=True)
+    rshow = role_actions.add_parser("show", help=tr("cmd_team.roles_show_help"))
+    rshow.add_argument("name", nargs="?")
+    rshow.set_defaults(func=_guarded(roles_show))
+    rset = role_actions.add_parser("set", help=tr("cmd_team.role_set_help"))
+    rset.add_argument("name")
+    rset.add_argument("right")
+    rset.add_argument("value", help=tr("cmd_team.opt_value"))
+    rset.set_defaults(func=_guarded(role_set))
+
+
+def _password(args, login: str) -> str | None:
+    if getattr(args, "password_stdin", False):
+        return sys.stdin.readline().rstrip("\n") or None
+    if getattr(args, "ask_password", False):
+        if not sys.stdin.isatty():
+            raise KehuError(tr("cmd_team.no_terminal"))
+        first = getpass.getpass(tr("cmd_team.password_prompt", login=login))
+        if getpass.getpass(tr("cmd_team.password_again")) != first:
+            raise KehuError(tr("cmd_team.passwords_differ"))
+        return first or None
+    return None
+
+
+def _pg_store(ctx):
+    store = ctx.open_store()
+    if not store.is_postgres:
+        raise team.TeamError(tr("team.sqlite_single_user"))
+    return store
+
+
+def team_init(args, ctx) -> int:
+    store = _pg_store(ctx)
+    document = security.roles_document(Path(args.roles) if args.roles else None, shared=True)
+    security.roles_from_document(document)      # refuse a bad file before touching anything
+    made = team.init(store, document, args.prefix)
+    store.guard.reset()
+    print(tr("cmd_team.initialised", roles=", ".join(
+        team.group(args.prefix, n) for n in document["roles"]), made=len(made)), file=ctx.out)
+    print(tr("cmd_team.next_steps", db=_db_name(store)), file=ctx.out)
+    return 0
+
+
+def _db_name(store) -> str:
+    return store.db.execute_sql("SELECT current_database()").fetchone()[0]
+
+
+def run_migrate(args, ctx) -> int:
+    store = ctx.open_store(migrate=False)
+    if store.is_postgres and not team.may_migrate(store.db):
+        raise team.TeamError(tr("team.owner_only", login=team.session_user(store.db),
+                                owner=team.table_owner(store.db) or "?", command="kehu migrate"))
+    report = migrate_schema(store)
+    print(tr("cmd_team.migrated", added=", ".join(report.added) or "-",
+             retyped=", ".join(report.retyped) or "-"), file=ctx.out)
+    return 0
+
+
+def _team_store(ctx):
+    store = _pg_store(ctx)
+    if not store.guard.pg_team:
+        raise team.TeamError(tr("cmd_team.not_team"))
+    return store
+
+
+def roles_load(args, ctx) -> int:
+    store = _team_store(ctx)
+    document = security.roles_document(Path(args.file), shared=True)
+    security.roles_from_document(document)
+    with store.db.atomic():
+        team.load_roles_document(store, document)
+        store.audit.record("update", "kehu_team", None, note=tr("cmd_team.audit_roles", file=args.file))
+    print(tr("cmd_team.roles_loaded", roles=", ".join(document["roles"])), file=ctx.out)
+    return 0
+
+
+def roles_show(args, ctx) -> int:
+    import yaml
+
+    store = ctx.open_store()
+    if store.guard.pg_team:
+        document = team.settings(store.db)["roles"]
+    else:
+        document = security.roles_document(shared=store.is_postgres)
+    name = getattr(args, "name", None)
+    if name:
+        if name not in (document.get("roles") or {}):
+            store.guard.roles.get(name)          # the sentence naming the roles there are
+        document = {"roles": {name: document["roles"][name]}}
+    print(yaml.safe_dump(document, allow_unicode=True, sort_keys=False).rstrip(), file=ctx.out)
+    return 0
+
+
+def role_set(args, ctx) -> int:
+    import yaml
+
+    store = _team_store(ctx)
+    document = team.settings(store.db)["roles"]
+    roles = document.setdefault("roles", {})
+    if args.name not in roles:
+        store.guard.roles.get(args.name)
+    roles[args.name] = {**roles[args.name], args.right: yaml.safe_load(args.value)}
+    security.roles_from_document(document)       # a bad right or value: one sentence
+    with store.db.atomic():
+        team.load_roles_document(store, document)
+        store.audit.record("update", "kehu_team", None,
+                           note=f"role {args.name}: {args.right} = {args.value}")
+    print(tr("cmd_team.role_changed", role=args.name, right=args.right, value=args.value),
+          file=ctx.out)
+    return 0
