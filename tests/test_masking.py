@@ -126,3 +126,52 @@ def test_dedupe_keeps_to_the_row_scope_and_masks_the_reasons(team, db_url, capsy
     assert main(["--db", db_url, "--user", "sam", "dedupe"]) == 0
     out = capsys.readouterr().out
     assert "张三丰" not in out and f"#{ids['feng']}" not in out
+
+
+# -- screens that used to read raw rows ---------------------------------------------
+
+async def test_the_deleted_screen_masks_what_the_role_may_not_see(team, store):
+    from kehu.tui.app import KehuApp
+    from kehu.tui.screens.deleted import DeletedScreen
+    from kehu.tui.widgets.keyed import DataTable
+
+    open_as, ids = team
+    store.delete_customer(ids["zhang"])
+    vic = open_as("vic")
+    app = KehuApp(vic)
+    async with app.run_test(size=(120, 30)) as pilot:
+        app.push_screen(DeletedScreen())
+        await pilot.pause()
+        table = app.screen.query_one(DataTable)
+        cells = [str(c) for c in table.get_row(str(ids["zhang"]))]
+    assert "135****7213" in cells and not any("7495" in c for c in cells)
+
+
+async def test_the_call_log_search_uses_the_store_search_masked_and_off_the_ui_thread(team):
+    from textual.widgets import OptionList
+
+    from kehu.tui.app import KehuApp
+    from kehu.tui.screens.log_call import LogCallScreen
+
+    open_as, ids = team
+    vic = open_as("vic")
+    app = KehuApp(vic)
+    async with app.run_test(size=(120, 30)) as pilot:
+        app.push_screen(LogCallScreen())
+        await pilot.pause()
+        await pilot.press(*MOBILE)           # a full number finds nobody for a viewer
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        matches = app.screen.query_one("#call-matches", OptionList)
+        assert [o.id for o in matches.options] == [None]   # "no match"
+        for _ in MOBILE:
+            await pilot.press("backspace")
+        await pilot.press("z", "s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        shown = [str(o.prompt) for o in matches.options]
+        assert len(shown) == 2 and all("135****7213" in s for s in shown), shown
+        await pilot.press("enter")
+        await pilot.pause()
+        title = str(app.screen.query_one("#call-title").render())
+        assert "张三" in title and "135****7213" in title

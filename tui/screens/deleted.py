@@ -36,8 +36,9 @@ class DeletedScreen(Screen):
         rows = (store.customers(include_deleted=True).where(C.deleted_at.is_null(False))
                 .order_by(C.deleted_at.desc()).limit(SHOWN))
         for row in rows:
+            record = store.record(row)   # masked for the user's role, like every other view
             table.add_row(row.deleted_at.strftime(MINUTES),
-                          *(display(spec, getattr(row, spec.key)) for spec in fields),
+                          *(display(spec, record.get(spec.key)) for spec in fields),
                           key=str(row.id))
         if not table.row_count:
             self.query_one("#deleted-title", Static).update(tr("deleted.none"))
@@ -52,7 +53,8 @@ class DeletedScreen(Screen):
         store = self.app.store
         store.restore_customer(customer_id)
         table.remove_row(key)
-        self.notify(tr("deleted.restored", name=store.get_customer(customer_id).name))
+        self.notify(tr("deleted.restored",
+                       name=store.record(store.get_customer(customer_id)).get("name")))
 
     def action_close(self) -> None:
         self.dismiss()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import partial
 from time import monotonic
 from typing import Callable
 
@@ -18,7 +19,9 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Input, Label, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
+from kehu.models.errors import KehuError
 from kehu.models.i18n import tr
+from kehu.models.results import ResultSet
 from kehu.models.store import NotFound
 from kehu.models.validate import FieldError, display, parse_date
 from kehu.tui.screens.confirm import confirm
@@ -42,9 +45,10 @@ def format_duration(seconds: int) -> str:
     return tr("call.duration", minutes=seconds // 60, seconds=seconds % 60)
 
 
-def customer_line(store, row) -> str:
-    """'张三 · 北京星辰科技 · 138 0013 8000': the name and the table fields that say who it is."""
-    parts = [display(spec, getattr(row, spec.key)) for spec in store.schema.table_fields
+def customer_line(store, record: dict) -> str:
+    """'张三 · 北京星辰科技 · 138 0013 8000': the name and the table fields that say who
+    it is, from a record as the store hands it out (masked for the user's role)."""
+    parts = [display(spec, record.get(spec.key)) for spec in store.schema.table_fields
              if spec.searchable and spec.type in ("text", "phone")]
     return " · ".join(p for p in parts if p)
 
@@ -78,6 +82,9 @@ class LogCallScreen(ModalScreen[int | None]):
         self.customer_id = customer_id
         self.clock = clock or monotonic
         self.started = self.clock()
+        self._generation = 0          # the search the matches shown belong to
+        self._searching = False       # a search is running for what is typed
+        self._pick_when_found = False  # Enter came before the matches: take the first
 
     @property
     def store(self):
@@ -106,7 +113,7 @@ class LogCallScreen(ModalScreen[int | None]):
         picked = False
         if self.customer_id is not None:
             try:
-                self._pick(self.store.get_customer(self.customer_id))
+                self._pick(self.store.record(self.store.get_customer(self.customer_id)))
                 picked = True
             except NotFound:
                 self.customer_id = None
@@ -127,46 +134,80 @@ class LogCallScreen(ModalScreen[int | None]):
         self.query_one("#call-timer", Static).update(self._timer_text())
 
     # -- choosing the customer ------------------------------------------------
-    def _pick(self, row) -> None:
-        self.customer_id = row.id
+    def _pick(self, record: dict) -> None:
+        self.customer_id = record["id"]
         self.query_one("#call-title", Static).update(
-            tr("call.title_for", name=customer_line(self.store, row) or row.name))
+            tr("call.title_for", name=customer_line(self.store, record) or record.get("name")))
         self.query_one("#call-search", Input).display = False
         self.query_one("#call-matches", OptionList).display = False
         self.set_focus(self.query_one("#call-notes", TextArea))
 
+    def _pick_id(self, customer_id: int) -> None:
+        self._pick(self.store.record(self.store.get_customer(customer_id)))
+
     def on_input_changed(self, event: Input.Changed) -> None:
+        """Each keystroke starts a search off the UI thread (the store's search:
+        the search index, the user's row scope, values masked for the role); an
+        older search still running is superseded."""
         if event.input.id != "call-search":
             return
-        matches = self.query_one("#call-matches", OptionList)
-        matches.clear_options()
-        query = event.value.strip().lower()
+        self._generation += 1
+        self._pick_when_found = False
+        query = event.value.strip()
         if not query:
+            self._searching = False
+            matches = self.query_one("#call-matches", OptionList)
+            matches.clear_options()
             matches.display = False
             return
-        C = self.store.Customer
-        rows = (self.store.customers()
-                .where(C.search_text.contains(query) | C.name.contains(query))
-                .order_by(C.updated_at.desc()).limit(MATCHES))
-        options = [Option(customer_line(self.store, row) or row.name, id=str(row.id)) for row in rows]
-        matches.add_options(options or [Option(tr("call.no_match", query=event.value),
+        self._searching = True
+        self.run_worker(partial(self._find, self._generation, query), thread=True,
+                        exclusive=True, group="call-search")
+
+    def _find(self, generation: int, query: str) -> None:
+        """(worker thread) The first matches, most recently changed first."""
+        store = self.store
+        error = None
+        try:
+            records = ResultSet(store, query, sort=[("updated_at", "desc")]).page(0, MATCHES)
+        except KehuError as exc:   # a query the language refuses, or a right missing
+            records, error = [], getattr(exc, "message", None) or str(exc)
+        finally:
+            store.db.close()       # this thread's own connection
+        self.app.call_from_thread(self._show_matches, generation, query, records, error)
+
+    def _show_matches(self, generation: int, query: str, records: list[dict],
+                      error: str | None) -> None:
+        if generation != self._generation or not self.is_attached:
+            return
+        self._searching = False
+        matches = self.query_one("#call-matches", OptionList)
+        matches.clear_options()
+        options = [Option(customer_line(self.store, r) or r.get("name") or "", id=str(r["id"]))
+                   for r in records]
+        matches.add_options(options or [Option(error or tr("call.no_match", query=query),
                                                disabled=True)])
         matches.highlighted = 0 if options else None
         matches.display = True
+        if self._pick_when_found and options:
+            self._pick_when_found = False
+            self._pick_id(int(options[0].id))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "call-search":
             matches = self.query_one("#call-matches", OptionList)
-            if matches.highlighted is not None and matches.option_count:
+            if self._searching:   # the matches shown are for what was typed before
+                self._pick_when_found = True
+            elif matches.highlighted is not None and matches.option_count:
                 option = matches.get_option_at_index(matches.highlighted)
                 if option.id:
-                    self._pick(self.store.get_customer(int(option.id)))
+                    self._pick_id(int(option.id))
         else:
             self.focus_next()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         if event.option.id:
-            self._pick(self.store.get_customer(int(event.option.id)))
+            self._pick_id(int(event.option.id))
 
     def on_key(self, event) -> None:
         if event.key == "down" and self.focused is self.query_one("#call-search", Input):
