@@ -133,12 +133,13 @@ def columns(db: peewee.Database, table: str, schema: str = "public") -> list[tup
 
 def login_for(db: peewee.Database, user: str | None, *, strict: bool = False) -> str:
     """The kehu user of a PostgreSQL connection: its session user. A different name
-    (--user, $USER, config) is refused; a superuser, whom no rule binds anyway, may
-    name itself in the API (tests, scripts), never through the CLI (``strict``)."""
+    (--user, $USER, config) is refused. A superuser, whom no rule binds anyway (it
+    may SET SESSION AUTHORIZATION), may name itself in the API (tests, scripts), and
+    through the CLI (``strict``) only on a database that is no team database."""
     me = session_user(db)
     if not user or user == me:
         return me
-    if not strict and is_superuser(db):
+    if is_superuser(db) and not (strict and is_team(db)):
         return user
     raise TeamError(tr("team.forged_user", user=user, login=me))
 

@@ -278,6 +278,9 @@ def test_cli_forged_user_env_and_config_are_refused_or_ignored(team_db, capsys, 
     assert main(["--db", alice_url, "--user", "root", "query", ""]) == 2
     err = capsys.readouterr().err
     assert "connect as root" in err and "Traceback" not in err
+    # the owner (a superuser here) cannot act under another name on a team database either
+    assert main(["--db", url, "--user", ALICE, "query", ""]) == 2
+    assert "connect as" in capsys.readouterr().err
     monkeypatch.setenv("USER", "root")
     monkeypatch.setenv("LOGNAME", "root")
     from kehu.models.config import config_dir
