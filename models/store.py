@@ -697,7 +697,11 @@ class Store:
             raise FieldError("kind", tr("validate.required"))
         data.setdefault("user", self.user)
         if data.get("amount") is not None:
-            data["amount"] = Decimal(str(data["amount"])).quantize(Decimal("0.01"))
+            amount = Decimal(str(data["amount"]))
+            if not amount.is_finite() or amount.copy_abs() > value_limit(2):
+                raise FieldError("amount", tr("money.out_of_range", value=str(data["amount"])[:40],
+                                              limit=f"{value_limit(2):,}"))
+            data["amount"] = amount.quantize(Decimal("0.01"))
         with self.db.atomic():
             row = self.Interaction.create(customer=customer_id, kind=kind, **data)
             self.audit.record("create", "interaction", row.id, customer_id=customer_id,

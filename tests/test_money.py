@@ -100,6 +100,8 @@ def test_a_timeline_amount_past_the_range_is_refused(store):
     with pytest.raises(RecordInvalid) as caught:
         timeline.add_entry(store, customer.id, "purchase", amount="1e30")
     assert LIMIT in str(caught.value)
+    with pytest.raises(FieldError):   # the store's own call (used by demo and tools) too
+        store.add_interaction(customer.id, "purchase", amount="1e30")
     entry = timeline.add_entry(store, customer.id, "purchase", amount="9999999999999.99")
     assert timeline.get_entry(store, entry.id).amount == Decimal("9999999999999.99")
     # a second such purchase would make a total no column keeps exactly
