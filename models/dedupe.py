@@ -294,37 +294,105 @@ def _combine(spec: FieldSpec, mine: Any, theirs: Any) -> Any:
     return mine
 
 
-def merge_plan(store: Store, survivor_id: int, other_id: int) -> list[FieldChoice]:
-    """Per field: both values and the default pick (the survivor's unless empty; tags
-    joined; long texts kept both). Computed fields are left out: they are recomputed."""
-    if survivor_id == other_id:
-        raise DedupeError(tr("dedupe.same_customer", id=survivor_id))
-    a, b = store.get_customer(survivor_id), store.get_customer(other_id)
+class MergePlan(list):
+    """The ``FieldChoice`` list of a merge, with the versions of both customers it
+    was read at (``versions``: survivor, other). Give those to ``merge`` so that a
+    merge chosen on stale values is refused instead of overwriting newer work."""
+
+    def __init__(self, choices, versions: tuple[int, int]):
+        super().__init__(choices)
+        self.versions = versions
+
+
+class MergeConflict(DedupeError):
+    """The pair changed (merged, deleted or edited) since the merge was planned."""
+
+
+def _plan(store: Store, a, b) -> MergePlan:
     plan = []
     for spec in store.schema.fields:
         if spec.computed:
             continue
         mine, theirs = getattr(a, spec.key), getattr(b, spec.key)
         plan.append(FieldChoice(spec, mine, theirs, _combine(spec, mine, theirs)))
-    return plan
+    return MergePlan(plan, (a.version, b.version))
+
+
+def merge_plan(store: Store, survivor_id: int, other_id: int) -> MergePlan:
+    """Per field: both values and the default pick (the survivor's unless empty; tags
+    joined; long texts kept both). Computed fields are left out: they are recomputed."""
+    if survivor_id == other_id:
+        raise DedupeError(tr("dedupe.same_customer", id=survivor_id))
+    return _plan(store, store.get_customer(survivor_id), store.get_customer(other_id))
+
+
+def _lock_pair(store: Store, survivor_id: int, other_id: int):
+    """Both customers, locked until the transaction ends, in id order (two merges of
+    the same pair in opposite directions wait for each other instead of
+    deadlocking): FOR UPDATE on PostgreSQL; on SQLite the merge's transaction
+    began IMMEDIATE and holds the file's write lock. Deleted rows are read too,
+    so that a customer merged away a moment ago is named as such."""
+    rows = {}
+    for cid in sorted((survivor_id, other_id)):
+        query = store.customers(include_deleted=True).where(store.Customer.id == cid)
+        row = (query.for_update() if store.is_postgres else query).first()
+        if row is None:
+            raise NotFound(tr("store.customer_not_found", id=cid))
+        rows[cid] = row
+    return rows[survivor_id], rows[other_id]
+
+
+def _name(row) -> str:
+    return str(getattr(row, "name", None) or "")
+
+
+def _gone(store: Store, row) -> MergeConflict:
+    """The sentence for a customer deleted since the merge was planned: merged into
+    whom, by whom and when, if a merge did it."""
+    MergeRecord = io_models(store)["MergeRecord"]
+    record = (MergeRecord.select()
+              .where(MergeRecord.merged_id == row.id, MergeRecord.undone_at.is_null())
+              .order_by(MergeRecord.id.desc()).first())
+    if record is None:
+        return MergeConflict(tr("merge_lock.deleted", name=_name(row), id=row.id))
+    into = store.Customer.get_or_none(store.Customer.id == record.survivor_id)
+    return MergeConflict(tr("merge_lock.merged_away", name=_name(row), id=row.id,
+                            survivor=_name(into), survivor_id=record.survivor_id,
+                            user=record.user or "?", when=record.created_at.strftime("%H:%M:%S")))
 
 
 def merge(store: Store, survivor_id: int, other_id: int, values: dict[str, Any] | None = None,
-          *, score: int | None = None, reasons: str | None = None):
+          *, score: int | None = None, reasons: str | None = None,
+          expected_versions: tuple[int, int] | None = None):
     """Merge ``other_id`` into ``survivor_id``; ``values`` overrides the default picks
-    (field key → the value to keep). Returns the merge record (``id`` undoes it)."""
-    plan = merge_plan(store, survivor_id, other_id)
-    chosen = {c.spec.key: c.value for c in plan}
-    for key, value in (values or {}).items():
-        if key not in chosen:
-            raise DedupeError(tr("dedupe.unknown_field_merge", field=key))
-        chosen[key] = value
+    (field key → the value to keep). Returns the merge record (``id`` undoes it).
+
+    One transaction with both rows locked (``_lock_pair``): both must still be live
+    and, given ``expected_versions`` (``MergePlan.versions``), unchanged since the
+    plan was read; otherwise ``MergeConflict`` says what happened (e.g. 李四 was
+    merged into 张三 a moment ago by sam). Two merges of one pair in opposite
+    directions: the first wins, the second is told so; no customer is lost."""
+    if survivor_id == other_id:
+        raise DedupeError(tr("dedupe.same_customer", id=survivor_id))
     C, Contact, Interaction = store.Customer, store.Contact, store.Interaction
     MergeRecord = io_models(store)["MergeRecord"]
     with store.db.atomic():
-        survivor = store.get_customer(survivor_id)
+        survivor, other = _lock_pair(store, survivor_id, other_id)
+        for row in (survivor, other):
+            if row.deleted_at is not None:
+                raise _gone(store, row)
+        if expected_versions is not None:
+            for row, version in zip((survivor, other), expected_versions):
+                if row.version != version:
+                    raise MergeConflict(tr("merge_lock.changed", name=_name(row), id=row.id))
         store.guard.require("edit", survivor)
-        store.guard.require("delete", store.get_customer(other_id))
+        store.guard.require("delete", other)
+        plan = _plan(store, survivor, other)
+        chosen = {c.spec.key: c.value for c in plan}
+        for key, value in (values or {}).items():
+            if key not in chosen:
+                raise DedupeError(tr("dedupe.unknown_field_merge", field=key))
+            chosen[key] = value
         before = {c.spec.key: c.survivor for c in plan}
         contacts = [i for (i,) in Contact.select(Contact.id).where(Contact.customer == other_id).tuples()]
         entries = [i for (i,) in Interaction.select(Interaction.id)
@@ -335,10 +403,14 @@ def merge(store: Store, survivor_id: int, other_id: int, values: dict[str, Any] 
             Interaction.update(customer=survivor_id).where(Interaction.id.in_(entries)).execute()
         stamp = now()
         merged = {k: getattr(survivor, k) for k in store.schema.keys} | chosen
-        C.update(**chosen, updated_at=stamp, version=C.version + 1,
-                 search_text=search.build_search_text(store.schema, merged)
-                 ).where(C.id == survivor_id).execute()
-        C.update(deleted_at=stamp, version=C.version + 1).where(C.id == other_id).execute()
+        live = (C.deleted_at.is_null(),)
+        done = C.update(**chosen, updated_at=stamp, version=survivor.version + 1,
+                        search_text=search.build_search_text(store.schema, merged)
+                        ).where(C.id == survivor_id, C.version == survivor.version, *live).execute()
+        done += C.update(deleted_at=stamp, version=other.version + 1).where(
+            C.id == other_id, C.version == other.version, *live).execute()
+        if done != 2:   # cannot happen under the locks; never write over a change unseen
+            raise MergeConflict(tr("merge_lock.changed", name=_name(survivor), id=survivor_id))
         store.audit.record("merge", "customer", survivor_id, before=before, after=chosen,
                            note=f"merged {other_id}")
         store.audit.record("merge", "customer", other_id, note=f"merged into {survivor_id}",
@@ -371,7 +443,9 @@ def undo_merge(store: Store, record_id: int, *, force: bool = False):
                              when=record.undone_at.strftime(MINUTES)))
     C, Contact, Interaction = store.Customer, store.Contact, store.Interaction
     with store.db.atomic():
-        survivor = C.get_or_none(C.id == record.survivor_id)
+        query = C.select().where(C.id.in_([record.survivor_id, record.merged_id])).order_by(C.id)
+        rows = {r.id: r for r in (query.for_update() if store.is_postgres else query)}
+        survivor = rows.get(record.survivor_id)
         if survivor is None:
             raise NotFound(tr("store.customer_not_found", id=record.survivor_id))
         store.guard.require("edit", survivor)

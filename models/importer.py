@@ -726,6 +726,15 @@ def run_import(store: Store, source: Source, mapping: Mapping, *, update_by: str
         for problem in problems:
             report.add(problem)
 
+    update_rows: dict[int, int] = {}  # customer id -> the row of the file that updates it
+
+    def refuse(cid: int, changes: dict[str, Any], reason: str) -> None:
+        """An update the guard refused (not the user's customer, a field they may not edit)."""
+        column = mapping.column_of(key_spec.key)
+        reject([Problem(update_rows.get(cid, 0), source.headers[column] if column is not None else "",
+                        key_spec.label(), str(changes.get(key_spec.key, "")),
+                        tr("import_lock.refused", id=cid, reason=reason))])
+
     def flush() -> None:
         if pending_new:
             result.created += len(pending_new)
@@ -744,7 +753,7 @@ def run_import(store: Store, source: Source, mapping: Mapping, *, update_by: str
                                        .tuples()):
                         existing[_key(key_spec, value)] = cid
         if pending_updates:
-            _apply_updates(store, pending_updates, befores, after_versions, result, dry_run)
+            _apply_updates(store, pending_updates, befores, after_versions, result, dry_run, refuse)
         pending_new.clear()
         pending_by_key.clear()
         pending_updates.clear()
@@ -817,6 +826,7 @@ def run_import(store: Store, source: Source, mapping: Mapping, *, update_by: str
                 if target in pending_updates:
                     result.repeated += 1
                 pending_updates.setdefault(target, {}).update(values)
+                update_rows[target] = number
                 return
         record = defaults | values
         absent = _missing(number, record, required)
@@ -927,11 +937,6 @@ def _indexes_afterwards(store: Store):
     again at its end. Use inside the import's transaction: if the load fails, the
     rollback brings the indexes back (DDL is transactional in SQLite and PostgreSQL)."""
     indexes = [i for i in store.db.get_indexes("customer") if not i.unique and i.sql]
-    if store.is_postgres:
-        from .team import may_migrate
-
-        if not may_migrate(store.db):   # only the schema's owner may drop and build indexes
-            indexes = []
     for index in indexes:
         store.db.execute_sql(f'DROP INDEX "{index.name}"')
     yield
@@ -941,13 +946,24 @@ def _indexes_afterwards(store: Store):
 
 
 def _apply_updates(store: Store, updates: dict[int, dict[str, Any]], befores: dict, after_versions: dict,
-                   result: ImportResult, dry_run: bool) -> None:
-    """Save the changed values of matched customers, remembering what they were."""
+                   result: ImportResult, dry_run: bool,
+                   refuse: Callable[[int, dict[str, Any], str], None] | None = None) -> None:
+    """Save the changed values of matched customers, remembering what they were.
+
+    The rows are read locked (FOR UPDATE on PostgreSQL, in id order; the SQLite
+    import transaction holds the file's write lock), so each update and its
+    search text build on the row as it is, not as another writer left it a
+    moment before. Each change goes through the guard as a form save does: a
+    customer outside the user's rows, or a field their role may not edit, is
+    not touched — ``refuse(customer_id, changes, reason)`` rejects that row."""
+    from .security import PermissionDenied
+
     C = store.Customer
-    ids = list(updates)
+    ids = sorted(updates)
     current: dict[int, Any] = {}
     for start in range(0, len(ids), 500):
-        for row in C.select().where(C.id.in_(ids[start:start + 500])):
+        query = C.select().where(C.id.in_(ids[start:start + 500]), C.deleted_at.is_null()).order_by(C.id)
+        for row in (query.for_update() if store.is_postgres else query):
             current[row.id] = row
     stamp = now()
     for cid, changes in updates.items():
@@ -956,6 +972,13 @@ def _apply_updates(store: Store, updates: dict[int, dict[str, Any]], befores: di
             continue
         diff = {k: v for k, v in changes.items() if not store.schema[k].computed
                 and not _same(getattr(row, k), v)}
+        try:
+            diff = store.guard.check_update(row, diff)
+        except PermissionDenied as exc:
+            if refuse is None:
+                raise
+            refuse(cid, changes, str(exc))
+            continue
         if not diff:
             if cid not in befores and cid not in after_versions:
                 result.unchanged += 1
@@ -972,7 +995,7 @@ def _apply_updates(store: Store, updates: dict[int, dict[str, Any]], befores: di
             after_versions[cid] = row.version
             continue
         merged = store.raw_record(row) | diff
-        C.update(**diff, updated_at=stamp, version=C.version + 1,
+        C.update(**diff, updated_at=stamp, version=row.version + 1,
                  search_text=search.build_search_text(store.schema, merged)).where(C.id == cid).execute()
         store.audit.record("import", "customer", cid, before={k: getattr(row, k) for k in diff},
                            after=diff)

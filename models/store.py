@@ -13,7 +13,7 @@ import getpass
 import json
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import peewee
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
@@ -294,6 +294,7 @@ def migrate_schema(store: "Store") -> MigrationReport:
     """Bring the database in line with the schema; never drop or narrow a column."""
     db, schema, models = store.db, store.schema, store.models
     with db.atomic():
+        _one_migration_at_a_time(db)
         db.create_tables([models["Meta"]], safe=True)
     report, refusals = plan_migration(store)
     if refusals:
@@ -305,6 +306,7 @@ def migrate_schema(store: "Store") -> MigrationReport:
 
         team_db = team.is_team(db)
     with db.atomic():
+        _one_migration_at_a_time(db)
         if team_db:   # the masking view hangs on the customer columns: made again below
             team.drop_views(db)
         new_db = not db.table_exists("customer")
@@ -343,6 +345,8 @@ def migrate_schema(store: "Store") -> MigrationReport:
                        'ON "customer" ("import_batch")')
         create_audit_table(store)
         create_user_tables(store)
+        from .io_tables import io_models   # the import and merge journals, made here rather
+        io_models(store)                   # than at the first merge, two of which could clash
         store.set_meta("schema_types", {f.key: f.type for f in schema.fields}
                        | {k: v for k, v in store.get_meta("schema_types", {}).items()
                           if k not in schema})
@@ -398,6 +402,20 @@ def migrate_money(store: "Store") -> list[str]:
             done.append(name)
         store.set_meta(MONEY_META, wanted)
     return done
+
+
+#: PostgreSQL advisory lock key of migrations (not the audit chain's key: a migration
+#: waiting on a table that a writer holds while it waits for the chain would deadlock).
+MIGRATION_LOCK = 0x6B65687500006D67   # "kehu" + "mg"
+
+
+def _one_migration_at_a_time(db: peewee.Database) -> None:
+    """Two kehu processes opening a new PostgreSQL database at once would both
+    CREATE the same tables (CREATE ... IF NOT EXISTS is not safe against that):
+    a transaction-scoped advisory lock makes the second wait for the first.
+    A SQLite transaction begins IMMEDIATE and holds the file's lock already."""
+    if is_postgres(db):
+        db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
 
 
 # --- the store ------------------------------------------------------------
@@ -522,35 +540,45 @@ class Store:
             self.audit.record("create", "customer", customer_id, after=fields)
         return self.get_customer(customer_id)
 
-    def update_customer(self, customer_id: int, changes: dict[str, Any], *,
+    def update_customer(self, customer_id: int,
+                        changes: dict[str, Any] | Callable[[dict[str, Any]], dict[str, Any]], *,
                         expected_version: int | None = None):
         """Save ``changes`` (only those fields). With ``expected_version``, a row that
-        someone else saved in between is not touched: ``ConflictError`` instead."""
+        someone else saved in between is not touched: ``ConflictError`` instead.
+
+        Every save reads the row locked (``FOR UPDATE`` on PostgreSQL; on SQLite the
+        transaction begins IMMEDIATE, with the file's write lock), so a save never
+        builds on a row another writer is changing. A change computed from the
+        current values (a counter plus one) is given as a function: it is called
+        with the record as it is under the lock and returns the changes, so two
+        writers incrementing at once never lose an increment."""
         C = self.Customer
         self.guard.require("edit")   # before the row lock, which the server refuses a reader
         with self.db.atomic():
             current = self._locked(customer_id)
+            if callable(changes):
+                changes = changes(self.record(current))
             values = self.validate(self.guard.check_update(current, changes), partial=True)
             if expected_version is not None and current.version != expected_version:
                 raise ConflictError(customer_id, self.record(current))
             before = self.raw_record(current)
             merged = before | values
-            values.update(updated_at=now(), version=C.version + 1,
+            values.update(updated_at=now(), version=current.version + 1,
                           search_text=search.build_search_text(self.schema, merged))
-            query = C.update(**values).where(C.id == customer_id, C.deleted_at.is_null())
-            if expected_version is not None:
-                query = query.where(C.version == expected_version)
-            if query.execute() != 1:
+            query = C.update(**values).where(C.id == customer_id, C.deleted_at.is_null(),
+                                             C.version == current.version)
+            if query.execute() != 1:   # cannot happen under the lock; never write blind
                 raise ConflictError(customer_id, self.record(self.get_customer(customer_id)))
             self.audit.record("update", "customer", customer_id,
                               before={k: v for k, v in before.items() if k in self.schema},
                               after={k: v for k, v in merged.items() if k in self.schema})
         return self.get_customer(customer_id)
 
-    def _locked(self, customer_id: int):
-        """The customer row, locked until the transaction ends: FOR UPDATE on
-        PostgreSQL; a SQLite write transaction holds the database lock already."""
-        query = self.customers().where(self.Customer.id == customer_id)
+    def _locked(self, customer_id: int, *, include_deleted: bool = False):
+        """The customer row (within the user's row scope), locked until the
+        transaction ends: FOR UPDATE on PostgreSQL; a SQLite transaction begins
+        IMMEDIATE (models.db), so it holds the file's write lock already."""
+        query = self.customers(include_deleted=include_deleted).where(self.Customer.id == customer_id)
         row = (query.for_update() if self.is_postgres else query).first()
         if row is None:
             raise NotFound(tr("store.customer_not_found", id=customer_id))
@@ -560,7 +588,8 @@ class Store:
         """Soft delete: the row stays, out of every view but 'deleted'."""
         C = self.Customer
         with self.db.atomic():
-            self.guard.require("delete", self.get_customer(customer_id))
+            row = self._locked(customer_id)
+            self.guard.require("delete", row)
             stamp = now()
             C.update(deleted_at=stamp, version=C.version + 1).where(C.id == customer_id).execute()
             self.audit.record("delete", "customer", customer_id,
@@ -569,7 +598,7 @@ class Store:
     def restore_customer(self, customer_id: int) -> None:
         C = self.Customer
         with self.db.atomic():
-            row = self.get_customer(customer_id, include_deleted=True)
+            row = self._locked(customer_id, include_deleted=True)
             self.guard.require("delete", row)
             C.update(deleted_at=None, version=C.version + 1).where(C.id == customer_id).execute()
             self.audit.record("restore", "customer", customer_id,

@@ -385,7 +385,7 @@ def test_a_first_big_load_writes_past_the_wal_only_when_alone(sqlite_url, tmp_pa
     # alone: straight into the file; with a second connection open: through the WAL as usual
     assert set(modes) == {"wal" if other_reader else "delete"}
     assert store.db.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert store.db.execute_sql("PRAGMA synchronous").fetchone()[0] == 1  # normal again
+    assert store.db.execute_sql("PRAGMA synchronous").fetchone()[0] == 2  # full again (models.db)
     assert store.count_customers() == 5
     if other:
         assert other.execute("SELECT count(*) FROM customer").fetchone()[0] == 5

@@ -306,7 +306,7 @@ def run_merge(args, ctx) -> int:
         if spec is None or spec.key not in by_key:
             raise dedupe.DedupeError(tr("dedupe.unknown_field_merge", field=name))
         values[spec.key] = by_key[spec.key].other
-    record = dedupe.merge(store, survivor, other, values)
+    record = dedupe.merge(store, survivor, other, values, expected_versions=plan.versions)
     for choice in plan:
         if choice.differs and choice.other not in (None, ""):
             kept = values.get(choice.spec.key, choice.value)

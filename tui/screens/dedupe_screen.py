@@ -209,7 +209,8 @@ class MergeScreen(Screen):
     def action_merge(self) -> None:
         try:
             record = dedupe.merge(self.app.store, self.survivor, self.other, self.values(),
-                                  score=self.candidate.score, reasons=self.candidate.why)
+                                  score=self.candidate.score, reasons=self.candidate.why,
+                                  expected_versions=self.plan.versions)
         except Exception as exc:  # noqa: BLE001 - shown, never a crash (permissions, gone)
             self.notify(str(exc), severity="error")
             return
