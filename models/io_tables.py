@@ -69,8 +69,10 @@ def io_models(store: Store) -> dict[str, type[peewee.Model]]:
         "undone_by": peewee.TextField(null=True),
     })
     models = {"ImportBatch": ImportBatch, "ImportChange": ImportChange, "MergeRecord": MergeRecord}
-    with db.atomic():
-        db.create_tables(list(models.values()), safe=True)
+    missing = [m for m in models.values() if not db.table_exists(m._meta.table_name)]
+    if missing:   # DDL only when needed: a team member who does not own the schema may not
+        with db.atomic():
+            db.create_tables(list(models.values()), safe=True)
     store.__dict__["_io_models"] = models
     return models
 

@@ -396,6 +396,16 @@ def test_owner_migrates_and_the_team_keeps_working(team_db, tmp_path, capsys):
         alice.close()
 
 
+def test_manager_imports_and_reverts_without_owning_anything(team_db, tmp_path, capsys):
+    url, _ids = team_db
+    csv = tmp_path / "in.csv"
+    csv.write_text("name,mobile,owner\n导入客户,13611112222,lee\n", "utf-8")
+    carol = as_login(url, CAROL)
+    assert main(["--db", carol, "import", str(csv)]) == 0
+    assert "1 created" in capsys.readouterr().out
+    assert main(["--db", carol, "imports", "revert", "1"]) == 0
+
+
 def test_sqlite_user_add_says_teams_use_postgresql(sqlite_url, capsys):
     assert main(["--db", sqlite_url, "user", "add", "sam", "--role", "sales"]) == 0
     err = capsys.readouterr().err
