@@ -169,8 +169,8 @@ def open_check(store, migrate: bool) -> None:
     if behind:
         raise TeamError(tr("team.schema_behind", fields=", ".join(behind), login=me))
     role = store.guard.role   # not a member of a kehu role: one sentence here
-    hidden = [f for f in store.schema.fields if not _sees(role, f)]
-    _search_path(store, f"{VIEW_SCHEMA}, public" if hidden and is_team(db) else "public")
+    restricted = _restricted(store.schema, role) and is_team(db)
+    _search_path(store, f"{VIEW_SCHEMA}, public" if restricted else "public")
 
 
 def _search_path(store, path: str) -> None:
@@ -299,8 +299,13 @@ def apply(store) -> None:
                 if table in CHILD_TABLES:
                     if role.allows("edit") or role.allows("import"):
                         privs += ["INSERT", "UPDATE", "DELETE"]
-                elif table == "kehu_audit":
-                    privs.append("INSERT")       # never UPDATE, DELETE or TRUNCATE
+                elif table == "kehu_audit":      # never UPDATE, DELETE or TRUNCATE
+                    db.execute_sql(f"GRANT INSERT ON public.kehu_audit TO {g}")
+                    if _restricted(schema, role):  # the values before/after, in clear
+                        audit_cols = ", ".join(q(c) for c, _t in columns(db, "kehu_audit")
+                                               if c != "changes")
+                        db.execute_sql(f"GRANT SELECT ({audit_cols}) ON public.kehu_audit TO {g}")
+                        continue
                 elif table in ("kehu_user", TEAM_TABLE):
                     pass                          # written by the owner (kehu user, roles load)
                 elif table == "kehu_meta":
@@ -321,6 +326,13 @@ def apply(store) -> None:
                 db.execute_sql(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {g}")
         _policies(db, roles, groups)
         _masking_view(db, schema, roles, groups, cust_cols)
+        _audit_view(db, schema, roles, groups)
+
+
+def _restricted(schema, role) -> bool:
+    """A role that may not read every value in clear: it reads customers and the audit
+    trail through the masking views (``kehu_masked``)."""
+    return role.rows == "own" or any(not _sees(role, f) for f in schema.fields)
 
 
 def _own_expr(roles, column: str = "owner") -> str:
@@ -464,6 +476,53 @@ END $fn$""")
         if role.allows("delete"):
             privs.append("DELETE")
         db.execute_sql(f"GRANT {', '.join(privs)} ON {VIEW_SCHEMA}.customer TO {q(groups[name])}")
+
+
+def _audit_view(db, schema, roles, groups) -> None:
+    """``kehu_masked.kehu_audit``: the trail as a restricted role may read it — the
+    customer values it may not see masked in each entry's changes, and only entries
+    of customers in its scope (or its own). Appending goes through to the table as
+    the writer (the table's policy: only as oneself)."""
+    cols = [c for c, _t in columns(db, "kehu_audit")]
+    full = [groups[n] for n, r in roles.roles.items() if not _restricted(schema, r)]
+    hidden = []
+    for name, role in roles.roles.items():
+        keys = [f.key for f in schema.fields if not _sees(role, f)]
+        if keys:
+            hidden.append(f"WHEN pg_has_role(session_user, {lit(groups[name])}, 'MEMBER') "
+                          f"THEN ARRAY[{', '.join(lit(k) for k in keys)}]::text[]")
+    hidden_sql = f"CASE {' '.join(hidden)} ELSE ARRAY[]::text[] END" if hidden else "ARRAY[]::text[]"
+    masked = ("(SELECT COALESCE(jsonb_object_agg(e.key, CASE WHEN e.key = ANY(" + hidden_sql + ") "
+              f"THEN '[\"{MASK}\", \"{MASK}\"]'::jsonb ELSE e.value END), '{{}}'::jsonb)::text "
+              "FROM jsonb_each(CASE WHEN a.changes ~ '^\\s*\\{' THEN a.changes::jsonb "
+              "ELSE '{}'::jsonb END) e)")
+    select = []
+    for col in cols:
+        if col == "changes":
+            select.append(f"CASE WHEN {_member_of(full)} OR a.table_name <> 'customer' "
+                          f"THEN a.changes ELSE {masked} END AS changes")
+        else:
+            select.append(f"a.{q(col)}")
+    all_rows = [groups[n] for n, r in roles.roles.items() if r.rows == "all"]
+    has_owner = any(c == roles.owner_field for c, _t in columns(db, "customer"))
+    own = (f"EXISTS (SELECT 1 FROM public.customer c WHERE c.id = a.customer_id AND "
+           f"{_own_expr(roles, roles.owner_field).replace(q(roles.owner_field), 'c.' + q(roles.owner_field))})"
+           if has_owner else "false")
+    db.execute_sql(f"CREATE VIEW {VIEW_SCHEMA}.kehu_audit WITH (security_barrier) AS "
+                   f"SELECT {', '.join(select)} FROM public.kehu_audit a "
+                   f"WHERE {_member_of(all_rows)} OR a.login = session_user OR {own}")
+    names = [c for c in cols if c != "id"]
+    db.execute_sql(f"""
+CREATE FUNCTION {VIEW_SCHEMA}.kehu_audit_append() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+ INSERT INTO public.kehu_audit ({', '.join(q(c) for c in names)})
+   VALUES ({', '.join('NEW.' + q(c) for c in names)}) RETURNING id INTO NEW.id;
+ RETURN NEW;
+END $fn$""")
+    db.execute_sql(f"CREATE TRIGGER kehu_audit_append INSTEAD OF INSERT ON {VIEW_SCHEMA}.kehu_audit "
+                   f"FOR EACH ROW EXECUTE FUNCTION {VIEW_SCHEMA}.kehu_audit_append()")
+    every = ", ".join(q(g) for g in groups.values())
+    db.execute_sql(f"GRANT SELECT, INSERT ON {VIEW_SCHEMA}.kehu_audit TO {every}")
 
 
 # --- logins ------------------------------------------------------------------

@@ -129,6 +129,10 @@ SQL_ATTACKS = {
     "sales deletes a customer": (ALICE, "DELETE FROM public.customer"),
     "viewer edits a customer": (BOB, "UPDATE customer SET notes = 'x'"),
     "viewer edits a customer (table)": (BOB, "UPDATE public.customer SET notes = 'x'"),
+    "viewer reads the audit trail's values in clear": (BOB, "SELECT changes FROM public.kehu_audit"),
+    "sales reads the audit trail's values in clear": (ALICE, "SELECT changes FROM public.kehu_audit"),
+    "viewer finds a number in the audit trail": (BOB, f"SELECT count(*) FROM kehu_audit WHERE changes LIKE '%{CLEAR_MOBILE[3:7]}%'"),
+    "sales reads other owners' audit entries": (ALICE, f"SELECT count(*) FROM kehu_audit WHERE customer_id IS NOT NULL AND login <> '{ALICE}' AND customer_id NOT IN (SELECT id FROM customer)"),
     "sales edits audit rows": (ALICE, "UPDATE kehu_audit SET login = 'mallory'"),
     "sales deletes audit rows": (ALICE, "DELETE FROM kehu_audit"),
     "sales truncates the audit": (ALICE, "TRUNCATE kehu_audit"),
@@ -178,6 +182,21 @@ def test_psql_shows_masked_values_never_the_number(team_db):
         cur.execute("SELECT mobile FROM customer WHERE id = %s", (ids["alice"],))
         assert cur.fetchone()[0] == "138****5678"
     conn.close()
+
+
+def test_psql_audit_trail_is_masked_for_restricted_roles(team_db):
+    url, ids = team_db
+    for login in (ALICE, BOB):
+        conn = connect_as(url, login)
+        with conn.cursor() as cur:
+            cur.execute("SELECT customer_id, changes FROM kehu_audit")
+            rows = cur.fetchall()
+        conn.close()
+        text = repr(rows)
+        assert "13900001111" not in text and "1980-05-06" not in text and "zswx01" not in text
+        assert any(c == ids["alice"] for c, _ in rows)          # its own customer's history
+        if login == ALICE:
+            assert all(c != ids["lee"] for c, _ in rows)         # not lee's
 
 
 def test_psql_sales_works_within_its_scope(team_db):
