@@ -134,10 +134,40 @@ class KehuBaseApp(App):
         return None
 
     async def on_event(self, event: events.Event) -> None:
-        if (isinstance(event, events.Key) and not event.is_forwarded and self._sequences
-                and await self._sequence_key(event)):
-            return
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            if self._sequences and await self._sequence_key(event):
+                return
+            own = self._own_binding(event)
+            if own is not None:
+                own.node.call_later(self._run_own_binding, own, event)
+                return
         await super().on_event(event)
+
+    # -- keys in the order they were typed ------------------------------------------
+    # Textual runs a focused widget's own bindings (an Input's End, Ctrl+U,
+    # Backspace) only once the key has bubbled back up to the app, while the
+    # characters typed after it are inserted by the widget as soon as it takes them
+    # from its queue. A burst ``End Ctrl+U 13912340000 Ctrl+S`` then inserted the
+    # digits first and cleared them after: quick entry saved an empty mobile. Such
+    # a key is run in the widget's own queue instead, after the keys before it.
+
+    def _own_binding(self, event: events.Key):
+        """The ``ActiveBinding`` (keymap applied) when the key is bound by the
+        focused widget itself, not with priority, and by nothing above it with
+        priority; else None."""
+        focused = self.focused
+        if focused is None or event.is_printable:
+            return None
+        active = self.active_bindings.get(event.key)
+        if (active is None or active.node is not focused or active.binding.priority
+                or not active.enabled):
+            return None
+        return active
+
+    async def _run_own_binding(self, own, event: events.Key) -> None:
+        if own.node.is_attached and await self.run_action(own.binding.action, own.node):
+            return
+        await super().on_event(event)  # not taken there after all: on the usual way
 
     async def _sequence_key(self, event: events.Key) -> bool:
         """True when ``event`` was part of a key sequence (and so is used up)."""
