@@ -709,6 +709,7 @@ class Store:
         self.guard.require("edit", self.get_customer(customer_id))
         values = self._clean_contact(data)
         with self.db.atomic():
+            self._locked(customer_id)   # merged away or deleted meanwhile: NotFound, not an orphan
             row = self.Contact.create(customer=customer_id, **values)
             self.audit.record("create", "contact", row.id, customer_id=customer_id, after=values)
         return row
@@ -732,6 +733,7 @@ class Store:
                                               limit=f"{value_limit(2):,}"))
             data["amount"] = amount.quantize(Decimal("0.01"))
         with self.db.atomic():
+            self._locked(customer_id)   # merged away or deleted meanwhile: NotFound, not an orphan
             row = self.Interaction.create(customer=customer_id, kind=kind, **data)
             self.audit.record("create", "interaction", row.id, customer_id=customer_id,
                               after={"kind": kind, **data})

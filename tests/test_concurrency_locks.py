@@ -353,3 +353,43 @@ def test_a_file_held_past_the_busy_timeout_is_one_sentence(sqlite_url, tmp_path,
         holder.close()
     assert store.update_customer(1, {"notes": "x"}).notes == "x"   # free again: works
     store.close()
+
+
+def test_a_call_logged_on_a_customer_being_merged_away_is_not_orphaned(store, db_url):
+    """A timeline entry added to 李四 while 李四 is being merged into 张三 waits for
+    the merge, then is refused (the customer is gone) instead of landing on a
+    deleted record that no view shows."""
+    zhang = store.create_customer({"name": "张三"})
+    li = store.create_customer({"name": "李四"})
+    assert dedupe.list_merges(store) == []
+    merger, caller = (Store.open(db_url, user="tester", migrate=False) for _ in range(2))
+    holding, release = threading.Event(), threading.Event()
+    outcome: dict = {}
+
+    def merge_and_hold():
+        with merger.db.atomic():
+            dedupe.merge(merger, zhang.id, li.id)
+            holding.set()
+            release.wait(10)
+
+    def log_call():
+        holding.wait(10)
+        try:
+            caller.add_interaction(li.id, "call", summary="打给李四")
+            outcome["call"] = "saved"
+        except Exception as exc:  # noqa: BLE001 - reported by the assertions
+            outcome["call"] = exc
+
+    threads = [threading.Thread(target=merge_and_hold), threading.Thread(target=log_call)]
+    for t in threads:
+        t.start()
+    holding.wait(10)
+    _waiting_on_a_lock(merger)
+    release.set()
+    for t in threads:
+        t.join(20)
+    merger.close()
+    caller.close()
+    assert isinstance(outcome["call"], KehuError), outcome["call"]
+    I = store.Interaction
+    assert I.select().where(I.customer == li.id).count() == 0     # nothing on the deleted one
