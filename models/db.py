@@ -155,11 +155,40 @@ def connect(url: str) -> peewee.Database:
     except DatabaseBusy:
         raise
     except peewee.DatabaseError as exc:
+        if _asked_password(db, url, exc):
+            return db
         if "locked" in str(exc):  # a first big import writes past the WAL and holds the file
             raise DatabaseBusy(tr("db.busy", url=redact(url))) from None
         raise DatabaseError(tr("db.cannot_open", url=redact(url),
                                error=scrub(" ".join(str(exc).split()), url))) from None
     return db
+
+
+_password_prompt = None
+
+
+def set_password_prompt(ask) -> None:
+    """How to ask for the PostgreSQL password the server wants when libpq found none
+    (~/.pgpass, PGPASSWORD): ``ask(url) -> str``; the CLI asks on the terminal."""
+    global _password_prompt
+    _password_prompt = ask
+
+
+def _asked_password(db: peewee.Database, url: str, exc: BaseException) -> bool:
+    """The server wants a password nobody gave: ask once and connect with it."""
+    if (_password_prompt is None or not isinstance(db, peewee.PostgresqlDatabase)
+            or "no password supplied" not in str(exc)):
+        return False
+    secret = _password_prompt(redact(url))
+    if not secret:
+        return False
+    db.connect_params["password"] = secret
+    try:
+        db.connect(reuse_if_open=True)
+    except peewee.DatabaseError as again:
+        raise DatabaseError(tr("db.cannot_open", url=redact(url),
+                               error=scrub(" ".join(str(again).split()), url))) from None
+    return True
 
 
 def _encrypted(path: Path) -> bool:

@@ -433,6 +433,24 @@ def test_sqlite_user_add_says_teams_use_postgresql(sqlite_url, capsys):
     assert "single-user" in capsys.readouterr().err
 
 
+def test_a_password_the_server_wants_is_asked_for(team_db, monkeypatch):
+    """libpq found no password (~/.pgpass, PGPASSWORD): kehu asks once and connects with
+    it (the test server trusts 127.0.0.1, so the refusal is simulated)."""
+    import peewee
+
+    from kehu.models import db as dbmod
+
+    url, _ids = team_db
+    asked = []
+    monkeypatch.setattr(dbmod, "_password_prompt", lambda shown: asked.append(shown) or "s3cret")
+    db = peewee.PostgresqlDatabase(urlparse(url).path[1:], host="127.0.0.1", user=ALICE)
+    refusal = peewee.OperationalError("fe_sendauth: no password supplied")
+    assert dbmod._asked_password(db, as_login(url, ALICE), refusal)
+    assert asked and db.connect_params["password"] == "s3cret" and not db.is_closed()
+    db.close()
+    assert not dbmod._asked_password(db, url, peewee.OperationalError("other"))
+
+
 def test_attack_count():
     """The figure the README gives: every attack above, by path."""
     sql = len(SQL_ATTACKS)

@@ -17,7 +17,7 @@ from pathlib import Path
 from kehu.models import crypto, security, team
 from kehu.models.store import migrate_schema
 from kehu.models.audit import ACTIONS
-from kehu.models.db import sqlite_path
+from kehu.models.db import set_password_prompt, sqlite_path
 from kehu.models.errors import KehuError
 from kehu.models.i18n import tr
 
@@ -29,8 +29,15 @@ def _ask_key(path) -> str:
     return getpass.getpass(tr("crypto.key_prompt", path=path))
 
 
+def _ask_pg_password(url: str) -> str:
+    if not sys.stdin.isatty():
+        return ""
+    return getpass.getpass(tr("cmd_team.pg_password_prompt", url=url))
+
+
 def register(sub) -> None:
     crypto.set_key_prompt(_ask_key)
+    set_password_prompt(_ask_pg_password)   # a PostgreSQL login without ~/.pgpass or PGPASSWORD
 
     user = sub.add_parser("user", help=tr("cmd_user.help"))
     actions = user.add_subparsers(dest="user_action", metavar="ACTION", required=True)
