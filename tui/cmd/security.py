@@ -101,8 +101,13 @@ def user_add(args, ctx) -> int:
     if not store.is_postgres:
         print(tr("cmd_team.sqlite_roles_note"), file=ctx.err)
     user = security.add_user(store, args.login, args.role, args.name, password=password)
-    print(tr("cmd_user.added", login=user.login, role=store.guard.roles.get(user.role).label()),
-          file=ctx.out)
+    role = store.guard.roles.get(user.role).label()
+    if store.guard.pg_team:
+        print(tr("cmd_team.user_added", login=user.login, role=role,
+                 group=team.group(team.settings(store.db)["prefix"], user.role),
+                 db=_db_name(store)), file=ctx.out)
+        return 0
+    print(tr("cmd_user.added", login=user.login, role=role), file=ctx.out)
     return 0
 
 
