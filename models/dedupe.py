@@ -11,6 +11,7 @@ the other soft-deleted. ``undo_merge`` puts both records back.
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import unicodedata
@@ -323,7 +324,15 @@ def merge_plan(store: Store, survivor_id: int, other_id: int) -> MergePlan:
     joined; long texts kept both). Computed fields are left out: they are recomputed."""
     if survivor_id == other_id:
         raise DedupeError(tr("dedupe.same_customer", id=survivor_id))
-    return _plan(store, store.get_customer(survivor_id), store.get_customer(other_id))
+    rows = []
+    for cid in (survivor_id, other_id):
+        row = store.customers(include_deleted=True).where(store.Customer.id == cid).first()
+        if row is None:
+            raise NotFound(tr("store.customer_not_found", id=cid))
+        if row.deleted_at is not None:   # e.g. merged into another one already: say so
+            raise _gone(store, row)
+        rows.append(row)
+    return _plan(store, *rows)
 
 
 def _lock_pair(store: Store, survivor_id: int, other_id: int):
@@ -346,6 +355,10 @@ def _name(row) -> str:
     return str(getattr(row, "name", None) or "")
 
 
+#: How long ago a merge or delete is "a moment ago" in what the loser of a race is told.
+RECENT = dt.timedelta(minutes=10)
+
+
 def _gone(store: Store, row) -> MergeConflict:
     """The sentence for a customer deleted since the merge was planned: merged into
     whom, by whom and when, if a merge did it."""
@@ -353,12 +366,15 @@ def _gone(store: Store, row) -> MergeConflict:
     record = (MergeRecord.select()
               .where(MergeRecord.merged_id == row.id, MergeRecord.undone_at.is_null())
               .order_by(MergeRecord.id.desc()).first())
+    recent = row.deleted_at >= now() - RECENT
     if record is None:
-        return MergeConflict(tr("merge_lock.deleted", name=_name(row), id=row.id))
+        return MergeConflict(tr("merge_lock.deleted" if recent else "merge_lock.deleted_earlier",
+                                name=_name(row), id=row.id, when=row.deleted_at.strftime(MINUTES)))
     into = store.Customer.get_or_none(store.Customer.id == record.survivor_id)
-    return MergeConflict(tr("merge_lock.merged_away", name=_name(row), id=row.id,
-                            survivor=_name(into), survivor_id=record.survivor_id,
-                            user=record.user or "?", when=record.created_at.strftime("%H:%M:%S")))
+    when = record.created_at.strftime("%H:%M:%S" if recent else MINUTES)
+    return MergeConflict(tr("merge_lock.merged_away" if recent else "merge_lock.merged_earlier",
+                            name=_name(row), id=row.id, survivor=_name(into),
+                            survivor_id=record.survivor_id, user=record.user or "?", when=when))
 
 
 def merge(store: Store, survivor_id: int, other_id: int, values: dict[str, Any] | None = None,

@@ -393,3 +393,15 @@ def test_a_call_logged_on_a_customer_being_merged_away_is_not_orphaned(store, db
     assert isinstance(outcome["call"], KehuError), outcome["call"]
     I = store.Interaction
     assert I.select().where(I.customer == li.id).count() == 0     # nothing on the deleted one
+
+
+def test_merging_a_customer_merged_away_earlier_says_into_whom(store, monkeypatch):
+    zhang = store.create_customer({"name": "张三"})
+    li = store.create_customer({"name": "李四"})
+    dedupe.merge(store, zhang.id, li.id)
+    with pytest.raises(dedupe.MergeConflict, match=r"李四 \(#\d+\) was merged into 张三 .* a moment ago"):
+        dedupe.merge_plan(store, li.id, zhang.id)
+    monkeypatch.setattr(dedupe, "RECENT", dedupe.dt.timedelta(0))   # long ago
+    with pytest.raises(dedupe.MergeConflict, match=r"李四 \(#\d+\) was merged into 张三 \(#\d+\) by "
+                                                   r"tester on \d{4}-\d\d-\d\d \d\d:\d\d; merge 张三"):
+        dedupe.merge_plan(store, zhang.id, li.id)
