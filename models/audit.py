@@ -180,6 +180,14 @@ _PG_FUNCTION = (
 )
 _PG_TRIGGER = ("CREATE TRIGGER kehu_audit_read_only BEFORE UPDATE OR DELETE ON kehu_audit "
                "FOR EACH ROW EXECUTE FUNCTION kehu_audit_read_only()")
+#: The chain's head for any writer: a role that reads the trail through a scoped
+#: view (models.team) must still link its entry to the true last entry, or the
+#: chain would fork. It reveals one hash, nothing else.
+_PG_HEAD_FUNCTION = (
+    "CREATE OR REPLACE FUNCTION kehu_audit_head() RETURNS text LANGUAGE sql STABLE "
+    "SECURITY DEFINER SET search_path = public AS "
+    "$$ SELECT hash FROM public.kehu_audit ORDER BY id DESC LIMIT 1 $$"
+)
 
 
 def create_table(store) -> None:
@@ -196,6 +204,8 @@ def create_table(store) -> None:
         for sql in _SQLITE_TRIGGERS:
             db.execute_sql(sql)
     _add_chain(store)
+    if is_postgres(db):
+        db.execute_sql(_PG_HEAD_FUNCTION)
 
 
 def _add_chain(store) -> None:
@@ -241,6 +251,7 @@ class AuditLog:
         self.store = store
         self.Entry = build_audit_model(store.db)
         self._acting: tuple[str, int | None] | None = None
+        self._pg_head: bool | None = None   # PostgreSQL: kehu_audit_head() exists
 
     # -- writing -----------------------------------------------------------
     def record(self, action: str, table: str, record_id: int | None, *,
@@ -278,6 +289,11 @@ class AuditLog:
         db, E = self.store.db, self.Entry
         if is_postgres(db):
             db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (CHAIN_LOCK,))
+            if self._pg_head is None:
+                self._pg_head = bool(db.execute_sql(
+                    "SELECT to_regprocedure('public.kehu_audit_head()') IS NOT NULL").fetchone()[0])
+            if self._pg_head:   # the true head, whatever part of the trail this role reads
+                return db.execute_sql("SELECT public.kehu_audit_head()").fetchone()[0] or GENESIS
         else:   # takes SQLite's write lock if the transaction does not hold it yet
             db.execute_sql("UPDATE kehu_audit SET id = id WHERE 0")
         head = E.select(E.hash).order_by(E.id.desc()).limit(1).scalar()
@@ -506,3 +522,72 @@ class AuditLog:
         last = self.Entry.select(peewee.fn.MAX(self.Entry.id)).where(
             self.Entry.reverts == entry_id).scalar()
         return last
+
+
+# --- privileged operations on a whole database ----------------------------------------
+
+def _open_for(url: str, user: str | None, schema=None):
+    """The database at ``url`` opened as ``user`` without migrating it (a check or an
+    entry must not change its columns); a trail from before the chain gets its
+    columns first."""
+    from .store import Store
+
+    store = Store.open(url, schema, user=user, migrate=False)
+    if store.db.table_exists("kehu_audit"):
+        _add_chain(store)
+    return store
+
+
+def require_right(url: str, right: str, *, user: str | None = None, store=None,
+                  schema=None) -> None:
+    """``PermissionDenied`` (one sentence) unless the user's role in the database at
+    ``url`` has ``right`` (backup, restore, encrypt …). ``store``: that database
+    already open (it is used, not closed)."""
+    if store is not None:
+        store.guard.require(right)
+        return
+    opened = _open_for(url, user, schema)
+    try:
+        opened.guard.require(right)
+    finally:
+        opened.close()
+
+
+def record_operation(url: str, action: str, *, note: str | None = None,
+                     rows: int | None = None, user: str | None = None, store=None,
+                     schema=None) -> int | None:
+    """Append one entry for an operation on the whole database (backup, encrypt …):
+    who, when, what (``note``) and how many rows (``rows``; default: the customers
+    the database holds)."""
+    target = store if store is not None else _open_for(url, user, schema)
+    try:
+        if rows is None and target.db.table_exists("customer"):
+            C = target.Customer
+            rows = C.select().where(C.deleted_at.is_null()).count()
+        with target.db.atomic():
+            return target.audit.record(action, "database", None, note=note,
+                                       fields={"rows": [None, rows]})
+    finally:
+        if store is None:
+            target.close()
+
+
+def convert_database(url: str, action: str, key: str, *, user: str | None = None) -> None:
+    """Encrypt (``action`` 'encrypt', with the new ``key``) or decrypt (with the
+    database's ``key``) the SQLite file at ``url``: needs the ``encrypt`` right in
+    that database (a key of one's own would lock everyone else out) and is audited
+    — in the database as it is afterwards, so the entry travels with it."""
+    from . import crypto
+    from .db import sqlite_path
+
+    path = sqlite_path(url)
+    if action == "decrypt":
+        crypto._opened_with[path.resolve()] = key   # checking the right opens it: no 2nd prompt
+    require_right(url, "encrypt", user=user)
+    if action == "encrypt":
+        crypto.encrypt(path, key)
+        crypto._opened_with[path.resolve()] = key   # the entry below opens it with its new key
+    else:
+        crypto.decrypt(path, key)
+        crypto._opened_with.pop(path.resolve(), None)
+    record_operation(url, action, note=tr(f"audit.{action}_note"), user=user)

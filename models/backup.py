@@ -44,7 +44,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from .errors import KehuError
-from . import crypto
+from . import audit, crypto
 from .config import data_dir
 from .db import private_file, redact, sqlite_path
 from .i18n import tr
@@ -345,13 +345,16 @@ def unmatched_old_backups(url: str) -> list[Path]:
     return [p for p in _backup_files(root) if p not in mine]
 
 
-def backup(url: str, target: str | Path | None = None, *, keep: int = 10) -> BackupResult:
+def backup(url: str, target: str | Path | None = None, *, keep: int = 10,
+           user: str | None = None, store=None) -> BackupResult:
     """Copy the database at ``url`` to ``target`` (a file or a folder) or, by default,
     to a timestamped file in the database's own backup folder, then keep the newest
-    ``keep`` there."""
+    ``keep`` there. Needs the ``backup`` right (a full, unmasked copy); the trail
+    records it (``store``: the database already open as the user)."""
     source = _database_file(url)
     if not source.exists():
         raise BackupError(tr("backup.no_database", path=source))
+    audit.require_right(url, "backup", user=user, store=store)
     rotate = target is None
     with _lock(source) as locked:
         own = None
@@ -380,6 +383,8 @@ def backup(url: str, target: str | Path | None = None, *, keep: int = 10) -> Bac
             for old in _backup_files(own)[max(keep, 1):]:
                 old.unlink(missing_ok=True)
                 result.removed.append(old)
+    audit.record_operation(url, "backup", note=tr("audit.backup_note", path=result.path),
+                           user=user, store=store)
     return result
 
 
@@ -440,6 +445,8 @@ def restore(url: str, path: str | Path, *, user: str | None = None,
         raise BackupError(tr("backup.encryption_differs", path=path, current=current,
                              backup=tr("backup.encrypted" if encrypted else "backup.plain"),
                              database=tr("backup.plain" if encrypted else "backup.encrypted")))
+    if exists:   # who may replace this database: its own roles say
+        audit.require_right(url, "restore", user=user, schema=schema)
     with _lock(current) as locked:
         _clean_stale(current, None, locked)
         ident = _identity(current, create=False) if exists else None

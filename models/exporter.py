@@ -108,6 +108,11 @@ def export(store: Store, path: str | Path, *, rows: ResultSet | None = None,
         raise ExportFailed(tr("export.cannot_write", path=path, error=exc.strerror or exc)) from None
     if progress:
         progress(written, total)
+    if getattr(store, "audit", None) is not None:   # who took which rows out, and where to
+        with store.db.atomic():
+            store.audit.record("export", "customer", None, fields={"rows": [None, written]},
+                               note=tr("audit.export_note", rows=written, columns=len(specs),
+                                       path=path.resolve()))
     return ExportResult(path, written, [s.key for s in specs])
 
 

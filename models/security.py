@@ -436,6 +436,7 @@ class Guard:
 
 def list_users(store) -> list:
     store.guard.me   # a fresh database records its first login before listing
+    store.guard.require("user_list")
     U = store.guard.User
     if store.guard.pg_team:
         return _team_users(store)

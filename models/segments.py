@@ -475,7 +475,26 @@ def _plain(value: Any) -> Any:
 
 def recompute(store, today: dt.date | None = None, *, config: SegmentsConfig | None = None,
               progress: Callable[[str], None] | None = None) -> RecomputeResult:
-    """Score every live customer (see the module docstring); returns what changed."""
+    """Score every live customer (see the module docstring); returns what changed.
+    A user's recompute needs the ``segments`` right (it rewrites every customer)
+    and is audited (how many customers, how many changed)."""
+    guard = getattr(store, "guard", None)
+    if guard is not None:
+        guard.require("segments")
+    result = _recompute(store, today, config=config, progress=progress)
+    if getattr(store, "audit", None) is not None:
+        with store.db.atomic():
+            store.audit.record("recompute", "customer", None,
+                               fields={"rows": [None, result.customers],
+                                       "changed": [None, result.changed]},
+                               note=tr("audit.recompute_note", rows=result.customers))
+    return result
+
+
+def _recompute(store, today: dt.date | None = None, *, config: SegmentsConfig | None = None,
+               progress: Callable[[str], None] | None = None) -> RecomputeResult:
+    """``recompute`` without the right and the entry: also what a purchase in a small
+    database runs (``refresh_customer``), an effect of a change the user may make."""
     _require(store)
     cfg = config or load_config(store.schema)
     today = today or dt.date.today()
@@ -590,7 +609,7 @@ def refresh_customer(store, customer_id: int, today: dt.date | None = None, *,
         stale = not cuts or cuts.get("fingerprint") != cfg.rfm_fingerprint()
         customers = store.count_customers() if stale else cuts.get("customers", 0)
         if customers <= SMALL_DATABASE:
-            recompute(store, today, config=cfg)
+            _recompute(store, today, config=cfg)
             return True
         if stale:
             cuts = _compute_cuts(store, cfg, today)

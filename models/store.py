@@ -299,6 +299,8 @@ def migrate_schema(store: "Store") -> MigrationReport:
     report, refusals = plan_migration(store)
     if refusals:
         raise SchemaMigrationError("\n".join(refusals))
+    if report.changed:   # new or retyped columns in an existing (maybe shared) database
+        store.guard.require("schema")
     migrator = PostgresqlMigrator(db) if is_postgres(db) else SqliteMigrator(db)
     team_db = False
     if is_postgres(db):

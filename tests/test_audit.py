@@ -167,3 +167,125 @@ def test_chain_timeline_and_merge_are_guarded_and_audited(store, db_url):
     finally:
         vic.close()
     assert chain.get_contact(store, boss.id).title == "总经理"
+
+
+# -- privileged operations: a right each, checked in the model layer, and audited ----------
+
+PRIVILEGED = [
+    (["backup"], "may not back up the database"),
+    (["restore", "--yes", "BACKUP"], "may not restore a backup"),
+    (["segments", "recompute"], "may not recompute the segments"),
+    (["encrypt"], "may not encrypt or decrypt the database"),
+    (["user", "list"], "may not list the users"),
+    (["audit", "--customer", "1"], None),   # viewer: no history right; sales: their own
+    (["--schema", "SCHEMA", "query", "x"], "may not change the database's fields (--schema)"),
+]
+
+
+@pytest.fixture
+def team_file(sqlite_url, tmp_path, monkeypatch):
+    s = Store.open(sqlite_url, user="tester")
+    s.create_customer({"name": "张三", "owner": "sam", "mobile": "13800138000"})
+    add_user(s, "vic", "viewer")
+    add_user(s, "sam", "sales")
+    s.close()
+    backup = tmp_path / "b.db"
+    assert main(["--db", sqlite_url, "--user", "tester", "backup", "-o", str(backup)]) == 0
+    schema = tmp_path / "schema.yaml"
+    schema.write_text("extends: default\nfields:\n  - key: vip_level\n    label: VIP\n"
+                      "    type: integer\n    group: business\n", encoding="utf-8")
+    monkeypatch.setenv("KEHU_DB_KEY", "their own key")
+    return sqlite_url, backup, schema
+
+
+@pytest.mark.parametrize("login", ["vic", "sam"])
+def test_viewer_and_sales_are_refused_privileged_operations_in_one_sentence(team_file, login,
+                                                                           capsys):
+    url, backup, schema = team_file
+    path = url[len("sqlite:///"):]
+    before = open(path, "rb").read()
+    label = {"vic": "vic (Viewer)", "sam": "sam (Sales)"}[login]
+    for argv, refusal in PRIVILEGED:
+        argv = [str(backup) if a == "BACKUP" else str(schema) if a == "SCHEMA" else a
+                for a in argv]
+        code = main(["--db", url, "--user", login, *argv])
+        err = capsys.readouterr().err
+        if refusal is None:   # audit of a customer: the viewer's role has neither right
+            expected = (2, "may not read the change history") if login == "vic" else (0, "")
+            assert (code, expected[1] in err) == (expected[0], True), (argv, err)
+            continue
+        assert code == 2 and err.strip() == f"kehu: {label} {refusal}", (argv, err)
+    s = Store.open(url, user="tester")
+    try:
+        assert "vip_level" not in {c.name for c in s.db.get_columns("customer")}
+        assert not [c for c in s.audit.entries() if c.action in ("backup", "encrypt",
+                                                                  "recompute")][1:]
+    finally:
+        s.close()
+    from kehu.models import crypto
+    assert not crypto.is_encrypted(__import__("pathlib").Path(path))
+
+
+def test_model_layer_refuses_without_the_cli(store, db_url):
+    from kehu.models import segments
+    from kehu.models.security import list_users
+
+    add_user(store, "vic", "viewer")
+    vic = Store.open(db_url, user="vic")
+    try:
+        for attempt in (lambda: segments.recompute(vic), lambda: list_users(vic),
+                        lambda: vic.audit.verify()):
+            with pytest.raises(PermissionDenied):
+                attempt()
+    finally:
+        vic.close()
+
+
+def test_export_backup_restore_encrypt_recompute_and_role_changes_are_audited(sqlite_url,
+                                                                             tmp_path,
+                                                                             monkeypatch,
+                                                                             capsys):
+    from kehu.models import crypto, exporter, segments
+    from kehu.models.backup import backup, restore
+    from kehu.models.security import set_role
+
+    s = Store.open(sqlite_url, user="tester")
+    for i in range(3):
+        s.create_customer({"name": f"客户{i}"})
+    exporter.export(s, tmp_path / "out.csv")
+    segments.recompute(s)
+    add_user(s, "vic", "viewer")
+    set_role(s, "vic", "sales")
+    s.close()
+    made = backup(sqlite_url, tmp_path / "b.db", user="tester").path
+    s = Store.open(sqlite_url, user="tester")
+    copied = s.audit.entries(action="backup")[0]
+    assert copied.fields["rows"] == [None, 3] and "b.db" in copied.note
+    s.close()
+    restore(sqlite_url, made, user="tester")
+    s = Store.open(sqlite_url, user="tester")
+    try:
+        by_action = {}
+        for c in s.audit.entries():
+            by_action.setdefault(c.action, c)
+        assert by_action["export"].fields["rows"] == [None, 3]
+        assert str(tmp_path / "out.csv") in by_action["export"].note
+        assert by_action["recompute"].fields["rows"] == [None, 3]
+        assert by_action["restore_backup"].user == "tester"
+        role = [c for c in s.audit.entries(action="update") if c.table == "kehu_user"][0]
+        assert role.fields["role"] == ["viewer", "sales"]
+        assert s.audit.verify().ok   # the restored trail is one chain with its new entry
+    finally:
+        s.close()
+    if not crypto.available():
+        return
+    monkeypatch.setenv("KEHU_DB_KEY", "s3cret")
+    assert main(["--db", sqlite_url, "--user", "tester", "encrypt"]) == 0
+    assert main(["--db", sqlite_url, "--user", "tester", "decrypt"]) == 0
+    capsys.readouterr()
+    s = Store.open(sqlite_url, user="tester")
+    try:
+        assert [c.action for c in s.audit.entries(limit=2)] == ["decrypt", "encrypt"]
+        assert s.audit.verify().ok
+    finally:
+        s.close()

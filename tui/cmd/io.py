@@ -15,6 +15,7 @@ from rich.cells import cell_len
 
 from kehu.models import backup as backups
 from kehu.models import dedupe, exporter, importer
+from kehu.models.db import sqlite_path
 from kehu.models.errors import KehuError
 from kehu.models.i18n import tr
 from kehu.models.results import ResultSet
@@ -216,7 +217,7 @@ def run_backup(args, ctx) -> int:
                   file=ctx.out)
         return 0
     keep = args.keep if args.keep is not None else ctx.config.backup_keep
-    result = backups.backup(ctx.db_url, args.output, keep=keep)
+    result = backups.backup(ctx.db_url, args.output, keep=keep, store=ctx.open_store())
     if result.cleaned:
         print(tr("backup.cleaned", count=len(result.cleaned)), file=ctx.out)
     print(tr("io.backed_up", path=result.path), file=ctx.out)
@@ -226,6 +227,9 @@ def run_backup(args, ctx) -> int:
 
 
 def run_restore(args, ctx) -> int:
+    current = sqlite_path(ctx.db_url)
+    if current is not None and current.exists():   # refused before anything is asked
+        ctx.open_store().guard.require("restore")
     counts = backups.check_backup(args.file)
     print(tr("io.restore_check", path=args.file, customers=counts.get("customer", 0),
              contacts=counts.get("contact", 0), entries=counts.get("interaction", 0)), file=ctx.out)

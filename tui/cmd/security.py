@@ -16,6 +16,7 @@ from pathlib import Path
 
 from kehu.models import crypto, security, team
 from kehu.models.store import migrate_schema
+from kehu.models import audit
 from kehu.models.audit import ACTIONS
 from kehu.models.db import set_password_prompt, sqlite_path
 from kehu.models.errors import KehuError
@@ -258,14 +259,18 @@ def convert(args, ctx) -> int:
         if crypto.is_encrypted(path):
             raise crypto.CryptoError(tr("crypto.already_encrypted", path=path))
         key = _new_key(path)
-        crypto.encrypt(path, key)
+        audit.convert_database(ctx.db_url, "encrypt", key, user=_cli_user(ctx))
         print(tr("crypto.encrypted", path=path), file=ctx.out)
     else:
         if not crypto.is_encrypted(path):
             raise crypto.CryptoError(tr("crypto.not_encrypted", path=path))
-        crypto.decrypt(path, crypto.key_for(path))
+        audit.convert_database(ctx.db_url, "decrypt", crypto.key_for(path), user=_cli_user(ctx))
         print(tr("crypto.decrypted", path=path), file=ctx.out)
     return 0
+
+
+def _cli_user(ctx) -> str | None:
+    return getattr(ctx.args, "user", None) or ctx.config.user
 
 
 def _new_key(path) -> str:

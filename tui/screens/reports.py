@@ -23,6 +23,7 @@ from textual.widgets import Footer, Header, Static
 from textual_plotext import PlotextPlot
 
 from kehu.models import reports, segments
+from kehu.models.errors import KehuError
 from kehu.models.i18n import tr
 from kehu.models.query import QueryError
 from kehu.models.results import ResultSet
@@ -192,7 +193,7 @@ class ReportsScreen(Screen):
         store = self.app.store
         try:
             result = await self.runner.background(lambda: segments.recompute(store))
-        except segments.SegmentsError as exc:
+        except KehuError as exc:   # a broken segments.yaml, or no right to recompute
             self.query_one("#report-status", Static).update(str(exc))
             self.notify(str(exc), severity="error", timeout=10)
             return
