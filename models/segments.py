@@ -540,6 +540,10 @@ def _indexes_off(store, cfg: SegmentsConfig, many: bool):
     """Changing many rows: drop the indexes of the score columns and build them
     again after (a sort each), rather than update them row by row."""
     keys = [k for k in (*SCORE_FIELDS, cfg.lifecycle_field) if k and store.schema[k].index]
+    if many and store.is_postgres:
+        from .team import may_migrate
+
+        many = may_migrate(store.db)   # only the schema's owner may drop and build indexes
     if not many:
         yield
         return

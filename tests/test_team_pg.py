@@ -425,6 +425,18 @@ def test_manager_imports_and_reverts_without_owning_anything(team_db, tmp_path, 
     assert main(["--db", carol, "imports", "revert", "1"]) == 0
 
 
+def test_manager_recomputes_many_segments_without_touching_indexes(team_db, monkeypatch):
+    from kehu.models import segments
+
+    url, _ids = team_db
+    monkeypatch.setattr(segments, "REINDEX_ABOVE", -1)   # "many rows": the owner would reindex
+    carol = Store.open(as_login(url, CAROL))
+    try:
+        segments.recompute(carol)
+    finally:
+        carol.close()
+
+
 def test_sqlite_user_add_says_teams_use_postgresql(sqlite_url, capsys):
     assert main(["--db", sqlite_url, "user", "add", "sam", "--role", "sales"]) == 0
     err = capsys.readouterr().err
