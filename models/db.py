@@ -27,9 +27,10 @@ SQLITE_PRAGMAS = {
     "journal_mode": "wal",
     "foreign_keys": 1,
     # FULL: a save shown as "Saved" survives a power cut (NORMAL syncs the WAL only at
-    # checkpoints, so the last commits can roll back). Measured on ext4: a form save
-    # 1.8-6 ms with NORMAL, 12 ms with FULL; a 20k-row import (one transaction, one
-    # sync more) 2.0-3.4 s either way.
+    # checkpoints, so the last commits can roll back). Measured on ext4 (two runs, 300
+    # and 600 saves): a save's median 1.6-1.8 ms with NORMAL, 7.8-12 ms with FULL; a
+    # 20k-row import (one transaction: one sync more) 0.9-3.4 s either way, no difference
+    # above the noise, so an import keeps FULL too.
     "synchronous": "full",
     "cache_size": -32_000,
     "temp_store": "memory",
