@@ -116,10 +116,15 @@ def _read(path: Path) -> tuple[dict, dict[str, int]]:
         raise ConfigError(tr("config.bad_yaml", error=exc.reason), path) from None
     except OSError as exc:
         raise ConfigError(str(exc.strerror or exc), path) from None
+    except yaml.reader.ReaderError as exc:   # a control character: no mark, a position
+        line = text[:exc.position].count("\n") + 1
+        raise ConfigError(tr("config.bad_yaml", error=tr("files.bad_character",
+                                                          code=f"{exc.character:#06x}")),
+                          path, line) from None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         raise ConfigError(tr("config.bad_yaml", error=getattr(exc, "problem", None) or exc), path,
-                          mark.line + 1 if mark else None) from None
+                          mark.line + 1 if mark else 1) from None
     if data is None:
         return {}, {}
     if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):

@@ -8,8 +8,10 @@ replace it or extend it (``extends: default``).
 """
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
+from functools import lru_cache
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -37,11 +39,18 @@ NUMBER_DIGITS = 15
 def value_limit(decimals: int) -> Decimal:
     """The largest money or decimal value with ``decimals`` places (its negative is the least)."""
     return Decimal(10 ** NUMBER_DIGITS - 1).scaleb(-max(int(decimals), 0))
+
+
 TEXT_TYPES = ("text", "longtext", "choice", "tags", "phone", "email", "url")
 #: Columns every customer row has whatever the schema says.
 SYSTEM_COLUMNS = ("id", "created_at", "updated_at", "version", "deleted_at", "search_text",
                   "import_batch")
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
+#: At most this many decimal places (money and decimal fields; see ``value_limit``).
+MAX_DECIMALS = 6
+#: A pattern gets this long (seconds) on one value; longer, the value is refused with a
+#: sentence instead of kehu hanging (``match_pattern``).
+PATTERN_TIMEOUT = 0.1
 FIELD_ATTRS = {
     "key", "label", "type", "group", "required", "choices", "default", "pattern",
     "pattern_message", "min", "max", "max_length", "decimals", "index", "searchable",
@@ -230,6 +239,11 @@ class _LineDict(dict):
     key_lines: dict
 
 
+class _LineList(list):
+    line: int | None = None
+    item_lines: list
+
+
 class _Loader(yaml.SafeLoader):
     pass
 
@@ -241,6 +255,10 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> _LineDict:
     result.key_lines = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
+        try:
+            hash(key)
+        except TypeError:
+            raise SchemaError(tr("schema.bad_yaml_key"), line=key_node.start_mark.line + 1) from None
         if key in result:
             raise SchemaError(tr("schema.duplicate_yaml_key", key=key),
                               line=key_node.start_mark.line + 1)
@@ -249,7 +267,30 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> _LineDict:
     return result
 
 
+def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> _LineList:
+    result = _LineList(loader.construct_object(child, deep=True) for child in node.value)
+    result.line = node.start_mark.line + 1
+    result.item_lines = [child.start_mark.line + 1 for child in node.value]
+    return result
+
+
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+
+
+def _line(container: Any, at: Any = None, default: int | None = None) -> int | None:
+    """The line of an entry of a mapping (by key) or list (by index), or of the
+    container itself, or ``default``."""
+    if at is not None:
+        if isinstance(container, _LineDict) and at in container.key_lines:
+            return container.key_lines[at]
+        if isinstance(container, _LineList) and isinstance(at, int) and at < len(container.item_lines):
+            return container.item_lines[at]
+    return getattr(container, "line", None) or default
+
+
+def _item_line(item: Any, items: Any, i: int, default: int | None) -> int | None:
+    return getattr(item, "line", None) or _line(items, i, default)
 
 
 def _read_yaml(path: Path) -> Any:
@@ -269,9 +310,13 @@ def _read_yaml(path: Path) -> Any:
         mark = exc.problem_mark or exc.context_mark
         problem = " ".join(str(p) for p in (exc.context, exc.problem) if p)
         raise SchemaError(tr("schema.bad_yaml", problem=problem), path,
-                          mark.line + 1 if mark else None) from None
+                          mark.line + 1 if mark else 1) from None
+    except yaml.reader.ReaderError as exc:   # a control character: no mark, a position
+        raise SchemaError(tr("schema.bad_yaml", problem=tr("files.bad_character",
+                                                            code=f"{exc.character:#06x}")),
+                          path, text[:exc.position].count("\n") + 1) from None
     except yaml.YAMLError as exc:
-        raise SchemaError(tr("schema.bad_yaml", problem=str(exc)), path) from None
+        raise SchemaError(tr("schema.bad_yaml", problem=str(exc)), path, 1) from None
 
 
 # --- building specs -------------------------------------------------------
@@ -288,16 +333,18 @@ def _choices(raw: Any, path, line, key) -> tuple[Choice, ...]:
     if raw is None:
         return ()
     if not isinstance(raw, list) or not raw:
-        raise SchemaError(tr("schema.bad_choices"), path, line, key)
+        raise SchemaError(tr("schema.bad_choices_list", example=CHOICE_EXAMPLE), path, line, key)
     out: list[Choice] = []
-    for item in raw:
-        if isinstance(item, (str, int, float)) and not isinstance(item, bool):
+    for i, item in enumerate(raw):
+        if _scalar(item):
             out.append(Choice(str(item), {"zh": str(item), "en": str(item)}))
-        elif isinstance(item, dict) and "value" in item:
+        elif isinstance(item, dict) and _scalar(item.get("value")) and all(
+                _scalar(v) for k, v in item.items() if k in ("zh", "en")):
             labels = {k: str(v) for k, v in item.items() if k in ("zh", "en")}
             out.append(Choice(str(item["value"]), labels or {"en": str(item["value"])}))
         else:
-            raise SchemaError(tr("schema.bad_choices"), path, getattr(item, "line", line), key)
+            raise SchemaError(tr("schema.bad_choices_list", example=CHOICE_EXAMPLE), path,
+                              _item_line(item, raw, i, line), key)
     values = [c.value for c in out]
     dup = next((v for v in values if values.count(v) > 1), None)
     if dup is not None:
@@ -305,16 +352,81 @@ def _choices(raw: Any, path, line, key) -> tuple[Choice, ...]:
     return tuple(out)
 
 
+CHOICE_EXAMPLE = "{value: …, zh: …, en: …}"
+
+
+def _scalar(value: Any) -> bool:
+    """A plain YAML value a choice or alias can be: text or a finite number."""
+    return (isinstance(value, str) or (isinstance(value, (int, float)) and not isinstance(value, bool)
+                                       and math.isfinite(value)))
+
+
 def _number(value, path, line, key, attr):
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise SchemaError(tr("schema.not_a_number", attr=attr, value=value), path, line, key)
     return value
 
 
-def _field(raw: Any, path: Path, groups: set[str], base: FieldSpec | None = None) -> FieldSpec:
-    line = getattr(raw, "line", None)
+def _whole(value, path, line, key, attr, lo: int, hi: int) -> int | None:
+    """A whole number from ``lo`` to ``hi`` (None: not given)."""
+    if value is None:
+        return None
+    if (isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
+            or value != int(value) or not lo <= value <= hi):
+        raise SchemaError(tr("schema.not_whole", attr=attr, value=value, lo=lo, hi=hi),
+                          path, line, key)
+    return int(value)
+
+
+@lru_cache(maxsize=256)
+def _compiled(pattern: str):
+    import regex   # imported on first use: start-up does not pay for it
+
+    return regex.compile(pattern)
+
+
+def match_pattern(pattern: str, text: str) -> bool | None:
+    """Does ``text`` match the whole ``pattern``? None when the match takes longer than
+    ``PATTERN_TIMEOUT`` (a pattern that backtracks badly on this value): matched with
+    the ``regex`` package, same syntax as ``re``, with its time bounded."""
+    try:
+        return _compiled(pattern).fullmatch(text, timeout=PATTERN_TIMEOUT) is not None
+    except TimeoutError:
+        return None
+
+
+def _probes(pattern: str) -> list[str]:
+    """Values that make a badly backtracking pattern slow: a long run of a character
+    the pattern takes, then one that spoils the match."""
+    chars = {c for c in pattern if c.isalnum()} | set("a0 _-.张")
+    runs = [c * 30 for c in sorted(chars)][:40]
+    runs += ["ab" * 15, "a0" * 15, "a " * 15, "a." * 15]
+    return [run + tail for run in runs for tail in ("!", "\x00", "")]
+
+
+def _check_pattern(pattern: Any, path, line, key) -> str:
+    if not isinstance(pattern, str) or not pattern:
+        raise SchemaError(tr("schema.pattern_not_text"), path, line, key)
+    import regex
+
+    try:
+        compiled = _compiled(pattern)
+    except (regex.error, re.error, ValueError, OverflowError, RecursionError) as exc:
+        raise SchemaError(tr("schema.bad_pattern", error=exc), path, line, key) from None
+    for probe in _probes(pattern):
+        try:
+            compiled.fullmatch(probe, timeout=PATTERN_TIMEOUT / 2)
+        except TimeoutError:
+            raise SchemaError(tr("schema.slow_pattern", value=probe[:12] + "…"), path, line,
+                              key) from None
+    return pattern
+
+
+def _field(raw: Any, path: Path, groups: set[str], base: FieldSpec | None = None,
+           line: int | None = None) -> FieldSpec:
+    line = getattr(raw, "line", None) or line
     if not isinstance(raw, dict):
         raise SchemaError(tr("schema.field_not_mapping"), path, line)
     key = raw.get("key")
@@ -322,7 +434,7 @@ def _field(raw: Any, path: Path, groups: set[str], base: FieldSpec | None = None
         raise SchemaError(tr("schema.bad_key", key=key), path, line)
     if key in SYSTEM_COLUMNS:
         raise SchemaError(tr("schema.reserved_key", key=key), path, line, key)
-    unknown = sorted(set(raw) - FIELD_ATTRS)
+    unknown = sorted(set(raw) - FIELD_ATTRS, key=str)
     if unknown:
         raise SchemaError(tr("schema.unknown_attr", attr=", ".join(map(str, unknown)),
                              known=", ".join(sorted(FIELD_ATTRS))),
@@ -346,7 +458,7 @@ def _field(raw: Any, path: Path, groups: set[str], base: FieldSpec | None = None
         raise SchemaError(tr("schema.unknown_type", type=ftype, known=", ".join(FIELD_TYPES)),
                           path, at("type"), key)
     group = merged.get("group")
-    if group not in groups:
+    if not isinstance(group, str) or group not in groups:
         raise SchemaError(tr("schema.unknown_group", group=group, known=", ".join(sorted(groups))),
                           path, at("group"), key)
     if "label" not in merged:
@@ -359,20 +471,22 @@ def _field(raw: Any, path: Path, groups: set[str], base: FieldSpec | None = None
         if not isinstance(merged.get(attr, False), bool):
             raise SchemaError(tr("schema.not_boolean", attr=attr), path, at(attr), key)
     pattern = merged.get("pattern")
-    if pattern is not None:
-        try:
-            re.compile(str(pattern))
-        except re.error as exc:
-            raise SchemaError(tr("schema.bad_pattern", error=exc), path, at("pattern"), key) from None
+    if pattern is not None and "pattern" in raw and path != DEFAULT_SCHEMA_PATH:
+        # (kehu's own default is known good: start-up does not import regex for it)
+        _check_pattern(pattern, path, at("pattern"), key)
     lo = _number(merged.get("min"), path, at("min"), key, "min")
     hi = _number(merged.get("max"), path, at("max"), key, "max")
     if lo is not None and hi is not None and lo > hi:
         raise SchemaError(tr("schema.min_above_max"), path, at("min"), key)
-    max_length = _number(merged.get("max_length"), path, at("max_length"), key, "max_length")
-    width = _number(merged.get("width"), path, at("width"), key, "width")
-    decimals = _number(merged.get("decimals", 2), path, at("decimals"), key, "decimals")
+    max_length = _whole(merged.get("max_length"), path, at("max_length"), key, "max_length",
+                        1, 1_000_000)
+    width = _whole(merged.get("width"), path, at("width"), key, "width", 1, 200)
+    decimals = _whole(merged.get("decimals", 2), path, at("decimals"), key, "decimals",
+                      0, MAX_DECIMALS)
+    if decimals is None:
+        decimals = 2
     aliases = merged.get("aliases") or []
-    if not isinstance(aliases, list):
+    if not isinstance(aliases, list) or not all(_scalar(a) for a in aliases):
         raise SchemaError(tr("schema.bad_aliases"), path, at("aliases"), key)
     spec = FieldSpec(
         key=key, type=ftype, group=group, labels=labels,
@@ -402,32 +516,32 @@ def _check_default(spec: FieldSpec, path, line) -> None:
         raise SchemaError(tr("schema.bad_default", error=exc.message), path, line, spec.key) from None
 
 
-def _groups(raw: Any, path: Path) -> list[GroupSpec]:
+def _groups(raw: Any, path: Path, line: int | None = None) -> list[GroupSpec]:
     if not isinstance(raw, list) or not raw:
-        raise SchemaError(tr("schema.no_groups"), path, getattr(raw, "line", None))
+        raise SchemaError(tr("schema.no_groups"), path, getattr(raw, "line", None) or line)
     out = []
-    for item in raw:
-        line = getattr(item, "line", None)
+    for i, item in enumerate(raw):
+        line = _item_line(item, raw, i, line)
         if not isinstance(item, dict) or not isinstance(item.get("key"), str):
             raise SchemaError(tr("schema.bad_group"), path, line)
         out.append(GroupSpec(item["key"], _labels(item.get("label", item["key"]), path, line, None)))
     return out
 
 
-def _lists(raw: Any, path: Path) -> dict[str, list[ListItem]]:
+def _lists(raw: Any, path: Path, line: int | None = None) -> dict[str, list[ListItem]]:
     if raw is None:
         return {}
     if not isinstance(raw, dict):
-        raise SchemaError(tr("schema.bad_lists"), path, getattr(raw, "line", None))
+        raise SchemaError(tr("schema.bad_lists"), path, getattr(raw, "line", None) or line)
     out = {}
     for name, items in raw.items():
         if not isinstance(items, list):
-            raise SchemaError(tr("schema.bad_lists"), path, raw.key_lines.get(name))
+            raise SchemaError(tr("schema.bad_lists"), path, _line(raw, name, line))
         entries = []
-        for item in items:
-            line = getattr(item, "line", None)
-            if not isinstance(item, dict) or "value" not in item:
-                raise SchemaError(tr("schema.bad_list_item", name=name), path, line)
+        for i, item in enumerate(items):
+            item_line = _item_line(item, items, i, _line(raw, name, line))
+            if not isinstance(item, dict) or not _scalar(item.get("value")):
+                raise SchemaError(tr("schema.bad_list_item", name=name), path, item_line)
             labels = {k: str(v) for k, v in item.items() if k in ("zh", "en")}
             extra = {k: v for k, v in item.items() if k not in ("zh", "en", "value", "icon")}
             entries.append(ListItem(str(item["value"]), labels or {"en": str(item["value"])},
@@ -442,18 +556,18 @@ def parse_schema(path: Path, base: Schema | None = None) -> Schema:
     if not isinstance(doc, dict):
         raise SchemaError(tr("schema.not_mapping"), path, 1)
     known_top = {"version", "extends", "groups", "fields", "drop", "lists"}
-    unknown = sorted(set(doc) - known_top)
+    unknown = sorted(set(doc) - known_top, key=str)
     if unknown:
         raise SchemaError(tr("schema.unknown_top", key=unknown[0], known=", ".join(sorted(known_top))),
-                          path, doc.key_lines.get(unknown[0]))
+                          path, _line(doc, unknown[0], 1))
     extends = doc.get("extends")
     if extends not in (None, "default"):
-        raise SchemaError(tr("schema.bad_extends", value=extends), path, doc.key_lines.get("extends"))
+        raise SchemaError(tr("schema.bad_extends", value=extends), path, _line(doc, "extends", 1))
     if extends and base is None:
         base = load_default_schema()
     groups = list(base.groups) if extends else []
     if "groups" in doc or not extends:
-        new_groups = _groups(doc.get("groups"), path)
+        new_groups = _groups(doc.get("groups"), path, _line(doc, "groups", 1))
         known = {g.key for g in groups}
         for g in new_groups:
             if g.key in known:
@@ -463,32 +577,35 @@ def parse_schema(path: Path, base: Schema | None = None) -> Schema:
     group_keys = {g.key for g in groups}
     raw_fields = doc.get("fields") or []
     if not isinstance(raw_fields, list):
-        raise SchemaError(tr("schema.fields_not_list"), path, doc.key_lines.get("fields"))
+        raise SchemaError(tr("schema.fields_not_list"), path, _line(doc, "fields", 1))
     if not raw_fields and not extends:
-        raise SchemaError(tr("schema.no_fields"), path, doc.key_lines.get("fields", 1))
+        raise SchemaError(tr("schema.no_fields"), path, _line(doc, "fields", 1))
     fields: list[FieldSpec] = list(base.fields) if extends else []
     seen: dict[str, int] = {}
-    for raw in raw_fields:
+    for i, raw in enumerate(raw_fields):
+        line = _item_line(raw, raw_fields, i, _line(doc, "fields", 1))
         key = raw.get("key") if isinstance(raw, dict) else None
-        if key in seen:
-            raise SchemaError(tr("schema.duplicate_field", first=seen[key]), path,
-                              getattr(raw, "line", None), key)
+        if isinstance(key, str) and key in seen:
+            raise SchemaError(tr("schema.duplicate_field", first=seen[key]), path, line, key)
         existing = next((f for f in fields if f.key == key), None)
-        spec = _field(raw, path, group_keys, existing if extends else None)
+        spec = _field(raw, path, group_keys, existing if extends else None, line)
         seen[key] = spec.line or 0
         if existing is not None:
             fields[fields.index(existing)] = spec
         else:
             fields.append(spec)
     drop = doc.get("drop") or []
-    for key in drop:
+    if not isinstance(drop, list) or not all(isinstance(k, str) for k in drop):
+        raise SchemaError(tr("schema.drop_not_list"), path, _line(doc, "drop", 1))
+    for i, key in enumerate(drop):
         if key not in {f.key for f in fields}:
-            raise SchemaError(tr("schema.drop_unknown", key=key), path, doc.key_lines.get("drop"), key)
+            raise SchemaError(tr("schema.drop_unknown", key=key), path,
+                              _line(drop, i, _line(doc, "drop", 1)), key)
     fields = [f for f in fields if f.key not in drop]
     if not any(f.key == "name" for f in fields):
         raise SchemaError(tr("schema.needs_name"), path, 1)
     lists = dict(base.lists) if extends and base else {}
-    lists.update(_lists(doc.get("lists"), path))
+    lists.update(_lists(doc.get("lists"), path, _line(doc, "lists", 1)))
     sources = ((base.sources if extends and base else ()) + (str(path),))
     return Schema(fields, groups, lists, sources, tuple(drop))
 

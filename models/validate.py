@@ -19,7 +19,7 @@ from email_validator import EmailNotValidError, validate_email
 from .errors import KehuError
 from .i18n import label as pick_label
 from .i18n import tr
-from .schema import FieldSpec, Schema, value_limit
+from .schema import FieldSpec, Schema, match_pattern, value_limit
 
 DEFAULT_PHONE_REGION = "CN"
 _phone_region = DEFAULT_PHONE_REGION
@@ -336,7 +336,10 @@ def clean(spec: FieldSpec, raw: Any, *, region: str | None = None) -> Any:
         raise fail("validate.unknown_type", type=t)
 
     if spec.pattern and t in ("text", "longtext", "phone", "email", "url"):
-        if not re.fullmatch(spec.pattern, str(value)):
+        matched = match_pattern(spec.pattern, str(value))   # time-bounded (models/schema.py)
+        if matched is None:
+            raise fail("validate.pattern_too_slow")
+        if not matched:
             message = (tr("validate.pattern", pattern=spec.pattern) if not spec.pattern_message
                        else pick_label(spec.pattern_message))
             raise FieldError(spec.key, message, spec.label())
