@@ -973,7 +973,9 @@ def _apply_updates(store: Store, updates: dict[int, dict[str, Any]], befores: di
     stamp = now()
     for cid, changes in updates.items():
         row = current.get(cid)
-        if row is None:
+        if row is None:   # deleted (or merged away) since the file's keys were looked up
+            if refuse is not None:
+                refuse(cid, changes, tr("import_lock.gone"))
             continue
         diff = {k: v for k, v in changes.items() if not store.schema[k].computed
                 and not _same(getattr(row, k), v)}
@@ -1065,7 +1067,8 @@ def revert_import(store: Store, batch_id: int) -> RevertResult:
                 model.select(peewee.SQL("1")).where(fk == C.id)))
         ids = [cid for (cid,) in untouched.tuples()]
         for start in range(0, len(ids), 500):
-            result.deleted += C.delete().where(C.id.in_(ids[start:start + 500])).execute()
+            result.deleted += C.delete().where(C.id.in_(ids[start:start + 500]),  # still as
+                                               C.version == 1).execute()  # imported, re-checked
         result.hidden = (C.update(deleted_at=stamp, version=C.version + 1)
                          .where(C.import_batch == batch_id, C.deleted_at.is_null()).execute())
         for change in ImportChange.select().where(ImportChange.batch == batch_id):
@@ -1075,9 +1078,11 @@ def revert_import(store: Store, batch_id: int) -> RevertResult:
                 continue
             before = from_json(store, change.before)
             merged = store.raw_record(row) | before
-            C.update(**before, updated_at=stamp, version=C.version + 1,
-                     search_text=search.build_search_text(store.schema, merged)
-                     ).where(C.id == row.id).execute()
+            if not C.update(**before, updated_at=stamp, version=C.version + 1,
+                            search_text=search.build_search_text(store.schema, merged)
+                            ).where(C.id == row.id, C.version == row.version).execute():
+                result.skipped.append(change.customer_id)   # saved by someone meanwhile
+                continue
             store.audit.record("revert", "customer", row.id, batch=batch_id,
                                before={k: getattr(row, k) for k in before}, after=before)
             result.restored += 1

@@ -405,3 +405,61 @@ def test_merging_a_customer_merged_away_earlier_says_into_whom(store, monkeypatc
     with pytest.raises(dedupe.MergeConflict, match=r"李四 \(#\d+\) was merged into 张三 \(#\d+\) by "
                                                    r"tester on \d{4}-\d\d-\d\d \d\d:\d\d; merge 张三"):
         dedupe.merge_plan(store, zhang.id, li.id)
+
+
+def test_reverting_an_import_keeps_a_save_made_while_it_waited(store, db_url, tmp_path):
+    """An import is reverted while someone saves one of the customers it updated:
+    the revert waits, sees the save and leaves that customer alone (skipped)."""
+    customer = store.create_customer({"name": "钱七", "mobile": "13800000004", "company": "原公司"})
+    path = _csv(tmp_path / "u.csv", [["姓名", "手机", "公司"], ["钱七", "13800000004", "导入公司"]])
+    source = open_source(path)
+    batch = run_import(store, source, auto_mapping(store.schema, source), update_by="mobile",
+                       report_path=tmp_path / "r.csv").batch_id
+    editor, reverter = (Store.open(db_url, user="tester", migrate=False) for _ in range(2))
+    holding, release = threading.Event(), threading.Event()
+    outcome: dict = {}
+
+    def edit():
+        with editor.db.atomic():
+            editor.update_customer(customer.id, {"company": "手改公司"})
+            holding.set()
+            release.wait(10)
+
+    def revert():
+        from kehu.models.importer import revert_import
+
+        holding.wait(10)
+        outcome["revert"] = revert_import(reverter, batch)
+
+    threads = [threading.Thread(target=edit), threading.Thread(target=revert)]
+    for t in threads:
+        t.start()
+    holding.wait(10)
+    _waiting_on_a_lock(editor)
+    release.set()
+    for t in threads:
+        t.join(20)
+    editor.close()
+    reverter.close()
+    assert store.get_customer(customer.id).company == "手改公司"     # the save is kept
+    assert outcome["revert"].skipped == [customer.id] and outcome["revert"].restored == 0
+
+
+def test_an_update_by_row_whose_customer_was_deleted_meanwhile_is_rejected(store, tmp_path,
+                                                                           monkeypatch):
+    from kehu.models import importer
+
+    customer = store.create_customer({"name": "孙八", "mobile": "13800000005"})
+    real = importer._apply_updates
+
+    def deleted_first(s, *args, **kwargs):   # someone deletes it after the keys were read
+        store.delete_customer(customer.id)
+        return real(s, *args, **kwargs)
+
+    monkeypatch.setattr(importer, "_apply_updates", deleted_first)
+    path = _csv(tmp_path / "u.csv", [["姓名", "手机", "公司"], ["孙八", "13800000005", "新"]])
+    source = open_source(path)
+    result = run_import(store, source, auto_mapping(store.schema, source), update_by="mobile",
+                        report_path=tmp_path / "r.csv")
+    assert (result.updated, result.rejected) == (0, 1)
+    assert result.problems[0].reason.startswith("not updated: the customer was deleted")
