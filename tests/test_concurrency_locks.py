@@ -463,3 +463,26 @@ def test_an_update_by_row_whose_customer_was_deleted_meanwhile_is_rejected(store
                         report_path=tmp_path / "r.csv")
     assert (result.updated, result.rejected) == (0, 1)
     assert result.problems[0].reason.startswith("not updated: the customer was deleted")
+
+
+def test_two_first_opens_of_a_new_database_at_once_both_work(db_url):
+    """Two kehu processes started at once on a new database both create its tables
+    (PostgreSQL: one waits for the other's migration instead of failing on a
+    duplicate CREATE)."""
+    start = threading.Barrier(2)
+    outcome: list = []
+
+    def open_it():
+        start.wait()
+        try:
+            Store.open(db_url, user="tester").close()
+            outcome.append("ok")
+        except Exception as exc:  # noqa: BLE001 - reported below
+            outcome.append(f"{type(exc).__name__}: {exc}")
+
+    threads = [threading.Thread(target=open_it) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert outcome == ["ok", "ok"]
