@@ -32,6 +32,7 @@ from . import search
 from .i18n import tr
 from .query import Query, QueryError, all_of, parse, resolve_field
 from .schema import FieldSpec, Schema
+from .store import money_from_sql, money_sums
 
 _FTS = peewee.Table(search.FTS_TABLE, ("rowid",))
 ROW_SYSTEM_COLUMNS = ("id", "version", "created_at", "updated_at", "deleted_at")
@@ -371,6 +372,14 @@ class ResultSet:
         rows = {r["id"]: r for r in C.select(*fields).where(C.id.in_(ids)).dicts()}
         return [rows[i] for i in ids if i in rows]
 
+    def _sum(self, key: str, value: Any) -> Decimal:
+        """A SUM as the database gave it, exact: money in minor units on SQLite."""
+        spec = self.store.schema.get(key)
+        if spec is not None and spec.type == "money":
+            total = money_from_sql(value, spec.decimals)
+            return Decimal(0).scaleb(-spec.decimals) if total is None else total
+        return _decimal(value)
+
     def money_keys(self) -> list[str]:
         return [f.key for f in self.store.schema.fields if f.type == "money"
                 and sees(self.store, f)]
@@ -381,9 +390,9 @@ class ResultSet:
         if not keys:
             return {}
         C = self.store.Customer
-        exprs = [peewee.fn.SUM(getattr(C, k)).alias(k) for k in keys]
-        row = self._select(*exprs).dicts().get()
-        return {k: _decimal(row.get(k)) for k in keys}
+        row = money_sums(self.store, lambda SUM: self._select(
+            *[SUM(getattr(C, k)).alias(k) for k in keys]).dicts().get())
+        return {k: self._sum(k, row.get(k)) for k in keys}
 
     def groups(self, key: str, sums: Iterable[str] | None = None) -> list[Group]:
         """Count and sums per value of ``key``, in the order the field sorts
@@ -396,11 +405,11 @@ class ResultSet:
         sums = list(sums) if sums is not None else self.money_keys()
         C = self.store.Customer
         col = getattr(C, key)
-        exprs = [peewee.fn.SUM(getattr(C, k)).alias("sum_" + k) for k in sums]
-        query = (self._select(col.alias("value"), peewee.fn.COUNT(C.id).alias("n"), *exprs)
-                 .group_by(col))
-        groups = [Group(r["value"], r["n"], {k: _decimal(r["sum_" + k]) for k in sums})
-                  for r in query.dicts()]
+        rows = money_sums(self.store, lambda SUM: list(self._select(
+            col.alias("value"), peewee.fn.COUNT(C.id).alias("n"),
+            *[SUM(getattr(C, k)).alias("sum_" + k) for k in sums]).group_by(col).dicts()))
+        groups = [Group(r["value"], r["n"], {k: self._sum(k, r["sum_" + k]) for k in sums})
+                  for r in rows]
         spec = self.store.schema.get(key)
         rank = _value_rank(spec)
         descending = bool(self.sort_keys) and self.sort_keys[0].key == key and \
