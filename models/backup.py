@@ -6,8 +6,8 @@ timestamped files in a folder of the database's own under ``data_dir()/backups``
 (``<file stem>-<id>``), of which the newest ``keep`` stay: each database keeps,
 lists and rotates only its own backups.
 
-The id is a random one stored in the database's ``kehu_meta`` table on its first
-backup, with the path it was made at: it travels with the database when the file
+The id is made at its first backup and stored in the database's ``kehu_meta``
+table with the path it was made at: it travels with the database when the file
 is moved or renamed, and a copy of the file (``cp a.db b.db``: same id, other path,
 the first file still there with that id) is given an id of its own at its first
 backup. A restore keeps the id of the database it replaces.
@@ -38,7 +38,6 @@ import os
 import re
 import sqlite3
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
@@ -202,14 +201,17 @@ def _identity(source: Path, *, create: bool) -> Identity | None:
                 db_id = None          # a copy of a database still at its place: a new id
         if not create:
             return Identity(db_id, fingerprint, key) if db_id else None
-        db_id = db_id or uuid.uuid4().hex
+        # A new id is made from what tells this database from any other at this place (its
+        # path, its file's inode, its first audit entry): the same id again if it cannot be
+        # stored now (a read-only file, a lock held too long), another for another database.
+        db_id = db_id or hashlib.sha1(
+            f"{here}|{source.stat().st_ino}|{fingerprint}".encode()).hexdigest()[:32]
         try:
             with conn:
                 conn.execute("INSERT OR REPLACE INTO kehu_meta (key, value) VALUES (?, ?)",
                              (ID_KEY, json.dumps({"id": db_id, "path": here})))
         except crypto.db_errors():
-            # a read-only or foreign file: an id from its path, not stored
-            db_id = hashlib.sha1(here.encode()).hexdigest()[:32]
+            pass   # used without being stored
         return Identity(db_id, fingerprint, key)
     finally:
         conn.close()
