@@ -1,8 +1,17 @@
-"""What every kehu screen relies on: keymap, theme, language, help, palette.
+"""What every kehu screen relies on: keymap, theme, language, help, palette,
+and the one place errors are handled.
 
 ``KehuApp`` derives from ``KehuBaseApp``, which on mount applies the keymap
 and theme named by ``self.keymap_name`` / ``self.theme_name`` and reports
 anything wrong with them as notifications — never as a crash.
+
+Errors: a ``KehuError`` that escapes an action (a key, the palette), a worker or a
+screen's handler is shown as its sentence; anything else is a bug, written with
+its traceback by ``errors.log_bug`` and shown as one sentence naming the log
+file. The app keeps running where that is safe: after an action or a worker
+always; after a handler of a screen above the workbench that screen is closed
+(its message loop has stopped); only a failure of the app itself or of the
+workbench ends kehu — with that sentence, not a traceback.
 """
 from __future__ import annotations
 
@@ -12,8 +21,12 @@ from textual import events
 from textual.app import App
 from textual.binding import Binding
 from textual.dom import DOMNode
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.worker import WorkerFailed
 
 from kehu.models import i18n
+from kehu.models.errors import KehuError, log_bug
 from kehu.models.i18n import tr
 from kehu.tui import themes
 from kehu.tui.commands import KehuCommands
@@ -49,6 +62,8 @@ class KehuBaseApp(App):
         self._sequences: dict[tuple[str, ...], list[str]] = {}
         self._pending: tuple[str, ...] = ()
         self._clashes_reported: set[frozenset[str]] = set()
+        #: the bugs reported while running (tests look here: a bug never passes quietly)
+        self.bugs: list[BaseException] = []
         super().__init__(*args, **kwargs)
 
     # -- settings ----------------------------------------------------------
@@ -142,6 +157,67 @@ class KehuBaseApp(App):
                 own.node.call_later(self._run_own_binding, own, event)
                 return
         await super().on_event(event)
+
+    # -- the one error handler ----------------------------------------------------
+    def report_error(self, error: BaseException) -> str:
+        """Show ``error`` as one sentence (a bug: logged first); returns the sentence."""
+        if isinstance(error, KehuError):
+            sentence = str(error)
+        else:
+            self.bugs.append(error)
+            path = log_bug(error)
+            name = type(error).__name__
+            sentence = (tr("tui_errors.bug_logged", error=name, path=path) if path is not None
+                        else tr("tui_errors.bug_unlogged", error=f"{name}: {error}"))
+        self.notify(sentence, severity="error", timeout=WARN_SECONDS, markup=False)
+        return sentence
+
+    async def run_action(self, action, default_namespace=None, namespaces=None) -> bool:
+        """Every key binding and palette command comes here: what it raises is
+        reported, and the app goes on (the action ran in the app's own loop)."""
+        try:
+            return await super().run_action(action, default_namespace, namespaces)
+        except Exception as error:  # noqa: BLE001 - the one handler: sentence or logged bug
+            self.report_error(error)
+            return True
+
+    def _handle_exception(self, error: Exception) -> None:
+        """Textual's last resort (it ends the app) for what a worker, a handler or a
+        timer raised: reported, and the app kept running where that is safe."""
+        if isinstance(error, WorkerFailed):  # the worker is over; nothing else stopped
+            self.report_error(error.error)
+            return
+        screen = self._broken_screen()
+        if screen is not None:
+            self.report_error(error)
+            self.notify(tr("tui_errors.screen_closed"), severity="warning", timeout=WARN_SECONDS)
+            self.pop_screen()
+            return
+        if self.is_headless:  # under test: Textual's own way, so the test sees the traceback
+            self.bugs.append(error)
+            super()._handle_exception(error)
+            return
+        sentence = self.report_error(error)
+        self.exit(return_code=1, message=f"{sentence} {tr('tui_errors.must_close')}")
+
+    def _broken_screen(self) -> Screen | None:
+        """The top screen, when what failed belongs to it and there is a screen under
+        it to go back to: its message loop has stopped, so it is closed."""
+        try:
+            from textual._context import active_message_pump  # the loop that failed
+        except ImportError:  # another Textual: end kehu, as Textual would
+            return None
+        pump = active_message_pump.get(None)
+        if not isinstance(pump, Widget):  # the app itself, or unknown
+            return None
+        try:
+            screen = pump if isinstance(pump, Screen) else pump.screen
+        except Exception:  # noqa: BLE001 - NoScreen and kin: a widget already gone
+            return None
+        stack = self.screen_stack
+        if screen is None or len(stack) < 2 or screen is not stack[-1]:
+            return None
+        return screen
 
     # -- keys in the order they were typed ------------------------------------------
     # Textual runs a focused widget's own bindings (an Input's End, Ctrl+U,
