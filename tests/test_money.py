@@ -291,3 +291,29 @@ def test_export_prints_the_exact_value(store, tmp_path, suffix):
         # a spreadsheet number is a double: 15 digits are exact, which is why the limit is there
         assert [Decimal(repr(c)).quantize(Decimal("0.01")) for c in cells] == [
             Decimal("9999999999999.99"), Decimal("0.10"), Decimal("1234567890123.45")]
+
+
+# --- kept fixed: any amounts within range, on both databases ---------------------------
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+CENTS = 10 ** 15 - 1
+amounts = st.lists(st.integers(-CENTS, CENTS).map(lambda c: Decimal(c).scaleb(-2)),
+                   min_size=1, max_size=8)
+
+
+@pytest.mark.fuzz
+@settings(max_examples=15, deadline=None)
+@given(values=amounts)
+def test_any_amounts_are_kept_summed_and_sorted_exactly(db_url, tmp_path, values):
+    store = small_store(db_url, tmp_path)
+    try:
+        store.db.execute_sql("DELETE FROM customer")
+        for i, value in enumerate(values):
+            store.create_customer({"name": f"c{i}", "balance": str(value), "grade": "A"})
+        rs = ResultSet(store, "", sort=[("balance", "asc")])
+        assert [r["balance"] for r in rs.page(0, 10)] == sorted(values)
+        assert rs.sums(["balance"])["balance"] == sum(values)
+        assert rs.groups("grade", sums=["balance"])[0].sums["balance"] == sum(values)
+    finally:
+        store.close()
