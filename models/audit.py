@@ -180,13 +180,15 @@ _PG_FUNCTION = (
 )
 _PG_TRIGGER = ("CREATE TRIGGER kehu_audit_read_only BEFORE UPDATE OR DELETE ON kehu_audit "
                "FOR EACH ROW EXECUTE FUNCTION kehu_audit_read_only()")
-#: The chain's head for any writer: a role that reads the trail through a scoped
-#: view (models.team) must still link its entry to the true last entry, or the
-#: chain would fork. It reveals one hash, nothing else.
+#: Takes the append lock, then reads the chain's head, in one round trip (VOLATILE:
+#: the read sees what was committed while it waited for the lock). SECURITY DEFINER:
+#: a role that reads the trail through a scoped view (models.team) must still link
+#: its entry to the true last entry, or the chain would fork. It reveals one hash.
 _PG_HEAD_FUNCTION = (
-    "CREATE OR REPLACE FUNCTION kehu_audit_head() RETURNS text LANGUAGE sql STABLE "
-    "SECURITY DEFINER SET search_path = public AS "
-    "$$ SELECT hash FROM public.kehu_audit ORDER BY id DESC LIMIT 1 $$"
+    "CREATE OR REPLACE FUNCTION kehu_audit_lock_head() RETURNS text LANGUAGE plpgsql "
+    "VOLATILE SECURITY DEFINER SET search_path = public AS $$ BEGIN "
+    "PERFORM pg_advisory_xact_lock({lock}); "
+    "RETURN (SELECT hash FROM public.kehu_audit ORDER BY id DESC LIMIT 1); END $$"
 )
 
 
@@ -205,7 +207,7 @@ def create_table(store) -> None:
             db.execute_sql(sql)
     _add_chain(store)
     if is_postgres(db):
-        db.execute_sql(_PG_HEAD_FUNCTION)
+        db.execute_sql(_PG_HEAD_FUNCTION.format(lock=CHAIN_LOCK))
 
 
 def _add_chain(store) -> None:
@@ -278,26 +280,47 @@ class AuditLog:
                       note=note, reverts=reverts)
         text = canonical(values["at"], values["login"], action, table, record_id, customer_id,
                          batch, values["changes"], note, reverts)
-        with self.store.db.atomic():
-            prev = self._head_locked()
-            return self.Entry.insert(**values, prev_hash=prev,
-                                     hash=chain_hash(prev, text)).execute()
+        db = self.store.db
+        if db.in_transaction():   # the caller's transaction (the usual case): no savepoint
+            return self._append(values, text)
+        with db.atomic():
+            return self._append(values, text)
+
+    _COLUMNS = ("at", "login", "action", "table_name", "record_id", "customer_id", "batch",
+                "changes", "note", "reverts", "prev_hash", "hash")
+
+    def _append(self, values: dict[str, Any], text: str) -> int:
+        """One prepared INSERT (peewee's query building cost more than the rest of an
+        append; an import that updates rows appends one entry per row)."""
+        prev = self._head_locked()
+        db = self.store.db
+        row = dict(values, prev_hash=prev, hash=chain_hash(prev, text))
+        if not is_postgres(db):
+            row["at"] = row["at"].isoformat(sep=" ")   # what peewee stores, read back the same
+        names = ", ".join(f'"{c}"' for c in self._COLUMNS)
+        marks = ", ".join([db.param] * len(self._COLUMNS))
+        sql = f'INSERT INTO "kehu_audit" ({names}) VALUES ({marks})'
+        params = [row[c] for c in self._COLUMNS]
+        if is_postgres(db):
+            return db.execute_sql(sql + ' RETURNING "id"', params).fetchone()[0]
+        return db.execute_sql(sql, params).lastrowid
 
     def _head_locked(self) -> str:
         """The head hash, read once no other writer can append before this
         transaction ends (call inside a transaction)."""
-        db, E = self.store.db, self.Entry
+        db = self.store.db
         if is_postgres(db):
-            db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (CHAIN_LOCK,))
             if self._pg_head is None:
                 self._pg_head = bool(db.execute_sql(
-                    "SELECT to_regprocedure('public.kehu_audit_head()') IS NOT NULL").fetchone()[0])
-            if self._pg_head:   # the true head, whatever part of the trail this role reads
-                return db.execute_sql("SELECT public.kehu_audit_head()").fetchone()[0] or GENESIS
+                    "SELECT to_regprocedure('public.kehu_audit_lock_head()') IS NOT NULL"
+                ).fetchone()[0])
+            if self._pg_head:   # lock + the true head, whatever part of the trail this role reads
+                return db.execute_sql("SELECT public.kehu_audit_lock_head()").fetchone()[0] or GENESIS
+            db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (CHAIN_LOCK,))
         else:   # takes SQLite's write lock if the transaction does not hold it yet
             db.execute_sql("UPDATE kehu_audit SET id = id WHERE 0")
-        head = E.select(E.hash).order_by(E.id.desc()).limit(1).scalar()
-        return head or GENESIS
+        row = db.execute_sql("SELECT hash FROM kehu_audit ORDER BY id DESC LIMIT 1").fetchone()
+        return (row[0] if row else None) or GENESIS
 
     def head(self) -> str | None:
         E = self.Entry
