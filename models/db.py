@@ -46,49 +46,58 @@ class DatabaseBusy(DatabaseError, peewee.OperationalError):
     Still a ``peewee.OperationalError``, for code that expects "locked" as one."""
 
 
-class _BusySaysSo:
-    """A SQLite database whose "database is locked" (another process kept the file
-    past the busy timeout) is a ``DatabaseBusy`` sentence naming the file, not a
-    driver error with its traceback. ``_kehu_url`` is set by ``connect``."""
-
-    _kehu_url = ""
-
-    @contextlib.contextmanager
-    def _busy_sentence(self):
-        try:
-            yield
-        except peewee.OperationalError as exc:
-            if _is_busy(exc):
-                raise DatabaseBusy(tr("db.busy", url=redact(self._kehu_url))) from None
-            raise
-
-    def begin(self, *args, **kwargs):
-        with self._busy_sentence():
-            return super().begin(*args, **kwargs)
-
-    def execute_sql(self, sql, params=None, *args, **kwargs):
-        with self._busy_sentence():
-            return super().execute_sql(sql, params, *args, **kwargs)
-
-    def commit(self):
-        with self._busy_sentence():
-            return super().commit()
+class DatabaseLost(DatabaseError, peewee.OperationalError):
+    """The PostgreSQL server went away (restarted, network down, connection killed)."""
 
 
-class KehuSqliteDatabase(_BusySaysSo, peewee.SqliteDatabase):
-    pass
-
-
-def _is_busy(exc: BaseException) -> bool:
+def _busy_problem(exc: BaseException, url: str) -> DatabaseError | None:
+    """SQLite: another process kept the file past the busy timeout."""
     text = str(exc).lower()
-    return "database is locked" in text or "database is busy" in text
+    if "database is locked" in text or "database is busy" in text:
+        return DatabaseBusy(tr("db.busy", url=redact(url)))
+    return None
 
 
-def _says_busy(db: peewee.Database, url: str) -> peewee.Database:
-    """``db`` (any SQLite database class, e.g. SQLCipher's) with the busy sentence."""
-    if not isinstance(db, _BusySaysSo):
-        db.__class__ = type(type(db).__name__, (_BusySaysSo, type(db)), {})
-    db._kehu_url = url
+_LOST = ("server closed the connection", "terminating connection", "connection already closed",
+         "could not receive data", "could not send data", "ssl connection has been closed",
+         "connection not open", "no connection to the server")
+
+
+def _server_problem(exc: BaseException, url: str) -> DatabaseError | None:
+    """PostgreSQL: a deadlock or serialization failure (this change gave way), or a
+    lost connection."""
+    import psycopg2.errors as pg
+
+    orig = next((e for e in (getattr(exc, "orig", None), exc.__cause__, exc.__context__,
+                             *exc.args[:1]) if isinstance(e, BaseException)), exc)  # the driver's
+    if isinstance(orig, (pg.DeadlockDetected, pg.SerializationFailure, pg.LockNotAvailable)):
+        return DatabaseBusy(tr("db_server.conflict"))
+    text = " ".join(str(orig).split())
+    if isinstance(exc, peewee.InterfaceError) or any(m in text.lower() for m in _LOST):
+        return DatabaseLost(tr("db_server.lost", url=redact(url), error=scrub(text, url)))
+    return None
+
+
+def _in_sentences(db: peewee.Database, url: str, problem) -> peewee.Database:
+    """``db`` (any class: SQLite, SQLCipher, PostgreSQL) with the driver errors a user
+    can meet — ``problem(exc, url)`` names them — raised as one sentence (a
+    KehuError that is still a ``peewee.OperationalError``) instead of a traceback.
+    Peewee runs every statement, BEGIN and COMMIT through these three methods."""
+    for name in ("begin", "execute_sql", "commit"):
+        method = getattr(db, name)
+
+        def said(*args, _method=method, **kwargs):
+            try:
+                return _method(*args, **kwargs)
+            except (peewee.OperationalError, peewee.InterfaceError) as exc:
+                if isinstance(exc, DatabaseError):
+                    raise
+                sentence = problem(exc, url)
+                if sentence is None:
+                    raise
+                raise sentence from None
+
+        setattr(db, name, said)
     return db
 
 
@@ -132,9 +141,9 @@ def connect(url: str) -> peewee.Database:
         if path is not None and _encrypted(path):   # SQLCipher: models.crypto asks for the key
             from .crypto import open_encrypted
 
-            return _says_busy(open_encrypted(path, **sqlite_opts), url)
-        db = KehuSqliteDatabase(str(path) if path else ":memory:", **sqlite_opts)
-        db._kehu_url = url
+            return _in_sentences(open_encrypted(path, **sqlite_opts), url, _busy_problem)
+        db = _in_sentences(peewee.SqliteDatabase(str(path) if path else ":memory:", **sqlite_opts),
+                           url, _busy_problem)
     elif scheme.startswith("postgres"):
         secret = _password(url)
         if secret and any(ch in secret for ch in "/#?"):   # the URL would be read wrongly
@@ -144,6 +153,7 @@ def connect(url: str) -> peewee.Database:
         except Exception as exc:  # noqa: BLE001 - driver errors vary
             raise DatabaseError(tr("db.bad_url", url=redact(url),
                                    error=scrub(str(exc), url))) from None
+        db = _in_sentences(db, url, _server_problem)
     else:
         raise DatabaseError(tr("db.unknown_scheme", url=redact(url)))
     try:

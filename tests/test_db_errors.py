@@ -59,3 +59,56 @@ def test_saves_are_synced_to_disk_before_they_are_shown_as_saved(tmp_path):
     assert db.execute_sql("PRAGMA synchronous").fetchone()[0] == 2   # FULL
     assert db.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
     db.close()
+
+
+@pytest.mark.postgres
+def test_a_lost_server_connection_is_one_sentence(worker_id):
+    from tests.conftest import pg_url_or_skip
+
+    url = pg_url_or_skip(worker_id)
+    store = Store.open(url, user="tester")
+    customer = store.create_customer({"name": "张三"})
+    pid = store.db.execute_sql("SELECT pg_backend_pid()").fetchone()[0]
+    killer = connect(url)
+    killer.execute_sql("SELECT pg_terminate_backend(%s)", (pid,))
+    killer.close()
+    with pytest.raises(kdb.DatabaseLost) as caught:
+        store.update_customer(customer.id, {"notes": "x"})
+    assert str(caught.value).startswith(f"the connection to the database {url} was lost (")
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.postgres
+def test_a_deadlock_is_one_sentence_and_the_other_side_saves(worker_id):
+    import threading
+
+    from tests.conftest import pg_url_or_skip
+
+    url = pg_url_or_skip(worker_id)
+    store = Store.open(url, user="tester")
+    a, b = (store.create_customer({"name": n}).id for n in ("甲", "乙"))
+    one, two = connect(url), connect(url)
+    both = threading.Barrier(2)
+    outcome: list = []
+
+    def lock(db, first, second):       # two writers taking the same rows in opposite order
+        try:
+            with db.atomic():
+                db.execute_sql("SELECT id FROM customer WHERE id = %s FOR UPDATE", (first,))
+                both.wait(5)
+                db.execute_sql("SELECT id FROM customer WHERE id = %s FOR UPDATE", (second,))
+            outcome.append("saved")
+        except Exception as exc:  # noqa: BLE001 - reported below
+            outcome.append(exc)
+
+    threads = [threading.Thread(target=lock, args=(one, a, b)),
+               threading.Thread(target=lock, args=(two, b, a))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    errors = [x for x in outcome if x != "saved"]
+    assert outcome.count("saved") == 1 and len(errors) == 1
+    assert isinstance(errors[0], KehuError)
+    assert str(errors[0]) == ("two people changed the same records at the same moment and this "
+                              "change had to give way; nothing of it was saved, try it again")
