@@ -434,8 +434,9 @@ def refuse_hidden(store, *parts) -> None:
         if isinstance(part, Query):
             for f in part.filters:
                 if isinstance(f.spec, FieldSpec) and not sees(store, f.spec):
-                    raise QueryError(tr("query.masked_field", field=f.spec.label()),
-                                     f.position, len(f.raw) or 1)
+                    end = part.text.find(" ", f.position)   # the whole filter is marked
+                    raise QueryError(tr("query.masked_field", field=f.spec.label()), f.position,
+                                     (len(part.text) if end < 0 else end) - f.position)
         elif isinstance(part, list):
             for sk in part:
                 spec = store.schema.get(sk.key)
