@@ -267,13 +267,19 @@ def apply(store) -> None:
         if not _one(db, "SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)):
             db.execute_sql(f"CREATE ROLE {q(role)} NOLOGIN")
     every = ", ".join(q(g) for g in groups.values())
+    # a role the definitions no longer have keeps its group role (its members may be
+    # moved later) but loses every right
+    stale = [r[0] for r in db.execute_sql(
+        "SELECT rolname FROM pg_roles WHERE NOT rolcanlogin AND starts_with(rolname, %s)",
+        (prefix,)).fetchall() if r[0] not in groups.values()]
     tables = [r[0] for r in db.execute_sql(
         "SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall()]
     with db.atomic():
         drop_views(db)
-        db.execute_sql(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {every}")
-        db.execute_sql(f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM {every}")
-        db.execute_sql(f"REVOKE ALL ON SCHEMA public FROM {every}")
+        revoked = ", ".join(q(g) for g in [*groups.values(), *stale])
+        db.execute_sql(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {revoked}")
+        db.execute_sql(f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM {revoked}")
+        db.execute_sql(f"REVOKE ALL ON SCHEMA public FROM {revoked}")
         db.execute_sql(f"GRANT USAGE ON SCHEMA public TO {every}")
         cust_cols = [c for c, _t in columns(db, "customer")]
         for name, role in roles.roles.items():

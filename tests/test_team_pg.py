@@ -42,7 +42,7 @@ def _drop_roles(url: str) -> None:
     conn = psycopg2.connect(url)
     conn.autocommit = True
     with conn.cursor() as cur:
-        for role in [*LOGINS, *(PREFIX + r for r in ("admin", "manager", "sales", "viewer"))]:
+        for role in [*LOGINS, *(PREFIX + r for r in ("admin", "manager", "sales", "viewer", "intern"))]:
             cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,))
             if cur.fetchone():
                 cur.execute(f'DROP OWNED BY "{role}"')
@@ -396,6 +396,30 @@ def test_owner_changes_roles_and_users_and_the_server_follows(team_db, capsys, t
     assert main(["--db", url, "user", "list"]) == 0
     listing = capsys.readouterr().out
     assert ALICE in listing and BOB in listing and "Sales" in listing
+
+
+def test_a_role_dropped_from_the_definitions_loses_its_rights(team_db, tmp_path, capsys):
+    """A roles file is laid over the built-in roles; a role of the team's own that a
+    later file leaves out keeps its group role but loses every right."""
+    url, _ids = team_db
+    with_intern = tmp_path / "with_intern.yaml"
+    with_intern.write_text(yaml.safe_dump({"roles": {"intern": {"view": True, "rows": "all"}}}),
+                           "utf-8")
+    without = tmp_path / "without.yaml"
+    without.write_text(yaml.safe_dump({"roles": {}}), "utf-8")
+    assert main(["--db", url, "roles", "load", str(with_intern)]) == 0
+    assert main(["--db", url, "user", "set-role", BOB, "intern"]) == 0
+    try:
+        assert not refused(url, BOB, "SELECT count(*) FROM kehu_masked.customer")
+        assert main(["--db", url, "roles", "load", str(without)]) == 0
+        assert refused(url, BOB, "SELECT count(*) FROM public.customer")
+        assert refused(url, BOB, "SELECT count(*) FROM kehu_masked.customer")
+        capsys.readouterr()
+        assert main(["--db", as_login(url, BOB), "query", ""]) == 2
+        assert "has no rights" in capsys.readouterr().err
+    finally:
+        assert main(["--db", url, "user", "set-role", BOB, "viewer"]) == 0
+    assert not refused(url, BOB, "SELECT count(*) FROM kehu_masked.customer")
 
 
 def test_owner_migrates_and_the_team_keeps_working(team_db, tmp_path, capsys):
