@@ -321,3 +321,19 @@ def test_a_restore_that_fails_at_the_last_copy_leaves_the_old_database(sqlite_ur
     store = Store.open(sqlite_url, user="tester")
     assert dump(store) == before
     store.close()
+
+
+def test_a_postgres_database_lists_no_sqlite_backups(store, capsys):
+    """`backup --list` on a PostgreSQL URL says how its backups are made (pg_dump, a file
+    named after that database), never lists the SQLite databases' backups."""
+    from urllib.parse import urlparse
+
+    from kehu.tui.cli import main
+
+    if not store.is_postgres:
+        pytest.skip("PostgreSQL only")
+    store.close()
+    name = urlparse(store.url).path.strip("/")
+    assert main(["--db", store.url, "backup", "--list"]) == 1
+    out = capsys.readouterr().out
+    assert "pg_dump" in out and f"kehu-{name}-" in out and "backups/" not in out
