@@ -337,3 +337,26 @@ def test_a_postgres_database_lists_no_sqlite_backups(store, capsys):
     assert main(["--db", store.url, "backup", "--list"]) == 1
     out = capsys.readouterr().out
     assert "pg_dump" in out and f"kehu-{name}-" in out and "backups/" not in out
+
+
+def test_a_backup_waits_for_another_of_the_same_database_and_keeps_its_partial(sqlite_url):
+    import threading
+    from pathlib import Path
+
+    from kehu.models import backup as backups
+
+    store = Store.open(sqlite_url)
+    fill(store)
+    store.close()
+    folder = backup(sqlite_url).path.parent
+    partial = folder / "kehu-20990101-000000.db.partial"   # another backup's copy, being written
+    source = Path(sqlite_url[len("sqlite:///"):])
+    done = []
+    with backups._lock(source):                        # … by a backup still running
+        partial.write_bytes(b"x")
+        worker = threading.Thread(target=lambda: done.append(backup(sqlite_url)))
+        worker.start()
+        worker.join(0.5)
+        assert worker.is_alive() and partial.exists()  # it waits, and deletes nothing
+    worker.join(10)
+    assert done and not partial.exists() and partial in done[0].cleaned
