@@ -64,22 +64,22 @@ def mutated(draw, base):
         action = draw(st.sampled_from(["set", "delete", "add"]))
         if isinstance(node, dict):
             if action == "add" or not node:
-                node[draw(KEYS)] = draw(VALUES)
+                node[draw(KEYS)] = copy.deepcopy(draw(VALUES))  # never a shared constant
             else:
                 key = draw(st.sampled_from(sorted(node, key=str)))
                 if action == "delete":
                     del node[key]
                 else:
-                    node[key] = draw(VALUES)
+                    node[key] = copy.deepcopy(draw(VALUES))
         elif isinstance(node, list):
             if action == "add" or not node:
-                node.insert(draw(st.integers(0, len(node))), draw(VALUES))
+                node.insert(draw(st.integers(0, len(node))), copy.deepcopy(draw(VALUES)))
             else:
                 i = draw(st.integers(0, len(node) - 1))
                 if action == "delete":
                     del node[i]
                 else:
-                    node[i] = draw(VALUES)
+                    node[i] = copy.deepcopy(draw(VALUES))
     return doc
 
 
