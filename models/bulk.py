@@ -1,0 +1,421 @@
+"""Bulk changes: one change to many customers at once, undoable as a whole.
+
+A *selection* is kept the way the workbench has it, never as loaded rows: the
+query the table shows (view filter + search text) with the rows toggled off,
+or an explicit set of ids (rows toggled on one by one). ``selected_ids`` turns
+it into ids in SQL, within the user's row scope.
+
+``apply`` makes the change — set fields, add or remove a tag, log the same
+timeline entry, or delete — in one transaction: one UPDATE per chunk of rows
+(search text rebuilt, so the index finds the new values), one audit entry per
+customer, all tied to one batch in the import journal (``import_batch``, with
+``file_format='bulk'``), so ``undo`` can put the batch back as a whole, as
+``kehu imports revert`` does for an import. What the role may not change is
+counted and skipped: fields it may not edit, customers outside its row scope,
+a customer given away by a role that keeps only its own.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+import peewee
+
+from . import search
+from .audit import plain
+from .errors import KehuError
+from .i18n import tr
+from .io_tables import from_json, io_models, to_json
+from .results import ResultSet
+from .store import NotFound, Store, now
+from .validate import split_tags
+
+CHUNK = 2000
+BULK_FORMAT = "bulk"
+LOGGED = "__interaction__"   # ImportChange.before key: the timeline entry a batch added
+DELETED = "__deleted__"      # ImportChange.before key: the batch soft-deleted the customer
+
+
+class BulkError(KehuError):
+    """A bulk change that cannot be made (nothing selected, bad field, unknown batch)."""
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which customers: everything ``query``/``search`` match minus ``excluded``
+    (``all_matching``), or just ``ids``."""
+    query: str = ""            # the view's filter
+    search: str = ""           # what is typed in the search box
+    all_matching: bool = False
+    ids: frozenset[int] = frozenset()
+    excluded: frozenset[int] = frozenset()
+
+    @classmethod
+    def of_query(cls, query: str) -> "Selection":
+        return cls(search=query, all_matching=True)
+
+    def contains(self, customer_id: int) -> bool:
+        if self.all_matching:
+            return customer_id not in self.excluded
+        return customer_id in self.ids
+
+    def toggle(self, customer_id: int) -> "Selection":
+        if self.all_matching:
+            return _replace(self, excluded=self.excluded ^ {customer_id})
+        return _replace(self, ids=self.ids ^ {customer_id})
+
+    def count(self, matching: int) -> int:
+        """How many are selected, given how many the query matches."""
+        return max(matching - len(self.excluded), 0) if self.all_matching else len(self.ids)
+
+    @property
+    def empty(self) -> bool:
+        return not self.all_matching and not self.ids
+
+
+def _replace(selection: Selection, **changes) -> Selection:
+    from dataclasses import replace
+
+    return replace(selection, **changes)
+
+
+def selected_ids(store: Store, selection: Selection) -> list[int]:
+    """The selected customers' ids, in id order, within the user's row scope."""
+    C = store.Customer
+    if selection.all_matching:
+        result = ResultSet(store, selection.search, base_filter=selection.query or None)
+        query = result._select(C.id)
+        if selection.excluded:
+            query = query.where(C.id.not_in(sorted(selection.excluded)))
+        return [row[0] for row in store.db.execute(query.order_by(C.id))]
+    ids = sorted(selection.ids)
+    out: list[int] = []
+    for start in range(0, len(ids), 900):
+        part = ids[start:start + 900]
+        out += [r[0] for r in store.customers().select(C.id).where(C.id.in_(part)).tuples()]
+    return sorted(out)
+
+
+@dataclass
+class Change:
+    """What to do to every selected customer."""
+    set: dict[str, Any] = field(default_factory=dict)      # field key or label → raw value
+    add_tags: list[str] = field(default_factory=list)
+    remove_tags: list[str] = field(default_factory=list)
+    tag_field: str = "tags"
+    log: dict[str, Any] | None = None   # a timeline entry: kind, summary, details …
+    delete: bool = False
+
+    @property
+    def empty(self) -> bool:
+        return not (self.set or self.add_tags or self.remove_tags or self.log or self.delete)
+
+
+@dataclass
+class BulkResult:
+    selected: int = 0
+    changed: int = 0
+    unchanged: int = 0            # already had the values
+    skipped_rows: int = 0         # outside the role's rights (row scope, owner)
+    skipped_fields: list[str] = field(default_factory=list)   # labels the role may not edit
+    batch_id: int | None = None
+    dry_run: bool = False
+    description: str = ""
+
+    def sentence(self) -> str:
+        key = "bulk.would_change" if self.dry_run else "bulk.changed"
+        parts = [tr(key, changed=self.changed, selected=self.selected, what=self.description)]
+        if self.unchanged:
+            parts.append(tr("bulk.unchanged", count=self.unchanged))
+        if self.skipped_rows:
+            parts.append(tr("bulk.skipped_rows", count=self.skipped_rows))
+        if self.skipped_fields:
+            parts.append(tr("bulk.skipped_fields", fields=", ".join(self.skipped_fields)))
+        if self.batch_id is not None and not self.dry_run:
+            parts.append(tr("bulk.undo_hint", batch=self.batch_id))
+        return "; ".join(parts)
+
+
+def _resolve(store: Store, name: str):
+    spec = store.schema.get(name) or store.schema.resolve(name)
+    if spec is None:
+        raise BulkError(tr("bulk.unknown_field", field=name))
+    return spec
+
+
+def describe(store: Store, change: Change) -> str:
+    """The change in words, for the confirmation and the result line."""
+    parts = []
+    for name, raw in change.set.items():
+        spec = _resolve(store, name)
+        parts.append(tr("bulk.desc_set", field=spec.label(), value=raw if raw not in (None, "")
+                        else tr("bulk.empty_value")))
+    for tag in change.add_tags:
+        parts.append(tr("bulk.desc_add_tag", tag=tag))
+    for tag in change.remove_tags:
+        parts.append(tr("bulk.desc_remove_tag", tag=tag))
+    if change.log:
+        parts.append(tr("bulk.desc_log", kind=change.log.get("kind", ""),
+                        summary=change.log.get("summary") or ""))
+    if change.delete:
+        parts.append(tr("bulk.desc_delete"))
+    return ", ".join(parts)
+
+
+def _clean_values(store: Store, change: Change, result: BulkResult) -> dict[str, Any]:
+    """The set values cleaned once (the same for every row); fields the role may not
+    edit are dropped and named in ``result.skipped_fields``."""
+    guard = store.guard
+    raw = {}
+    for name, value in change.set.items():
+        spec = _resolve(store, name)
+        if not (guard.role.allows("edit", spec) and guard.may_see(spec)):
+            result.skipped_fields.append(spec.label())
+            continue
+        raw[spec.key] = value
+    if change.add_tags or change.remove_tags:
+        spec = _resolve(store, change.tag_field)
+        if not (guard.role.allows("edit", spec) and guard.may_see(spec)):
+            result.skipped_fields.append(spec.label())
+    return store.validate(raw, partial=True) if raw else {}
+
+
+def apply(store: Store, selection: Selection, change: Change, *, dry_run: bool = False,
+          progress: Callable[[int, int], None] | None = None) -> BulkResult:
+    """Make ``change`` to every selected customer the user may change (see module doc)."""
+    if change.empty:
+        raise BulkError(tr("bulk.nothing_to_do"))
+    guard = store.guard
+    guard.require("delete" if change.delete else "edit")
+    result = BulkResult(dry_run=dry_run, description=describe(store, change))
+    values = _clean_values(store, change, result)
+    tag_key = None
+    if change.add_tags or change.remove_tags:
+        tag_key = _resolve(store, change.tag_field).key
+        if store.schema[tag_key].label() in result.skipped_fields:
+            tag_key = None
+    log = _clean_log(store, change.log) if change.log else None
+    if not (values or tag_key or log or change.delete):
+        ids = selected_ids(store, selection)
+        result.selected = len(ids)
+        result.skipped_rows = len(ids)
+        return result
+    C = store.Customer
+    models = io_models(store)
+    ImportBatch, ImportChange = models["ImportBatch"], models["ImportChange"]
+    owner_field = guard.roles.owner_field
+    own_only = guard.role.rows == "own"
+    stamp = now()
+    with store.db.atomic() as txn:
+        ids = selected_ids(store, selection)
+        if not selection.all_matching:
+            result.skipped_rows += len(selection.ids) - len(ids)   # out of scope or gone
+        result.selected = len(selection.ids) if not selection.all_matching else len(ids)
+        if not dry_run:
+            batch = ImportBatch.create(source=tr("bulk.source", what=result.description)[:500],
+                                       file_format=BULK_FORMAT, user=store.user,
+                                       mapping=json.dumps({"query": selection.query,
+                                                           "search": selection.search},
+                                                          ensure_ascii=False))
+            result.batch_id = batch.id
+        keys = list(values) + ([tag_key] if tag_key and tag_key not in values else [])
+        journal: list[dict[str, Any]] = []
+        done = 0
+        for start in range(0, len(ids), CHUNK):
+            part = ids[start:start + CHUNK]
+            query = store.customers().where(C.id.in_(part))
+            rows = list(query.for_update() if store.is_postgres and not dry_run else query)
+            updates: list[tuple] = []
+            for row in rows:
+                before = store.raw_record(row)
+                if own_only and owner_field in values and \
+                        values[owner_field] not in guard.me.names:
+                    result.skipped_rows += 1
+                    continue
+                if change.delete:
+                    if not dry_run:
+                        updates.append((stamp, row.id, row.version))
+                        journal.append({"batch": result.batch_id, "customer_id": row.id,
+                                        "before": json.dumps({DELETED: True}),
+                                        "after_version": row.version + 1})
+                        store.audit.record("delete", "customer", row.id, batch=result.batch_id,
+                                           fields={"deleted_at": [None, stamp.isoformat(sep=" ")]})
+                    result.changed += 1
+                    continue
+                new = dict(values)
+                if tag_key:
+                    tags = split_tags(before.get(tag_key) or "")
+                    tags += [t for t in change.add_tags if t not in tags]
+                    tags = [t for t in tags if t not in change.remove_tags]
+                    new[tag_key] = ",".join(tags) or None
+                differs = {k: v for k, v in new.items() if plain(before.get(k)) != plain(v)}
+                if not differs and not log:
+                    result.unchanged += 1
+                    continue
+                result.changed += 1
+                if dry_run:
+                    continue
+                entry: dict[str, Any] = {}
+                if differs:
+                    merged = before | new
+                    updates.append((*[merged[k] for k in keys], stamp,
+                                    search.build_search_text(store.schema, merged),
+                                    row.id, row.version))
+                    store.audit.record("update", "customer", row.id, batch=result.batch_id,
+                                       fields={k: [plain(before.get(k)), plain(v)]
+                                               for k, v in differs.items()})
+                    entry = {k: before.get(k) for k in differs}
+                if log:
+                    interaction = store.Interaction.create(customer=row.id, **log)
+                    store.audit.record("create", "interaction", interaction.id,
+                                       customer_id=row.id, batch=result.batch_id,
+                                       after={k: v for k, v in log.items()})
+                    entry = {**entry, LOGGED: interaction.id}
+                journal.append({"batch": result.batch_id, "customer_id": row.id,
+                                "before": to_json(entry),
+                                "after_version": row.version + (1 if differs else 0)})
+            if updates:
+                _write(store, keys, updates, change.delete)
+            done += len(part)
+            if progress:
+                progress(done, len(ids))
+        if not dry_run:
+            for start in range(0, len(journal), 1000):
+                ImportChange.insert_many(journal[start:start + 1000]).execute()
+            ImportBatch.update(updated=result.changed, unchanged=result.unchanged,
+                               rejected=result.skipped_rows).where(
+                ImportBatch.id == result.batch_id).execute()
+            if log and log.get("kind") == "purchase":
+                store.refresh_purchase_totals()
+        else:
+            txn.rollback()
+    return result
+
+
+def _clean_log(store: Store, log: dict[str, Any]) -> dict[str, Any]:
+    data = dict(log)
+    kind = store._check_list("interaction_kinds", "kind", data.pop("kind", None) or "note")
+    data.setdefault("user", store.user)
+    data.setdefault("occurred_at", now())
+    return {"kind": kind, **data}
+
+
+def _write(store: Store, keys: list[str], updates: list[tuple], delete: bool) -> None:
+    """One prepared UPDATE run for every row of a chunk (version-checked)."""
+    db = store.db
+    p = db.param
+    C = store.Customer
+    if delete:
+        sql = (f'UPDATE "customer" SET "deleted_at" = {p}, "version" = "version" + 1 '
+               f'WHERE "id" = {p} AND "version" = {p}')
+        params = updates
+    else:
+        sets = ", ".join(f'"{C._meta.fields[k].column_name}" = {p}' for k in keys)
+        sql = (f'UPDATE "customer" SET {sets}, "updated_at" = {p}, "search_text" = {p}, '
+               f'"version" = "version" + 1 WHERE "id" = {p} AND "version" = {p}')
+        fields = [C._meta.fields[k] for k in keys]
+        stamp_field = C._meta.fields["updated_at"]
+        params = [tuple(f.db_value(v) for f, v in zip(fields, u[:len(keys)]))
+                  + (stamp_field.db_value(u[len(keys)]),) + u[len(keys) + 1:] for u in updates]
+    cursor = db.cursor()
+    cursor.executemany(sql, params)
+    if cursor.rowcount not in (-1, len(params)):   # a row saved under us: never write blind
+        raise BulkError(tr("bulk.raced"))
+
+
+@dataclass
+class UndoResult:
+    batch_id: int
+    restored: int = 0
+    skipped: list[int] = field(default_factory=list)   # changed again since: left alone
+
+    def sentence(self) -> str:
+        text = tr("bulk.undone", batch=self.batch_id, restored=self.restored)
+        if self.skipped:
+            text += "; " + tr("bulk.undo_skipped", count=len(self.skipped),
+                              ids=", ".join(f"#{i}" for i in self.skipped[:20]))
+        return text
+
+
+def list_batches(store: Store) -> list:
+    ImportBatch = io_models(store)["ImportBatch"]
+    return list(ImportBatch.select().where(ImportBatch.file_format == BULK_FORMAT)
+                .order_by(ImportBatch.id.desc()))
+
+
+def last_batch(store: Store) -> int | None:
+    """The newest bulk change of this user not undone yet."""
+    ImportBatch = io_models(store)["ImportBatch"]
+    row = (ImportBatch.select(ImportBatch.id)
+           .where(ImportBatch.file_format == BULK_FORMAT, ImportBatch.reverted_at.is_null(),
+                  ImportBatch.user == store.user)
+           .order_by(ImportBatch.id.desc()).first())
+    return row.id if row else None
+
+
+def undo(store: Store, batch_id: int) -> UndoResult:
+    """Put back what bulk change ``batch_id`` did; customers changed since are left
+    alone and listed."""
+    models = io_models(store)
+    ImportBatch, ImportChange = models["ImportBatch"], models["ImportChange"]
+    batch = ImportBatch.get_or_none(ImportBatch.id == batch_id)
+    if batch is None or batch.file_format != BULK_FORMAT:
+        raise BulkError(tr("bulk.no_batch", id=batch_id))
+    if batch.reverted_at is not None:
+        raise BulkError(tr("bulk.already_undone", id=batch_id,
+                           when=batch.reverted_at.strftime("%Y-%m-%d %H:%M")))
+    store.guard.require("edit")
+    C, I = store.Customer, store.Interaction
+    result = UndoResult(batch_id)
+    stamp = now()
+    with store.db.atomic():
+        for change in ImportChange.select().where(ImportChange.batch == batch_id).iterator():
+            raw = json.loads(change.before)
+            row = (store.customers(include_deleted=True).where(C.id == change.customer_id)
+                   .first())
+            if row is None or row.version != change.after_version:
+                result.skipped.append(change.customer_id)
+                continue
+            if raw.get(DELETED):
+                C.update(deleted_at=None, version=C.version + 1).where(
+                    C.id == row.id, C.version == row.version).execute()
+                store.audit.record("restore", "customer", row.id, batch=batch_id,
+                                   fields={"deleted_at": [str(row.deleted_at), None]})
+                result.restored += 1
+                continue
+            interaction = raw.pop(LOGGED, None)
+            if interaction is not None:
+                I.update(deleted_at=stamp).where(I.id == interaction).execute()
+                store.audit.record("delete", "interaction", interaction, customer_id=row.id,
+                                   batch=batch_id)
+            before = from_json(store, json.dumps(raw)) if raw else {}
+            if before:
+                merged = store.raw_record(row) | before
+                if not C.update(**before, updated_at=stamp, version=C.version + 1,
+                                search_text=search.build_search_text(store.schema, merged)
+                                ).where(C.id == row.id, C.version == row.version).execute():
+                    result.skipped.append(row.id)
+                    continue
+                store.audit.record("revert", "customer", row.id, batch=batch_id,
+                                   before={k: getattr(row, k) for k in before}, after=before)
+            result.restored += 1
+        ImportBatch.update(reverted_at=stamp, reverted_by=store.user).where(
+            ImportBatch.id == batch_id).execute()
+    return result
+
+
+def parse_assignments(store: Store, items: Iterable[str]) -> dict[str, Any]:
+    """``field=value`` options (a label or alias names the field too)."""
+    out = {}
+    for item in items:
+        if "=" not in item:
+            raise BulkError(tr("bulk.bad_set", item=item))
+        name, value = item.split("=", 1)
+        out[_resolve(store, name.strip()).key] = value.strip() or None
+    return out
+
+
+__all__ = ["Selection", "Change", "BulkResult", "BulkError", "apply", "undo", "selected_ids",
+           "describe", "list_batches", "last_batch", "parse_assignments", "NotFound",
+           "peewee"]

@@ -1,0 +1,127 @@
+"""Bulk changes (models/bulk.py and `kehu update`) on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import pytest
+
+from kehu.models import bulk
+from kehu.models.results import ResultSet
+from kehu.models.security import add_user
+from kehu.models.store import Store
+
+
+def names(store, query):
+    return sorted(r["name"] for r in ResultSet(store, query).page(0, 1000))
+
+
+@pytest.fixture
+def filled(store):
+    ids = {}
+    for i in range(6):
+        region = "华东" if i < 4 else "华北"
+        ids[i] = store.create_customer({"name": f"客户{i}号", "region": region, "owner": "amy",
+                                        "tags": "vip" if i % 2 else None}).id
+    return store, ids
+
+
+def test_set_field_on_a_query_one_audit_entry_each_search_kept_and_undo(filled):
+    store, ids = filled
+    result = bulk.apply(store, bulk.Selection.of_query("region:华东"),
+                        bulk.Change(set={"region": "华南", "city": "杭州", "owner": "bob"}))
+    assert (result.selected, result.changed, result.skipped_rows) == (4, 4, 0)
+    assert "4" in result.sentence() and str(result.batch_id) in result.sentence()
+    # the search index finds the new value, not the old one
+    assert len(names(store, "region:华南")) == 4
+    assert names(store, "杭州") == names(store, "region:华南")
+    assert names(store, "hangzhou") == names(store, "region:华南")
+    assert names(store, "region:华东") == []
+    assert len(names(store, "owner:bob")) == 4
+    entries = [e for e in store.audit.entries() if e.batch == result.batch_id]
+    assert sorted(e.record_id for e in entries) == sorted(ids[i] for i in range(4))
+    assert all(e.fields["owner"] == ["amy", "bob"] for e in entries)
+    # the whole change undone
+    undone = bulk.undo(store, result.batch_id)
+    assert undone.restored == 4 and not undone.skipped
+    assert len(names(store, "region:华东")) == 4 and names(store, "owner:bob") == []
+    assert names(store, "杭州") == []
+    with pytest.raises(bulk.BulkError):
+        bulk.undo(store, result.batch_id)
+
+
+def test_dry_run_changes_nothing(filled):
+    store, _ = filled
+    result = bulk.apply(store, bulk.Selection.of_query("region:华东"),
+                        bulk.Change(set={"owner": "bob"}), dry_run=True)
+    assert result.changed == 4 and result.batch_id is None
+    assert names(store, "owner:bob") == []
+
+
+def test_tags_added_and_removed_explicit_and_excluded_rows(filled):
+    store, ids = filled
+    sel = bulk.Selection.of_query("").toggle(ids[5])      # everything but customer 5
+    result = bulk.apply(store, sel, bulk.Change(add_tags=["展会"], remove_tags=["vip"]))
+    assert result.changed == 5
+    assert len(names(store, "tag:展会")) == 5 and names(store, "tag:vip") == ["客户5号"]
+    sel = bulk.Selection().toggle(ids[0]).toggle(ids[1])
+    assert sel.count(999) == 2
+    result = bulk.apply(store, sel, bulk.Change(remove_tags=["展会"]))
+    assert result.changed == 2 and len(names(store, "tag:展会")) == 3
+
+
+def test_log_and_delete_undone(filled):
+    store, ids = filled
+    result = bulk.apply(store, bulk.Selection.of_query("region:华北"),
+                        bulk.Change(log={"kind": "visit", "summary": "展会"}))
+    assert result.changed == 2
+    assert [i.summary for i in store.interactions(ids[4])] == ["展会"]
+    bulk.undo(store, result.batch_id)
+    assert list(store.interactions(ids[4])) == []
+    result = bulk.apply(store, bulk.Selection.of_query("region:华北"), bulk.Change(delete=True))
+    assert result.changed == 2 and len(names(store, "")) == 4
+    assert bulk.last_batch(store) == result.batch_id
+    bulk.undo(store, result.batch_id)
+    assert len(names(store, "")) == 6
+
+
+def test_undo_leaves_a_customer_changed_since_alone(filled):
+    store, ids = filled
+    result = bulk.apply(store, bulk.Selection.of_query("region:华北"),
+                        bulk.Change(set={"owner": "bob"}))
+    store.update_customer(ids[4], {"name": "改过"})
+    undone = bulk.undo(store, result.batch_id)
+    assert undone.restored == 1 and undone.skipped == [ids[4]]
+
+
+def test_role_scope_and_owner_rights_skipped_and_said(store, db_url):
+    add_user(store, "sam", "sales")
+    mine = store.create_customer({"name": "我的", "owner": "sam"}).id
+    other = store.create_customer({"name": "别人的", "owner": "lee"}).id
+    sam = Store.open(db_url, user="sam")
+    try:
+        result = bulk.apply(sam, bulk.Selection().toggle(mine).toggle(other),
+                            bulk.Change(set={"region": "西南"}))
+        assert (result.changed, result.skipped_rows) == (1, 1)
+        assert "1" in result.sentence()
+        result = bulk.apply(sam, bulk.Selection.of_query(""), bulk.Change(set={"owner": "lee"}))
+        assert result.changed == 0 and result.skipped_rows == 1
+        assert store.get_customer(other).region is None
+        assert store.get_customer(mine).owner == "sam"
+    finally:
+        sam.close()
+
+
+def test_cli_update_and_undo(filled, db_url, capsys):
+    from kehu.tui.cli import main
+
+    store, _ = filled
+    assert main(["--db", db_url, "--lang", "en", "update", "region:华东", "--set", "owner=bob",
+                 "--dry-run"]) == 0
+    assert "would change 4 of 4" in capsys.readouterr().out
+    assert main(["--db", db_url, "--lang", "en", "update", "region:华东", "--set", "owner=bob",
+                 "--add-tag", "fair"]) == 0
+    assert "changed 4 of 4" in capsys.readouterr().out
+    assert len(names(store, "owner:bob tag:fair")) == 4
+    assert main(["--db", db_url, "--lang", "en", "update", "--undo"]) == 0
+    assert "4 customers put back" in capsys.readouterr().out
+    assert names(store, "owner:bob") == []
+    assert main(["--db", db_url, "--lang", "en", "update", "x", "--set", "nofield=1"]) == 2
+    assert "nofield" in capsys.readouterr().err
