@@ -411,10 +411,12 @@ def _masking_view(db, schema, roles, groups, cust_cols) -> None:
         if col == "search_text":
             full = [groups[n] for n, r in roles.roles.items()
                     if all(_sees(r, s) for s in schema.fields)]
-            visible = [s.key for s in schema.searchable_fields if not s.sensitive and s.key in types]
-            fallback = ("' ' || lower(concat_ws(' ', " + ", ".join(f"c.{q(k)}::text" for k in visible)
-                        + ")) || ' '") if visible else "NULL"
-            select.append(f"CASE WHEN {_member_of(full)} THEN c.search_text ELSE {fallback} END "
+            # the others search the words of the ordinary fields only: the search text
+            # keeps the sensitive fields' words after PRIVATE_MARK (models.search)
+            from .search import PRIVATE_MARK
+
+            select.append(f"CASE WHEN {_member_of(full)} THEN c.search_text "
+                          f"ELSE split_part(c.search_text, {lit(PRIVATE_MARK)}, 1) END "
                           "AS search_text")
             continue
         if spec is None:

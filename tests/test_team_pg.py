@@ -250,6 +250,21 @@ def test_api_sales_sees_and_changes_only_its_own(team_db):
     owner.close()
 
 
+def test_restricted_roles_search_ordinary_fields_by_pinyin_never_by_hidden_values(team_db, capsys):
+    url, _ids = team_db
+    bob = as_login(url, BOB)
+    assert main(["--db", bob, "query", "zhangsan"]) == 0      # pinyin of 张三: still found
+    assert "张三" in capsys.readouterr().out
+    assert main(["--db", bob, "query", "zswx01"]) == 0        # alice's customer's WeChat ID
+    assert "张三" not in capsys.readouterr().out
+    conn = connect_as(url, BOB)
+    with conn.cursor() as cur:
+        cur.execute("SELECT search_text FROM customer")
+        text = repr(cur.fetchall())
+    conn.close()
+    assert "zswx01" not in text and "5678" not in text and "zhangsan" in text
+
+
 def test_api_viewer_reads_masked_and_writes_nothing(team_db):
     url, ids = team_db
     bob = Store.open(as_login(url, BOB))
