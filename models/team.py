@@ -163,7 +163,8 @@ def open_check(store, migrate: bool) -> None:
     if not (_one(db, "SELECT has_schema_privilege('public', 'USAGE')")
             and _one(db, "SELECT has_any_column_privilege(%s::oid, 'SELECT')",
                      (_oid(db, "customer"),))):
-        raise TeamError(tr("team.no_rights", login=me))
+        raise TeamError(tr("team.no_rights" if is_team(db) else "team.no_rights_no_team",
+                           login=me))
     present = {c for c, _t in columns(db, "customer")}
     behind = [f.key for f in store.schema.fields if f.key not in present]
     if behind:

@@ -22,7 +22,7 @@ from kehu.models import team
 from kehu.models.security import PermissionDenied, add_user, set_disabled, set_role
 from kehu.models.store import NotFound, Store
 from kehu.tui.cli import main
-from tests.conftest import pg_url_or_skip
+from conftest import pg_url_or_skip
 
 pytestmark = pytest.mark.postgres
 
@@ -60,6 +60,18 @@ def team_db(worker_id, tmp_path_factory):
     env.setenv("KEHU_CONFIG_DIR", str(home / "config"))
     env.setenv("KEHU_DATA_DIR", str(home / "data"))
     env.setenv("KEHU_LANG", "en")
+    try:
+        ids = _set_up(url)
+    except BaseException:
+        env.undo()
+        _drop_roles(url)    # roles are cluster-wide: never left behind
+        raise
+    yield url, ids
+    env.undo()
+    _drop_roles(url)
+
+
+def _set_up(url: str) -> dict[str, int]:
     owner = Store.open(url)
     document = __import__("kehu.models.security", fromlist=["x"]).roles_document(shared=True)
     team.init(owner, document, PREFIX)
@@ -80,9 +92,7 @@ def team_db(worker_id, tmp_path_factory):
         cur.execute(f'CREATE ROLE "{LEAST}" LOGIN')
     conn.close()
     owner.close()
-    yield url, ids
-    env.undo()
-    _drop_roles(url)
+    return ids
 
 
 def connect_as(url: str, login: str):
@@ -362,6 +372,32 @@ def test_least_privilege_login_starts_without_traceback(team_db, capsys):
     assert main(["--db", as_login(url, LEAST), "query", ""]) == 2
     err = capsys.readouterr().err
     assert "kehu user add" in err and "Traceback" not in err and "permission denied" not in err
+
+
+def test_a_login_on_a_database_without_team_init_is_told_what_to_do(team_db, capsys):
+    """Another login opening an owner's database before team init: one sentence.
+    (A database of its own: the module's team database stays as it is.)"""
+    url, _ids = team_db
+    name, lone = f"kehu_noteam_{PID}", f"lone{PID}"
+    other = url.rsplit("/", 1)[0] + "/" + name
+    admin = psycopg2.connect(url)
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        cur.execute(f'CREATE DATABASE "{name}"')
+        cur.execute(f'CREATE ROLE "{lone}" LOGIN')
+    try:
+        Store.open(other).close()        # the owner's tables, no team
+        assert main(["--db", as_login(other, lone), "query", ""]) == 2
+        err = capsys.readouterr().err
+        assert "kehu team init" in err and "Traceback" not in err
+    finally:
+        with admin.cursor() as cur:
+            cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = %s AND pid <> pg_backend_pid()", (name,))
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            cur.execute(f'DROP ROLE IF EXISTS "{lone}"')
+        admin.close()
 
 
 def test_non_owner_never_migrates_and_is_told_to_ask(team_db, tmp_path, capsys):
