@@ -6,12 +6,19 @@ person reads them (choice labels, formatted phones) except numbers and dates,
 which stay numbers and dates. CSV is UTF-8 with a BOM so Excel shows Chinese
 correctly. A file written here imports back with every value the same. The
 user's role decides which fields are exported and which values are masked.
+
+Text is never run as a formula by the spreadsheet that opens the file: XLSX
+text cells are text cells (quote-prefixed when they start like a formula), and
+a CSV text cell starting with = + - @, a tab or a carriage return gets a
+leading ' (OWASP "CSV injection"), which kehu's import takes off again.
+Numbers and dates are written as such (-12.50 is a number, not a formula).
 """
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import os
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -26,6 +33,62 @@ from .validate import display
 
 XLSX_MAX_ROWS = 1_048_575
 FORMATS = (".csv", ".xlsx")
+#: How a cell a spreadsheet would take for a formula starts (OWASP's list).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: A text kehu writes to CSV with one more leading quote: a formula start after
+#: any quotes ("'=x" is written "''=x", so that the import gives back "'=x").
+_NEEDS_QUOTE_RE = re.compile("'*[=+\\-@\t\r]")
+#: Characters an XLSX file (XML 1.0) cannot hold at all.
+_XLSX_ILLEGAL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def csv_text(text: str) -> str:
+    """A text as a CSV cell a spreadsheet shows and does not run: a leading ' before
+    ``=SUM(…)``, ``+1 202…``, ``-x``, ``@x`` (``csv_unquote`` undoes it)."""
+    return "'" + text if _NEEDS_QUOTE_RE.match(text) else text
+
+
+def csv_unquote(text: str) -> str:
+    """The text of a CSV cell ``csv_text`` wrote (or a spreadsheet user typed the same
+    way): one leading ' taken off when a formula start follows it."""
+    return text[1:] if text[:1] == "'" and _NEEDS_QUOTE_RE.match(text, 1) else text
+
+
+def csv_value(value: Any) -> Any:
+    """A cell value for ``csv.writer``: text made safe, numbers and dates as they are."""
+    if isinstance(value, str):
+        return csv_text(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    return "" if value is None else value
+
+
+def xlsx_cell(sheet, value: Any):
+    """A write-only XLSX cell of ``value``: text is a text cell, never a formula (and
+    quote-prefixed when it starts like one, so that editing it in Excel keeps it text);
+    characters XLSX cannot hold are left out instead of failing the whole file."""
+    from openpyxl.cell import WriteOnlyCell
+
+    if not isinstance(value, str):
+        return WriteOnlyCell(sheet, value=value)
+    value = _XLSX_ILLEGAL_RE.sub("", value)
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.data_type = "s"
+    if value.startswith(FORMULA_START):
+        cell.quotePrefix = True
+    return cell
+
+
+def set_text(cell, value: Any) -> None:
+    """Give a cell of an ordinary (not write-only) sheet ``value``, text as text."""
+    if isinstance(value, str):
+        value = _XLSX_ILLEGAL_RE.sub("", value)
+        cell.value = value
+        cell.data_type = "s"
+        if value.startswith(FORMULA_START):
+            cell.quotePrefix = True
+    else:
+        cell.value = value
 
 
 class ExportFailed(KehuError):
@@ -134,16 +197,13 @@ def export_view(store: Store, path: str | Path, view_name: str, *, search: str =
 def _write_csv(path: Path, headers: list[str], records) -> None:
     with open(path, "w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(headers)
+        writer.writerow([csv_text(h) for h in headers])
         for values in records:
-            writer.writerow(["" if v is None else
-                             (v.isoformat(sep=" ") if isinstance(v, dt.datetime) else v)
-                             for v in values])
+            writer.writerow([csv_value(v) for v in values])
 
 
 def _write_xlsx(path: Path, headers: list[str], specs: list[FieldSpec], records) -> None:
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
@@ -156,7 +216,7 @@ def _write_xlsx(path: Path, headers: list[str], specs: list[FieldSpec], records)
     bold = Font(bold=True)
     header_cells = []
     for text in headers:
-        cell = WriteOnlyCell(ws, value=text)
+        cell = xlsx_cell(ws, text)
         cell.font = bold
         header_cells.append(cell)
     ws.append(header_cells)
@@ -169,7 +229,7 @@ def _write_xlsx(path: Path, headers: list[str], specs: list[FieldSpec], records)
             if value is None:
                 row.append(None)
                 continue
-            cell = WriteOnlyCell(ws, value=value)
+            cell = xlsx_cell(ws, value)
             number_format = formats.get(spec.type) or money.get(spec.key)
             if number_format:
                 cell.number_format = number_format

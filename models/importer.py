@@ -18,6 +18,7 @@ import contextlib
 import csv
 import datetime as dt
 import os
+import re
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -28,6 +29,7 @@ import yaml
 
 from .errors import KehuError
 from . import search
+from .exporter import csv_text, csv_unquote
 from .config import config_dir, data_dir
 from . import i18n, validate
 from .i18n import label as pick_label
@@ -403,8 +405,17 @@ class Problem:
     row: int
     column: str
     field: str
-    value: str
+    value: str  # as ``shown`` gives it
     reason: str
+
+
+_HIDDEN_RE = re.compile("(?![\t\n])" + validate.CONTROL_RE.pattern)
+
+
+def shown(value: Any) -> str:
+    """A cell as a rejected row quotes it, to a terminal and in the report: a control
+    character (which a terminal would obey, ESC) written as its code, <U+001B>."""
+    return _HIDDEN_RE.sub(lambda m: f"<U+{ord(m.group()):04X}>", str(value))
 
 
 @dataclass
@@ -438,8 +449,9 @@ class _Report:
             self._writer.writerow([tr("import.report_row"), tr("import.report_column"),
                                    tr("import.report_field"), tr("import.report_value"),
                                    tr("import.report_reason")])
-        self._writer.writerow([problem.row, problem.column, problem.field, problem.value,
-                               problem.reason])
+        # the file is opened in a spreadsheet: no cell of it is run as a formula
+        self._writer.writerow([problem.row, csv_text(problem.column), problem.field,
+                               csv_text(problem.value), problem.reason])
         if len(self.first) < self.KEEP:
             self.first.append(problem)
 
@@ -490,6 +502,9 @@ class _Cleaner:
         self.name_parts = mapping.name_parts if "name" not in dict(
             (k, i) for i, k in mapping.mapped) else {}
         self.name_spec = schema.get("name")
+        # a CSV cell written "'=SUM(…)" (as kehu's export and others keep a spreadsheet
+        # from running it) is the text "=SUM(…)"
+        self.unquote = source.kind == "csv"
 
     def _prepare(self, spec: FieldSpec, raw: Any) -> Any:
         if isinstance(raw, str):
@@ -516,16 +531,22 @@ class _Cleaner:
         values: dict[str, Any] = {}
         problems: list[Problem] = []
         width = len(cells)
+        unquote = self.unquote
         for i, spec, cache, plain in self.columns:
             raw = cells[i] if i < width else None
             if raw is None or raw == "":
                 continue
+            if unquote and raw[0] == "'":
+                raw = csv_unquote(raw)
             if plain and raw.__class__ is str:  # text: what clean() would do, in short
                 value = raw.strip()
-                if value and (not spec.max_length or len(value) <= spec.max_length):
+                if value and (not spec.max_length or len(value) <= spec.max_length) and (
+                        value.isprintable()):  # else clean() looks at its control characters
                     values[spec.key] = value
                     continue
-            hit = cache.get(raw) if cache is not None else None
+            # an XLSX cell True, 1 and 1.0 are equal dict keys, not the same value to clean
+            key = raw if raw.__class__ is str else (raw.__class__, raw)
+            hit = cache.get(key) if cache is not None else None
             if hit is None:
                 prepared = self._prepare(spec, raw)
                 try:
@@ -533,10 +554,10 @@ class _Cleaner:
                 except FieldError as exc:
                     hit = (None, exc.message, prepared)
                 if cache is not None and len(cache) < CACHE_VALUES:
-                    cache[raw] = hit
+                    cache[key] = hit
             value, error, prepared = hit
             if error is not None:
-                problems.append(Problem(number, self.headers[i], spec.label(), str(prepared), error))
+                problems.append(Problem(number, self.headers[i], spec.label(), shown(prepared), error))
             elif value is not None:
                 values[spec.key] = value
         if self.name_parts:
@@ -547,13 +568,16 @@ class _Cleaner:
                 except FieldError as exc:
                     problems.append(Problem(number, "+".join(
                         self.headers[i] for i in self.name_parts.values()),
-                        self.name_spec.label(), name, exc.message))
+                        self.name_spec.label(), shown(name), exc.message))
         return values, problems
 
     def _compose_name(self, cells: list[Any]) -> str:
         def part(key):
             i = self.name_parts.get(key)
-            return str(cells[i]).strip() if i is not None and i < len(cells) and cells[i] else ""
+            if i is None or i >= len(cells) or not cells[i]:
+                return ""
+            text = str(cells[i]).strip()
+            return csv_unquote(text) if self.unquote else text
 
         family, given, middle = part("family"), part("given"), part("middle")
         if search.CJK_RE.search(family + given):

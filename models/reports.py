@@ -86,12 +86,17 @@ class Report:
     # -- export ---------------------------------------------------------------
     def to_csv(self, fh: IO[str]) -> None:
         """Labels as the header, raw numbers (no thousands separators), a total line."""
+        from .exporter import csv_text
+
+        def safe(value: Any) -> Any:  # text a spreadsheet does not run; numbers stay numbers
+            return csv_text(value) if isinstance(value, str) else _plain(value)
+
         writer = csv.writer(fh)
-        writer.writerow([c.label for c in self.columns])
+        writer.writerow([safe(c.label) for c in self.columns])
         for row in self.rows:
-            writer.writerow([_plain(row.get(c.key)) for c in self.columns])
+            writer.writerow([safe(row.get(c.key)) for c in self.columns])
         if self.totals:
-            line = [_plain(self.totals.get(c.key)) if c.key in self.totals else ""
+            line = [safe(self.totals.get(c.key)) if c.key in self.totals else ""
                     for c in self.columns]
             line[0] = line[0] or tr("report.total")
             writer.writerow(line)
@@ -112,13 +117,21 @@ class Report:
         from openpyxl import Workbook
         from openpyxl.styles import Font
 
+        from .exporter import set_text
+
         book = Workbook()
         sheet = book.active
         sheet.title = self.key[:31]
-        sheet.append([self.title])
+
+        def append(values: list[Any]) -> None:  # text as text cells, never formulas
+            line = sheet.max_row + 1 if sheet.max_row > 1 or sheet["A1"].value is not None else 1
+            for column, value in enumerate(values, start=1):
+                set_text(sheet.cell(row=line, column=column), value)
+
+        append([self.title])
         sheet["A1"].font = Font(bold=True, size=14)
-        sheet.append([self.scope])
-        sheet.append([c.label for c in self.columns])
+        append([self.scope])
+        append([c.label for c in self.columns])
         for cell in sheet[3]:
             cell.font = Font(bold=True)
         formats = {"money": "#,##0.00", "count": "#,##0", "percent": "0.0"}
@@ -127,7 +140,7 @@ class Report:
             values = [_xlsx(row.get(c.key)) if c.key in row else None for c in self.columns]
             if row is self.totals and values[0] in (None, ""):
                 values[0] = tr("report.total")
-            sheet.append(values)
+            append(values)
             for cell, col in zip(sheet[sheet.max_row], self.columns):
                 if col.kind in formats:
                     cell.number_format = formats[col.kind]

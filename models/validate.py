@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from functools import lru_cache
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, DecimalException, InvalidOperation
 from typing import Any
 from urllib.parse import urlparse
 
@@ -29,6 +29,17 @@ FALSE_WORDS = {"0", "false", "no", "n", "f", "off", "否", "不", "假", ""}
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日", "%d.%m.%Y")
 DATETIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S",
                     "%Y-%m-%dT%H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M")
+#: Integer fields are 64-bit columns (BIGINT on PostgreSQL, INTEGER on SQLite).
+INT_MIN, INT_MAX = -(2 ** 63), 2 ** 63 - 1
+#: Characters no stored value holds: C0 and C1 controls and DEL, UTF-16 surrogates,
+#: U+FFFE/U+FFFF. PostgreSQL refuses NUL, an XLSX file (XML) refuses C0 controls, a
+#: terminal draws none of them. Tab and line breaks are dealt with per type first.
+CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+#: Longtext keeps its line breaks (\r\n, \r, \v, \f become \n) and tabs.
+_LINE_BREAK_RE = re.compile("\r\n?|[\v\f]")
+_LONGTEXT_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+#: One-line text: a tab or line break (with the blanks around it) becomes one space.
+_ONE_LINE_RE = re.compile("[ \t\n\r\v\f]*[\t\n\r\v\f][ \t\n\r\v\f]*")
 
 
 class FieldError(KehuError, ValueError):
@@ -193,8 +204,10 @@ def parse_decimal(text: str) -> Decimal:
             cleaned, factor = cleaned[: -len(suffix)], mult
             break
     try:
-        value = Decimal(cleaned) * factor
-    except InvalidOperation:
+        value = Decimal(cleaned)
+        if factor != 1:
+            value *= factor
+    except DecimalException:  # not a number, or one beyond what Decimal computes (9e999999999)
         raise ValueError(text) from None
     if not value.is_finite():
         raise ValueError(text)
@@ -229,8 +242,34 @@ def _match_choice(spec: FieldSpec, raw: Any) -> str | None:
     return None
 
 
+def _without_controls(spec: FieldSpec, text: str) -> str:
+    """``text`` with its tabs and line breaks as the field's type keeps them; a
+    control character left (NUL, ESC, …) is a ``FieldError`` naming it."""
+    t = spec.type
+    if t == "longtext":
+        text = _LINE_BREAK_RE.sub("\n", text)
+        found = _LONGTEXT_CONTROL_RE.search(text)
+    else:
+        if t in ("text", "tags"):  # tags: a line break separates two tags, as a comma does
+            text = _ONE_LINE_RE.sub("\n" if t == "tags" else " ", text)
+        found = CONTROL_RE.search(text.replace("\n", " ") if t == "tags" else text)
+    if found:
+        raise FieldError(spec.key, tr("values.control_character", code=f"U+{ord(found.group()):04X}",
+                                      position=found.start() + 1), spec.label())
+    return text
+
+
+def _shown(raw: Any) -> Any:
+    """A value as an error message quotes it: a very long one cut short."""
+    if isinstance(raw, int) and not -10 ** 30 < raw < 10 ** 30:
+        return f"{Decimal(raw):.3E}"
+    text = str(raw)
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
 def clean(spec: FieldSpec, raw: Any, *, region: str | None = None) -> Any:
-    """The stored form of ``raw`` for this field, or ``FieldError``."""
+    """The stored form of ``raw`` for this field, or ``FieldError``: never another
+    exception, whatever ``raw`` is."""
     def fail(key: str, **values) -> FieldError:
         return FieldError(spec.key, tr(key, **values), spec.label())
 
@@ -241,6 +280,8 @@ def clean(spec: FieldSpec, raw: Any, *, region: str | None = None) -> Any:
     t = spec.type
     if isinstance(raw, str):
         raw = raw.strip()
+        if not raw.isprintable():  # printable text (nearly all of it) has nothing to look at
+            raw = _without_controls(spec, raw)
     if t in ("text", "longtext"):
         value = str(raw)
         if spec.max_length and len(value) > spec.max_length:
@@ -251,9 +292,12 @@ def clean(spec: FieldSpec, raw: Any, *, region: str | None = None) -> Any:
         try:
             number = parse_decimal(raw) if not isinstance(raw, (int, Decimal)) else Decimal(raw)
         except ValueError:
-            raise fail("validate.not_integer", value=raw) from None
-        if number != number.to_integral_value():
-            raise fail("validate.not_integer", value=raw)
+            raise fail("validate.not_integer", value=_shown(raw)) from None
+        if not number.is_finite() or number != number.to_integral_value():
+            raise fail("validate.not_integer", value=_shown(raw))
+        if number.adjusted() > 19 or not INT_MIN <= number <= INT_MAX:  # 1e308 is not made an int
+            raise fail("values.integer_out_of_range", value=_shown(raw),
+                       min=f"{INT_MIN:,}", max=f"{INT_MAX:,}")
         value = int(number)
     elif t in ("money", "decimal"):
         if isinstance(raw, bool):
@@ -303,6 +347,10 @@ def clean(spec: FieldSpec, raw: Any, *, region: str | None = None) -> Any:
             raise fail("validate.not_a_choice", value=raw,
                        choices=", ".join(c.label() for c in spec.choices))
     elif t == "tags":
+        if isinstance(raw, (list, tuple, set)):  # stored comma-joined: read as that text would be
+            raw = ",".join(str(item) for item in raw)
+            if not raw.isprintable():
+                raw = _without_controls(spec, raw)
         tags = split_tags(raw)
         if spec.choices:
             matched = []
@@ -328,9 +376,12 @@ def clean(spec: FieldSpec, raw: Any, *, region: str | None = None) -> Any:
         text = str(raw)
         if "://" not in text:
             text = "https://" + text
-        parts = urlparse(text)
+        try:
+            parts = urlparse(text)
+        except ValueError:  # 'http://[bad': an IPv6 host without its closing bracket
+            raise fail("validate.bad_url", value=_shown(raw)) from None
         if parts.scheme not in ("http", "https") or "." not in parts.netloc or " " in text:
-            raise fail("validate.bad_url", value=raw)
+            raise fail("validate.bad_url", value=_shown(raw))
         value = text
     else:  # pragma: no cover - schema.py refuses unknown types
         raise fail("validate.unknown_type", type=t)

