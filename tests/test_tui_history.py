@@ -36,24 +36,32 @@ async def test_history_lists_changes_and_r_reverts_one(store):
         assert not isinstance(app.screen, HistoryScreen)
 
 
-async def test_history_masks_and_refuses_revert_for_a_viewer(store, db_url):
-    c = store.create_customer({"name": "张三", "mobile": "13812345678"})
-    store.update_customer(c.id, {"mobile": "13900001111"})
+async def test_history_masks_for_sales_and_is_refused_to_a_viewer(store, db_url):
+    c = store.create_customer({"name": "张三", "wechat": "zhang_san88", "owner": "sam"})
+    store.update_customer(c.id, {"wechat": "zhang_san99"})
+    add_user(store, "sam", "sales")
     add_user(store, "vic", "viewer")
+    sam = Store.open(db_url, user="sam")
     vic = Store.open(db_url, user="vic")
     try:
+        app = KehuApp(sam)
+        async with app.run_test(size=SIZE) as pilot:
+            app.push_screen(HistoryScreen(c.id))
+            await pilot.pause()
+            row = cells(app.screen.query_one(DataTable), 0)[4]
+            assert "z**** → z****" in row and "zhang_san" not in row   # personal: masked to sales
         app = KehuApp(vic)
         async with app.run_test(size=SIZE) as pilot:
             app.push_screen(HistoryScreen(c.id))
             await pilot.pause()
-            table = app.screen.query_one(DataTable)
-            row = cells(table, 0)[4]
-            assert "138****5678 → 139****1111" in row and "13812345678" not in row
-            await pilot.press("r")
+            title = str(app.screen.query_one("#history-title").render())
+            assert title == "vic (Viewer) may not read the change history of customers"
+            assert app.screen.query_one(DataTable).row_count == 0
+            await pilot.press("r")                 # nothing to revert, nothing happens
             await pilot.pause()
-            assert store.get_customer(c.id).mobile == "+8613900001111"
-            assert table.row_count == 2
+        assert store.get_customer(c.id).wechat == "zhang_san99"
     finally:
+        sam.close()
         vic.close()
 
 
@@ -69,8 +77,9 @@ async def test_f2_opens_the_history_and_a_viewer_cannot_start_a_new_customer(sto
             await pilot.pause()
             await pilot.press("f2")
             await pilot.pause()
-            assert isinstance(app.screen, HistoryScreen)
-            assert "张三" in str(app.screen.query_one("#history-title").render())
+            assert isinstance(app.screen, HistoryScreen)   # its role has no history right
+            assert "may not read the change history" in str(
+                app.screen.query_one("#history-title").render())
             await pilot.press("escape")
             await pilot.pause()
             screen = app.screen
