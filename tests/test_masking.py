@@ -175,3 +175,19 @@ async def test_the_call_log_search_uses_the_store_search_masked_and_off_the_ui_t
         await pilot.pause()
         title = str(app.screen.query_one("#call-title").render())
         assert "张三" in title and "135****7213" in title
+
+
+async def test_the_search_box_refuses_a_masked_filter_and_finds_nobody_by_a_hidden_number(team):
+    from tests.test_tui_workbench import names, settle, type_search
+
+    from kehu.tui.app import KehuApp
+
+    open_as, _ = team
+    async with KehuApp(open_as("vic")).run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await type_search(pilot, "mobile:1357")
+        error = pilot.app.screen.query_one("#query-error")
+        assert error.display and "you may not search by Mobile" in str(error.render())
+        await pilot.press(*["backspace"] * len("mobile:1357"), *MOBILE)
+        await settle(pilot)
+        assert names(pilot.app) == []
