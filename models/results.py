@@ -389,6 +389,10 @@ class ResultSet:
         keys = list(keys) if keys is not None else self.money_keys()
         if not keys:
             return {}
+        for k in keys:   # a total of one row is its value
+            spec = self.store.schema.get(k)
+            if spec is not None and not sees(self.store, spec):
+                raise QueryError(tr("query.masked_group", field=spec.label()), 0, len(k))
         C = self.store.Customer
         row = money_sums(self.store, lambda SUM: self._select(
             *[SUM(getattr(C, k)).alias(k) for k in keys]).dicts().get())

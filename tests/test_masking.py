@@ -72,6 +72,8 @@ def test_sorts_and_groups_by_a_masked_field_are_refused(team):
     assert err.value.message == "you may not sort by Mobile"
     with pytest.raises(QueryError, match="you may not group by Mobile"):
         ResultSet(vic, "").groups("mobile")
+    with pytest.raises(QueryError, match="you may not group by Birthday"):
+        ResultSet(vic, "").sums(["birthday"])   # a total over one row would be its value
     assert names(ResultSet(vic, "", sort="name")) == ["张三", "张三丰", "李四"]
 
 
