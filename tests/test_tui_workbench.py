@@ -473,3 +473,75 @@ async def test_keys_typed_right_after_slash_go_to_the_search(app_store):
         keys_at_once(pilot.app, "escape", *":2")
         await settle(pilot)
         assert pilot.app.screen.query_one("#jump").value == "2"
+
+
+# -- issue 17: a visible cursor, the place kept, counts kept fresh ------------------
+
+@pytest.mark.parametrize("theme", ["kehu-dark", "kehu-light", "kehu-contrast", "no-color"])
+async def test_cursor_row_has_a_background_or_reverse_video(app_store, theme, monkeypatch):
+    """The cursor row was bold only: its background was lost under the cells' own."""
+    from kehu.models.config import Config
+
+    if theme == "no-color":
+        monkeypatch.setenv("NO_COLOR", "1")
+    app = KehuApp(app_store, Config(), theme=None if theme == "no-color" else theme)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("down")
+        table = app.screen.query_one(CustomerTable)
+        cursor_line = list(table.render_line(2))    # header, row 1, row 2 (the cursor)
+        other_line = list(table.render_line(1))
+        cursor_bg = table._style("cursor").bgcolor
+        assert cursor_bg is not None and cursor_bg != other_line[0].style.bgcolor
+        assert all(seg.style.bgcolor == cursor_bg for seg in cursor_line)
+        if theme == "no-color":
+            assert app.no_color and all(seg.style.reverse for seg in cursor_line)
+            assert not any(seg.style.reverse for seg in other_line)
+
+
+@pytest.fixture
+def many_store(sqlite_url):
+    store = Store.open(sqlite_url, user="tester")
+    store.bulk_insert_customers({"name": f"Row {i:05d}", "region": "华东"} for i in range(3000))
+    yield store
+    store.close()
+
+
+async def test_esc_from_a_customer_returns_to_the_same_row(many_store):
+    """Open the customer at row 2,500, Esc: the cursor was back at row 50."""
+    async with KehuApp(many_store).run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("colon", *"2500", "enter")
+        await settle(pilot)
+        table = pilot.app.screen.query_one(CustomerTable)
+        assert table.row_at(table.cursor_row)["name"] == "Row 02499"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert not isinstance(pilot.app.screen, WorkbenchScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, WorkbenchScreen)
+        table = pilot.app.screen.query_one(CustomerTable)
+        assert table.cursor_row == 2499
+        assert table.row_at(2499)["name"] == "Row 02499"
+        assert "Row 2,500 of 3,000" in text_of(pilot.app, "#status")
+        assert "Row 02499" in "\n".join(lines(pilot.app))
+
+
+async def test_counts_follow_a_customer_added_with_ctrl_n(app_store):
+    """The status said '254 customers in all' after Ctrl+N added one (stale)."""
+    from tests.ui_app import keys_at_once
+
+    async with KehuApp(app_store).run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await type_search(pilot, "grade:A")
+        assert f"{TOTAL:,} customers in all" in text_of(pilot.app, "#status")
+        await pilot.press("escape")  # to the table
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        keys_at_once(pilot.app, *"Grade A Newcomer", "ctrl+s")
+        for _ in range(3):
+            await settle(pilot)
+        assert isinstance(pilot.app.screen, WorkbenchScreen)
+        assert app_store.count_customers() == TOTAL + 1
+        assert f"{TOTAL + 1:,} customers in all" in text_of(pilot.app, "#status")

@@ -20,6 +20,8 @@ from textual.containers import Horizontal
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, Input, Label, Static
 
+from kehu.models import bulk
+from kehu.models.errors import KehuError
 from kehu.models.i18n import tr
 from kehu.models.query import QueryError
 from kehu.models.results import ResultSet
@@ -87,6 +89,11 @@ class WorkbenchScreen(Screen):
         Binding("colon", "jump", tr("customers.jump"), id="customers.jump", priority=True),
         Binding("escape", "clear_search", tr("customers.clear_search"), show=False,
                 id="customers.clear_search"),
+        Binding("space", "toggle_select", tr("bulk.toggle"), show=False,
+                id="customers.toggle_select"),
+        Binding("a", "select_all", tr("bulk.select_all"), show=False, id="customers.select_all"),
+        Binding("b", "bulk_change", tr("bulk.change"), show=False, id="customers.bulk_change"),
+        Binding("u", "undo_bulk", tr("bulk.undo_last"), show=False, id="customers.undo_bulk"),
     ]
 
     def __init__(self) -> None:
@@ -101,6 +108,7 @@ class WorkbenchScreen(Screen):
         self._resumed_once = False
         self._covered_by_dialog = False
         self._lines_shown: dict[str, str] = {}
+        self.selection = bulk.Selection()
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -146,9 +154,22 @@ class WorkbenchScreen(Screen):
     def on_screen_resume(self) -> None:
         # Back from another screen (the detail editor …): rows may have changed.
         # A dialog's answer reloads through its own callback.
-        if self._resumed_once and self.result is not None and not self._covered_by_dialog:
-            self.reload(keep_cursor=True)
+        if self._resumed_once and self.result is not None:
+            if not self._covered_by_dialog:
+                self.total_customers = None   # customers added, deleted, imported, merged
+                self.reload(keep_cursor=True)
+            else:   # a dialog (quick entry …) may have added some: count again
+                self.run_worker(self._recount(), group="workbench-recount")
         self._resumed_once = True
+
+    async def _recount(self) -> None:
+        try:
+            count = await self.app_runner().background(self.store.count_customers)
+        except Exception:  # noqa: BLE001 - interrupted by a reload, which counts itself
+            return
+        if count != self.total_customers:
+            self.total_customers = None
+            self.reload(keep_cursor=True)
 
     # -- views ----------------------------------------------------------------
     def load_views(self):
@@ -162,6 +183,7 @@ class WorkbenchScreen(Screen):
         """Show a view: its filter, sort, columns and grouping; the search box is cleared."""
         self.view = view
         self.search_text = ""
+        self._query_changed()
         self._apply_columns()
         search = self.query_one("#search", SearchInput)
         with search.prevent(Input.Changed):
@@ -188,6 +210,7 @@ class WorkbenchScreen(Screen):
     @on(Input.Changed, "#search")
     def search_changed(self, event: Input.Changed) -> None:
         self.search_text = event.value
+        self._query_changed()
         self.reload()
 
     @on(Input.Submitted, "#search")
@@ -324,6 +347,8 @@ class WorkbenchScreen(Screen):
         self._set_line("#status", " · ".join(parts))
         summary = tr("workbench.summary", count=count) if table.count_exact else \
             tr("workbench.summary_counting")
+        if not self.selection.empty:
+            summary += " · " + tr("bulk.selected", count=f"{self.selected_count():,}")
         if self._sums_text:
             summary += " · " + self._sums_text
         self._set_line("#summary", summary)
@@ -468,6 +493,121 @@ class WorkbenchScreen(Screen):
         except Exception as exc:  # noqa: BLE001 - a disk or file error is shown
             self.notify(tr("views.save_failed", error=exc), severity="error")
         self._apply_columns()
+
+    # -- bulk changes (models.bulk) ------------------------------------------
+
+    def _query_changed(self) -> None:
+        """An all-matching selection was made for the query shown: a new query ends it."""
+        if self.selection.all_matching:
+            self._set_selection(bulk.Selection())
+
+    def _set_selection(self, selection) -> None:
+        self.selection = selection
+        if self.is_mounted:
+            self.table.set_selection(selection)
+            if self.view is not None:
+                self._update_status()
+
+    def selected_count(self) -> int:
+        return self.selection.count(self.table.row_count)
+
+    def action_toggle_select(self) -> None:
+        table = self.table
+        customer_id = table.cursor_customer_id
+        if customer_id is None:
+            return
+        self._set_selection(self.selection.toggle(customer_id))
+        table.cursor_row += 1   # Space, Space, Space marks rows one after another
+
+    def action_select_all(self) -> None:
+        if self.selection.all_matching:
+            self._set_selection(bulk.Selection())
+            self.notify(tr("bulk.cleared"))
+            return
+        self._set_selection(bulk.Selection(query=self.view.query or "", search=self.search_text,
+                                           all_matching=True))
+
+    def action_bulk_change(self) -> None:
+        if self.selection.empty:
+            self.notify(tr("bulk.nothing_selected", key="a"), severity="warning")
+            return
+        from kehu.tui.screens.bulk import BulkChangeScreen
+
+        count = self.selected_count()
+        self.app.push_screen(BulkChangeScreen(self.store, count),
+                             lambda change: self._bulk_chosen(change, count))
+
+    def _bulk_chosen(self, change, count: int) -> None:
+        if change is None:
+            return
+        from rich.markup import escape
+
+        from kehu.tui.screens.confirm import ConfirmScreen
+
+        try:
+            what = bulk.describe(self.store, change)
+        except KehuError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        question = tr("bulk.confirm", count=f"{count:,}", what=escape(what))
+        self.app.push_screen(ConfirmScreen(question, yes=tr("bulk.confirm_yes")),
+                             lambda answer: self._bulk_run(change, count)
+                             if answer == "yes" else None)
+
+    def _bulk_run(self, change, count: int) -> None:
+        selection, store = self.selection, self.store
+        self.notify(tr("bulk.working", count=f"{count:,}"))
+
+        def work():
+            try:
+                return bulk.apply(store, selection, change)
+            finally:
+                store.db.close()   # this thread's connection
+
+        self.run_worker(self._bulk_done(work), group="bulk")
+
+    async def _bulk_done(self, work) -> None:
+        import asyncio
+
+        try:
+            result = await asyncio.to_thread(work)
+        except KehuError as exc:
+            self.notify(str(exc), severity="error", timeout=10)
+            return
+        self._set_selection(bulk.Selection())
+        self.notify(result.sentence() + " · " + tr("bulk.undo_tui_hint", key="u"), timeout=10)
+        self.total_customers = None
+        self.reload(keep_cursor=True)
+
+    def action_undo_bulk(self) -> None:
+        store = self.store
+        batch = bulk.last_batch(store)
+        if batch is None:
+            self.notify(tr("bulk.none_to_undo"), severity="warning")
+            return
+        from kehu.tui.screens.confirm import ConfirmScreen
+
+        def undo():
+            try:
+                return bulk.undo(store, batch)
+            finally:
+                store.db.close()
+
+        async def run() -> None:
+            import asyncio
+
+            try:
+                result = await asyncio.to_thread(undo)
+            except KehuError as exc:
+                self.notify(str(exc), severity="error", timeout=10)
+                return
+            self.notify(result.sentence(), timeout=10)
+            self.total_customers = None
+            self.reload(keep_cursor=True)
+
+        self.app.push_screen(ConfirmScreen(tr("bulk.undo_last") + f" #{batch}?"),
+                             lambda answer: self.run_worker(run(), group="bulk")
+                             if answer == "yes" else None)
 
 
 def _cells(text: str) -> int:

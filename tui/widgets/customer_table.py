@@ -100,6 +100,7 @@ class CustomerTable(ScrollView, can_focus=True):
     COMPONENT_CLASSES = {
         "customer-table--header", "customer-table--cursor", "customer-table--group",
         "customer-table--loading", "customer-table--message", "customer-table--sort",
+        "customer-table--selected",
     }
 
     DEFAULT_CSS = """
@@ -125,6 +126,10 @@ class CustomerTable(ScrollView, can_focus=True):
         background: $block-cursor-background;
         color: $block-cursor-foreground;
         text-style: bold;
+    }
+    CustomerTable > .customer-table--selected {
+        color: $accent;
+        text-style: bold underline;
     }
     CustomerTable > .customer-table--group {
         background: $boost;
@@ -181,6 +186,7 @@ class CustomerTable(ScrollView, can_focus=True):
         self._end_wanted = False
         self._styles: dict[str, Style] = {}
         self._visible_width = 0
+        self.bulk_selection = None   # models.bulk.Selection: rows marked for a bulk change
 
     # -- what to show ----------------------------------------------------
     def set_columns(self, columns: list[Column], sort_marks: dict[str, str] | None = None) -> None:
@@ -196,6 +202,7 @@ class CustomerTable(ScrollView, can_focus=True):
              keep_cursor: bool = False) -> None:
         """Swap in a new result with its first page already fetched."""
         self._generation += 1
+        previous_count = self._count
         self._source = source
         self._pages.clear()
         self._pending.clear()
@@ -209,6 +216,11 @@ class CustomerTable(ScrollView, can_focus=True):
         else:
             self._count = len(first_rows)
             self._count_exact = len(first_rows) < PAGE_SIZE
+            if keep_cursor and not self._count_exact:
+                # the same rows again (back from a customer): until the count arrives,
+                # the old one holds the place; clamping to the first page put the
+                # cursor of row 15,000 back at row 50
+                self._count = max(self._count, previous_count)
         self._update_virtual_size()
         row = min(self.cursor_row, max(self.display_rows - 1, 0)) if keep_cursor else 0
         self.cursor_row = row
@@ -333,8 +345,21 @@ class CustomerTable(ScrollView, can_focus=True):
                                  width)
                 return Strip.blank(width, base)
             strip = self._row_strip(display_row)
+            if self._marked(display_row):   # selected for a bulk change: '*' and underlined
+                strip = Strip([Segment("*", self._style("selected")),
+                               *Segment.apply_style(strip.crop(1, strip.cell_length),
+                                                    post_style=self._style("selected"))],
+                              strip.cell_length)
+            strip = strip.crop_extend(scroll_x, scroll_x + width, base)
             if display_row == self.cursor_row:
-                strip = strip.apply_style(self._style("cursor"))
+                # post_style: over the cells' own colours (a pre-style lost its
+                # background to them: the cursor was only bold); reverse video
+                # where colours are off (NO_COLOR), so it is seen on any terminal
+                cursor = self._style("cursor")
+                if getattr(self.app, "no_color", False):
+                    cursor += Style(reverse=True)
+                strip = Strip(Segment.apply_style(strip, post_style=cursor), strip.cell_length)
+            return strip
         return strip.crop_extend(scroll_x, scroll_x + width, base)
 
     def _header_strip(self) -> Strip:
@@ -383,6 +408,16 @@ class CustomerTable(ScrollView, can_focus=True):
                              column.width, column.right))
         cells.append("")
         return Strip([Segment(" ".join(cells), self._style("base"))], self.total_width)
+
+    def _marked(self, display_row: int) -> bool:
+        if self.bulk_selection is None or self.bulk_selection.empty:
+            return False
+        row = self.row_at(display_row)
+        return row is not None and self.bulk_selection.contains(row["id"])
+
+    def set_selection(self, selection) -> None:
+        self.bulk_selection = selection
+        self.refresh()
 
     # -- loading pages -----------------------------------------------------
     def _request(self, page_no: int) -> None:
