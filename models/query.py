@@ -14,6 +14,15 @@
 * Bare words and ``"quoted phrases"`` are full-text terms (``models.search``).
 * Everything is ANDed; a leading ``-`` negates a term or a filter (a negated
   filter keeps rows where the field is empty).
+* ``field:empty`` (``field:空``) keeps the rows where the field has no value,
+  ``field:*`` those where it has one (``-email:*`` = ``email:empty``).
+* Birthdays: ``birthday:this-week`` (Monday to Sunday), ``birthday:next-week``,
+  ``birthday:this-month``, ``birthday:next-14d`` (the 14 days from today) match the
+  day and month whatever the year; on other date fields these name the dates
+  themselves. ``birthday.month:3`` (any date field ``.month``, ``.day``) the month.
+* ``cadence:overdue``: customers not contacted within their cadence
+  (``cadence.yaml``, as the agenda's cadence calls). ``last_contact`` is the
+  field ``last_contact_at`` (``last_contact<90d``: no contact for 90 days).
 
 ``parse(schema, text)`` → ``Query`` or ``QueryError`` (``.position``,
 ``.length`` and a message in the user's language). ``Query.condition(store)``
@@ -60,6 +69,14 @@ SYSTEM_NAMES = {"created": "created", "created_at": "created", "创建时间": "
                 "updated": "updated", "updated_at": "updated", "修改时间": "updated",
                 "更新时间": "updated", "修改": "updated"}
 ME_WORDS = {"me", "我", "@me"}
+EMPTY_WORDS = {"empty", "空", "none", "无"}
+FILLED_WORDS = {"*"}
+#: Date words that name days of the year on an anniversary field (birthday).
+PERIOD_WORDS = {"this-week": "this-week", "本周": "this-week", "next-week": "next-week",
+                "下周": "next-week", "this-month": "this-month", "本月": "this-month"}
+_NEXT_DAYS_RE = re.compile(r"^next-(\d{1,3})d$", re.I)
+ANNIVERSARY_FIELDS = {"birthday"}
+DATE_PARTS = {"month": 12, "day": 31}
 
 
 class QueryError(KehuError, ValueError):
@@ -173,6 +190,9 @@ def resolve_field(schema: Schema, name: str):
     spec = schema.resolve(name)
     if spec is None:
         folded = name.casefold()
+        for suffix in ("_at", "_on"):   # last_contact → last_contact_at
+            if re.fullmatch(r"[a-z_]+", folded) and schema.get(folded + suffix) is not None:
+                return schema.get(folded + suffix)
         system = SYSTEM_NAMES.get(folded)
         if system:
             key, labels = SYSTEM_FIELDS[system]
@@ -211,6 +231,9 @@ def _parse_filter(schema, match, pos, negated, user) -> Filter:
     name, op, raw = match.group(1), match.group(2), match.group(3)
     spec = resolve_field(schema, name)
     if spec is None:
+        special = _special_filter(schema, name, op, raw, pos, negated)
+        if special is not None:
+            return special
         raise QueryError(tr("query.unknown_field", name=name,
                             hint=_field_hint(schema, name)), pos, len(name))
     value_pos = pos + len(name) + len(op)
@@ -220,9 +243,82 @@ def _parse_filter(schema, match, pos, negated, user) -> Filter:
                             type=tr(f"query.type.{spec.type}")), pos + len(name), len(op))
     if raw.strip() == "":
         raise QueryError(tr("query.missing_value", field=label), value_pos, 1)
+    word = raw.strip().casefold()
+    if op in (":", "=", "!=") and (word in EMPTY_WORDS or word in FILLED_WORDS):
+        empty = (word in EMPTY_WORDS) != (op == "!=")
+        return Filter(spec, "empty" if empty else "filled", [], negated, pos, raw)
+    if spec.type in ("date", "datetime") and op in (":", "="):
+        period = _period(spec, word, value_pos, raw)
+        if period is not None:
+            return Filter(spec, period[0], period[1], negated, pos, raw)
     parts = [p.strip() for p in raw.split(",")] if spec.type in ("choice", "tags") else [raw.strip()]
     values = [_clean_value(spec, op, p, value_pos, user) for p in parts if p]
     return Filter(spec, op, values, negated, pos, raw)
+
+
+def _special_filter(schema, name: str, op: str, raw: str, pos: int, negated: bool):
+    """``cadence:overdue`` and ``<date field>.month:N`` / ``.day:N`` (None: neither)."""
+    value_pos = pos + len(name) + len(op)
+    folded = name.casefold()
+    if folded in ("cadence", "回访"):
+        if op not in (":", "=") or raw.strip().casefold() not in ("overdue", "due", "到期", "逾期"):
+            raise QueryError(tr("query_agenda.cadence_values"), value_pos, max(1, len(raw)))
+        return Filter(SystemField("cadence", {"zh": "回访", "en": "Cadence"}), "cadence", [],
+                      negated, pos, raw)
+    base, dot, part = name.rpartition(".")
+    if not dot or part.casefold() not in DATE_PARTS:
+        return None
+    spec = resolve_field(schema, base)
+    if spec is None or spec.type not in ("date", "datetime"):
+        return None
+    top = DATE_PARTS[part.casefold()]
+    numbers = []
+    for piece in (p.strip() for p in raw.split(",")):
+        if not piece:
+            continue
+        if not piece.isdigit() or not 1 <= int(piece) <= top:
+            raise QueryError(tr("query_agenda.bad_part", field=spec.label(), part=part,
+                                value=_shown(piece), top=top), value_pos, len(raw) or 1)
+        numbers.append(int(piece))
+    if not numbers:
+        raise QueryError(tr("query.missing_value", field=spec.label()), value_pos, 1)
+    if op not in (":", "=", "!=", ">", ">=", "<", "<=") or (op not in (":", "=", "!=")
+                                                          and len(numbers) > 1):
+        raise QueryError(tr("query.op_not_for_type", op=op, field=spec.label(),
+                            type=tr("query.type.integer")), pos + len(name), len(op))
+    return Filter(spec, f"part:{part.casefold()}:{op}", numbers, negated, pos, raw)
+
+
+def _today() -> dt.date:
+    """The day relative dates count from (tests replace it)."""
+    return dt.date.today()
+
+
+def _period(spec, word: str, pos: int, raw: str):
+    """``this-week`` & co.: ('md', [start, days]) on an anniversary field, else a
+    plain date range (None: not such a word)."""
+    today = _today()
+    nxt = _NEXT_DAYS_RE.match(word)
+    if nxt:
+        days = int(nxt.group(1))
+        if not 1 <= days <= 366:
+            raise QueryError(tr("query2.date_too_far", field=spec.label(), value=_shown(raw)),
+                             pos, len(raw))
+        start = today
+    elif word in PERIOD_WORDS:
+        name = PERIOD_WORDS[word]
+        if name == "this-month":
+            start = today.replace(day=1)
+            days = ((start.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - start).days
+        else:
+            start = today - dt.timedelta(days=today.weekday())
+            start += dt.timedelta(days=7 if name == "next-week" else 0)
+            days = 7
+    else:
+        return None
+    if spec.key in ANNIVERSARY_FIELDS:
+        return "md", [start, days]
+    return ":", [(start, start + dt.timedelta(days=days))]
 
 
 def _field_hint(schema: Schema, name: str) -> str:
@@ -297,7 +393,7 @@ def _date_range(raw: str, label: str, pos: int) -> tuple[dt.date, dt.date | None
     """A typed date → the half-open day range [start, end) it names (end None:
     no end, the day is 9999-12-31)."""
     text = raw.strip().casefold()
-    today = dt.date.today()
+    today = _today()
     if text in ("today", "今天"):
         return today, _day_after(today)
     if text in ("yesterday", "昨天"):
@@ -381,9 +477,29 @@ def column(store, spec) -> peewee.Field:
 
 
 def _filter_condition(store, f: Filter) -> peewee.Expression:
+    if f.op == "cadence":
+        from .agenda import cadence_condition
+        cond = cadence_condition(store, _today())
+        return ~cond if f.negated else cond
     col = column(store, f.spec)
     t = f.spec.type
     op = f.op
+    if op in ("empty", "filled"):
+        cond = col.is_null()
+        if getattr(f.spec, "storage", "text") == "text":
+            cond = cond | (col == "")
+        return cond if (op == "empty") != f.negated else ~cond
+    if op == "md" or op.startswith("part:"):
+        if op == "md":
+            cond = birthday_condition_for(store, col, *f.values)
+        else:
+            _, part, how = op.split(":", 2)
+            value = _date_part(store, col, part)
+            cond = (value.in_(f.values) if how in (":", "=") else
+                    value.not_in(f.values) if how == "!=" else
+                    {">": value > f.values[0], ">=": value >= f.values[0],
+                     "<": value < f.values[0], "<=": value <= f.values[0]}[how])
+        return (col.is_null() | ~cond) if f.negated else (cond & col.is_null(False))
     conds: list[peewee.Expression] = []
     for value in f.values:
         if t in ("date", "datetime"):
@@ -413,6 +529,18 @@ def _filter_condition(store, f: Filter) -> peewee.Expression:
     if f.negated:
         cond = col.is_null() | ~cond
     return cond
+
+
+def birthday_condition_for(store, col, start: dt.date, days: int) -> peewee.Expression:
+    """The day and month of ``col`` fall within ``days`` days from ``start``."""
+    from .agenda import month_day_sql, window_days
+    return month_day_sql(store, col).in_(sorted(window_days(start, days)))
+
+
+def _date_part(store, col, part: str) -> peewee.Node:
+    if store.is_postgres:
+        return peewee.fn.date_part(part, col)
+    return peewee.Cast(peewee.fn.strftime("%m" if part == "month" else "%d", col), "INTEGER")
 
 
 def _date_condition(col, op: str, span: tuple[dt.date, dt.date | None],

@@ -520,6 +520,10 @@ def _recompute(store, today: dt.date | None = None, *, config: SegmentsConfig | 
         customers, buyers = db.execute_sql(
             f"SELECT COUNT(*), COUNT(last_on) FROM {TEMP_TABLE}").fetchone()
         db.execute_sql(f"DROP TABLE {TEMP_TABLE}")
+        say("rhythm")
+        from .agenda import refresh_last_contact, refresh_rhythm
+        refresh_rhythm(store)          # the purchase rhythm behind the churn warnings
+        refresh_last_contact(store)    # the last contact behind the cadence calls
         store.set_meta(META_CUTS, cuts | {"customers": customers})
         seconds = time.perf_counter() - started
         store.set_meta(META_LAST, {"at": dt.datetime.now().isoformat(timespec="seconds"),
@@ -601,6 +605,8 @@ def refresh_customer(store, customer_id: int, today: dt.date | None = None, *,
     segments.yaml is broken: a purchase must never fail for that; the reports
     screen and ``kehu segments recompute`` show the error.
     """
+    from .agenda import refresh_rhythm   # the usual purchase rhythm (churn warning)
+    refresh_rhythm(store, customer_id)
     if not available(store):
         return False
     try:

@@ -349,6 +349,8 @@ def migrate_schema(store: "Store") -> MigrationReport:
         create_user_tables(store)
         from .io_tables import io_models   # the import and merge journals, made here rather
         io_models(store)                   # than at the first merge, two of which could clash
+        from .agenda import agenda_models  # the agenda's done/snoozed items, purchase rhythm
+        agenda_models(store)
         store.set_meta("schema_types", {f.key: f.type for f in schema.fields}
                        | {k: v for k, v in store.get_meta("schema_types", {}).items()
                           if k not in schema})
@@ -737,6 +739,8 @@ class Store:
         with self.db.atomic():
             self._locked(customer_id)   # merged away or deleted meanwhile: NotFound, not an orphan
             row = self.Interaction.create(customer=customer_id, kind=kind, **data)
+            from .agenda import touch_contact   # the customer's last contact follows
+            touch_contact(self, customer_id, row.occurred_at)
             self.audit.record("create", "interaction", row.id, customer_id=customer_id,
                               after={"kind": kind, **data})
             if kind == "purchase":

@@ -156,6 +156,8 @@ def add_entry(store, customer_id: int, kind: str, **data):
         row = store.Interaction.create(customer=customer_id, created_at=stamp, updated_at=stamp,
                                        **values)
         store.audit.child_created(row)
+        from .agenda import touch_contact   # the customer's last contact follows
+        touch_contact(store, customer_id, row.occurred_at)
         if values["kind"] == PURCHASE:
             store.refresh_purchase_totals(customer_id)
     return get_entry(store, row.id)

@@ -1,0 +1,586 @@
+"""The day's agenda: whom to call today and why.
+
+For one owner (the current user by default) it lists
+
+* ``followup``  follow-ups overdue and due today (the timeline's next follow-up dates);
+* ``cadence``   customers not contacted within their cadence (``cadence.yaml``: by
+  grade, segment or stage; the shortest that applies), the longest silent first;
+* ``birthday``  birthdays in the next N days (today included, across the year end),
+  with the age when the year of birth is known;
+* ``churn``     customers whose silence is long *for them*: days since the last
+  purchase at least ``ratio`` times their usual interval between purchases, the
+  biggest yearly value first, each with one line why;
+* ``verify``    customers due for verification (核实, ``verification.yaml``).
+
+Every function takes ``today`` so tests (and cron) can fix the clock.
+
+An item handled from the agenda (done, or snoozed until a day) is stored in the
+``agenda_handled`` table by its key, which names the occasion (the follow-up
+entry, the last contact, the birthday's date, the last purchase), so it does
+not come back; a new occasion (a new contact that falls due again, next year's
+birthday) is a new item.
+
+The usual purchase rhythm is kept in ``agenda_rhythm`` (one row per customer
+with at least ``min_purchases`` purchases): rebuilt by ``kehu segments
+recompute`` and for one customer whenever its purchases change.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import math
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import peewee
+import yaml
+
+from .config import config_dir
+from .errors import KehuError
+from .i18n import tr
+from .store import now
+
+DEFAULT_PATH = Path(__file__).with_name("cadence.yaml")
+KINDS = ("followup", "cadence", "birthday", "churn", "verify")
+SECTIONS = ("cadence", "churn", "birthdays")
+ALL_OWNERS = ("*", "all", "全部")
+#: A year of birth at or before this is taken as unknown (a placeholder).
+UNKNOWN_BIRTH_YEAR = 1900
+
+
+class CadenceError(KehuError):
+    """A cadence.yaml that cannot be used; the message names the file and key."""
+
+
+# --- configuration ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CadenceConfig:
+    grade: dict[str, int] = field(default_factory=dict)
+    segment: dict[str, int] = field(default_factory=dict)
+    stage: dict[str, int] = field(default_factory=dict)
+    min_purchases: int = 3
+    ratio: float = 2.0
+    birthday_days: int = 14
+
+    def rules(self) -> list[tuple[str, str, int]]:
+        """(field, value, days) of every cadence that can fall due."""
+        return [(fld, value, days) for fld in ("grade", "segment", "stage")
+                for value, days in getattr(self, fld).items() if days > 0]
+
+    def days_for(self, record: dict) -> int | None:
+        """The shortest cadence that applies to a customer (None: no cadence)."""
+        found = [days for fld, value, days in self.rules() if record.get(fld) == value]
+        return min(found) if found else None
+
+
+def user_cadence_path() -> Path:
+    return config_dir() / "cadence.yaml"
+
+
+def _fail(path: Path, message: str) -> CadenceError:
+    return CadenceError(tr("agenda.config_error", where=str(path), message=message))
+
+
+def load_config(path: Path | None = None) -> CadenceConfig:
+    """The built-in cadence.yaml, each section replaced by the user's file if it has it."""
+    merged: dict[str, Any] = {}
+    for source in (DEFAULT_PATH, path or user_cadence_path()):
+        if source != DEFAULT_PATH and not source.exists():
+            continue
+        try:
+            doc = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            raise _fail(source, str(exc).replace("\n", " ")) from None
+        if not isinstance(doc, dict):
+            raise _fail(source, tr("agenda.config_not_mapping", sections=", ".join(SECTIONS)))
+        for key, value in doc.items():
+            if key not in SECTIONS:
+                raise _fail(source, tr("agenda.config_unknown", key=key,
+                                       known=", ".join(SECTIONS)))
+            if not isinstance(value, dict):
+                raise _fail(source, tr("agenda.config_not_mapping", sections=key))
+            merged[key] = (value, source)
+    out: dict[str, Any] = {}
+    cadence, source = merged.get("cadence", ({}, DEFAULT_PATH))
+    for fld in ("grade", "segment", "stage"):
+        table = cadence.get(fld) or {}
+        if not isinstance(table, dict):
+            raise _fail(source, tr("agenda.config_days", key=f"cadence.{fld}", value=table))
+        for value, days in table.items():
+            if isinstance(days, bool) or not isinstance(days, int) or days < 0:
+                raise _fail(source, tr("agenda.config_days", key=f"cadence.{fld}.{value}",
+                                       value=days))
+        out[fld] = {str(k): v for k, v in table.items()}
+    churn, source = merged.get("churn", ({}, DEFAULT_PATH))
+    least = churn.get("min_purchases", 3)
+    ratio = churn.get("ratio", 2.0)
+    if isinstance(least, bool) or not isinstance(least, int) or least < 2:
+        raise _fail(source, tr("agenda.config_days", key="churn.min_purchases", value=least))
+    if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0 < ratio <= 100:
+        raise _fail(source, tr("agenda.config_days", key="churn.ratio", value=ratio))
+    birthdays, source = merged.get("birthdays", ({}, DEFAULT_PATH))
+    days = birthdays.get("days", 14)
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 366:
+        raise _fail(source, tr("agenda.config_days", key="birthdays.days", value=days))
+    return CadenceConfig(out["grade"], out["segment"], out["stage"], least, float(ratio), days)
+
+
+# --- tables ---------------------------------------------------------------------
+
+def agenda_models(store) -> dict[str, type[peewee.Model]]:
+    """``Handled`` (done / snoozed items) and ``Rhythm`` (purchase rhythm), tables
+    created if missing (``migrate_schema`` calls this when it opens a database)."""
+    cached = store.__dict__.get("_agenda_models")
+    if cached is not None:
+        return cached
+    db = store.db
+    Handled = type("AgendaHandled", (peewee.Model,), {
+        "Meta": type("Meta", (), {"database": db, "table_name": "agenda_handled",
+                                  "indexes": ((("user", "item"), True),)}),
+        "user": peewee.TextField(),
+        "item": peewee.TextField(),
+        "customer_id": peewee.IntegerField(index=True),
+        "until": peewee.DateField(null=True),     # None: done; else hidden before this day
+        "created_at": peewee.DateTimeField(default=now),
+    })
+    Rhythm = type("AgendaRhythm", (peewee.Model,), {
+        "Meta": type("Meta", (), {"database": db, "table_name": "agenda_rhythm"}),
+        "customer_id": peewee.IntegerField(primary_key=True),
+        "first_on": peewee.DateField(),
+        "last_on": peewee.DateField(),
+        "purchases": peewee.IntegerField(),
+        "interval_days": peewee.DoubleField(),
+        "warn_on": peewee.DateField(index=True),
+        "yearly": peewee.DoubleField(),             # average order x orders a year
+    })
+    models = {"Handled": Handled, "Rhythm": Rhythm}
+    if not (db.table_exists("agenda_handled") and db.table_exists("agenda_rhythm")):
+        db.create_tables(list(models.values()), safe=True)
+    store.__dict__["_agenda_models"] = models
+    return models
+
+
+# --- keeping the rhythm and the last contact --------------------------------
+
+def refresh_rhythm(store, customer_id: int | None = None,
+                   config: CadenceConfig | None = None) -> None:
+    """Rebuild the purchase rhythm of one customer (or of everybody)."""
+    cfg = config or _config_or_default()
+    R = agenda_models(store)["Rhythm"]
+    pg = store.is_postgres
+    only = f" AND customer_id = {int(customer_id)}" if customer_id is not None else ""
+    if pg:
+        day = "CAST({} AS DATE)"
+        span = "(MAX(CAST(occurred_at AS DATE)) - MIN(CAST(occurred_at AS DATE)))"
+        money = "CAST(SUM(amount) AS DOUBLE PRECISION)"
+    else:
+        day = "date({})"
+        span = "(julianday(date(MAX(occurred_at))) - julianday(date(MIN(occurred_at))))"
+        money = "(SUM(amount) / 100.0)"
+    agg = (f"SELECT customer_id, {day.format('MIN(occurred_at)')} AS first_on, "
+           f"{day.format('MAX(occurred_at)')} AS last_on, COUNT(*) AS n, "
+           f"CAST({span} AS FLOAT) / (COUNT(*) - 1) AS gap, COALESCE({money}, 0) AS total "
+           f"FROM interaction WHERE kind = 'purchase' AND deleted_at IS NULL{only} "
+           f"GROUP BY customer_id HAVING COUNT(*) >= {int(cfg.min_purchases)} AND {span} > 0")
+    ratio = float(cfg.ratio)
+    if pg:
+        warn = f"last_on + CAST(CEIL({ratio} * gap) AS INTEGER)"
+    else:
+        warn = f"date(last_on, '+' || CAST(-(CAST(-({ratio} * gap) AS INTEGER)) AS TEXT) || ' days')"
+    with store.db.atomic():
+        if customer_id is None:
+            R.delete().execute()
+        else:
+            R.delete().where(R.customer_id == customer_id).execute()
+        store.db.execute_sql(
+            f"INSERT INTO agenda_rhythm (customer_id, first_on, last_on, purchases, "
+            f"interval_days, warn_on, yearly) SELECT customer_id, first_on, last_on, n, gap, "
+            f"{warn}, total / n * 365.0 / gap FROM ({agg}) a")
+
+
+def touch_contact(store, customer_id: int, when: dt.datetime | None) -> None:
+    """A timeline entry at ``when``: the customer's last contact moves up to it."""
+    if "last_contact_at" not in store.schema or when is None:
+        return
+    if not isinstance(when, dt.datetime):
+        when = dt.datetime.combine(when, dt.time())
+    C = store.Customer
+    (C.update(last_contact_at=when)
+     .where(C.id == customer_id, C.last_contact_at.is_null() | (C.last_contact_at < when))
+     .execute())
+
+
+def refresh_last_contact(store) -> None:
+    """Every customer's last contact from its timeline (the full recompute)."""
+    if "last_contact_at" not in store.schema:
+        return
+    latest = ("(SELECT MAX(occurred_at) FROM interaction i WHERE i.customer_id = customer.id "
+              "AND i.deleted_at IS NULL)")
+    differs = "IS DISTINCT FROM" if store.is_postgres else "IS NOT"
+    store.db.execute_sql(f"UPDATE customer SET last_contact_at = {latest} "
+                         f"WHERE last_contact_at {differs} {latest}")
+
+
+def _config_or_default() -> CadenceConfig:
+    try:
+        return load_config()
+    except CadenceError:   # a broken user file never stops a purchase; the agenda says it
+        return load_config(DEFAULT_PATH)
+
+
+# --- the items ------------------------------------------------------------------
+
+@dataclass
+class Item:
+    kind: str                    # one of KINDS
+    key: str                     # what a done / snooze remembers
+    customer_id: int
+    name: str
+    when: dt.date | None         # due date, birthday, last purchase
+    why: str                     # one line, in the user's language
+    entry_id: int | None = None  # the follow-up's timeline entry
+    score: float | None = None   # churn: days since / usual interval
+    value: float | None = None   # churn: yearly value at risk
+    age: int | None = None       # birthday: the age on that day
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "key": self.key, "customer_id": self.customer_id,
+                "name": self.name, "when": self.when.isoformat() if self.when else None,
+                "why": self.why, "entry_id": self.entry_id,
+                "score": None if self.score is None else round(self.score, 2),
+                "value": None if self.value is None else round(self.value, 2), "age": self.age}
+
+
+@dataclass
+class Agenda:
+    today: dt.date
+    owner: str | None            # None: every owner
+    sections: dict[str, list[Item]]
+    counts: dict[str, int]
+
+    @property
+    def items(self) -> list[Item]:
+        return [item for kind in KINDS for item in self.sections.get(kind, [])]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"today": self.today.isoformat(), "owner": self.owner, "counts": self.counts,
+                **{kind: [i.as_dict() for i in self.sections[kind]] for kind in KINDS}}
+
+
+def _owner_condition(store, owner: str | None):
+    if owner is None or "owner" not in store.schema:
+        return None
+    return store.Customer.owner == owner
+
+
+def resolve_owner(store, owner: str | None) -> str | None:
+    """``None`` → the current user; ``*``/``all`` → everybody (None)."""
+    if owner is not None and owner.strip().casefold() in ALL_OWNERS:
+        return None
+    return owner or store.user
+
+
+def _hidden(store, user: str, today: dt.date) -> set[str]:
+    H = agenda_models(store)["Handled"]
+    rows = H.select(H.item).where(H.user == user, H.until.is_null() | (H.until > today))
+    return {r.item for r in rows}
+
+
+def _scoped(store, query, owner: str | None):
+    cond = _owner_condition(store, owner)
+    if cond is not None:
+        query = query.where(cond)
+    scope = store.guard.row_scope()
+    if scope is not None:
+        query = query.where(scope)
+    return query
+
+
+def cadence_condition(store, today: dt.date, config: CadenceConfig | None = None):
+    """Customers whose cadence has fallen due on ``today`` (a Peewee condition)."""
+    cfg = config or load_config()
+    C = store.Customer
+    base = _last_contact(store)
+    parts = []
+    for fld, value, days in cfg.rules():
+        if fld in store.schema:
+            cut = dt.datetime.combine(today - dt.timedelta(days=days - 1), dt.time())
+            parts.append((getattr(C, fld) == value) & (base < cut))
+    if not parts:
+        return peewee.SQL("1 = 0")
+    return functools.reduce(lambda a, b: a | b, parts)
+
+
+def _last_contact(store):
+    C = store.Customer
+    if "last_contact_at" in store.schema:
+        return peewee.fn.COALESCE(C.last_contact_at, C.created_at)
+    return C.created_at
+
+
+def followups(store, today: dt.date, owner: str | None, limit: int) -> tuple[list[Item], int]:
+    I, Cu = store.Interaction, store.Customer
+    end = today + dt.timedelta(days=1)
+    query = (I.select(I.id, I.customer, I.next_follow_up, I.summary, I.kind, Cu.name)
+             .join(Cu, on=(I.customer == Cu.id))
+             .where(I.next_follow_up.is_null(False), I.follow_up_done == False,  # noqa: E712
+                    I.deleted_at.is_null(), Cu.deleted_at.is_null(), I.next_follow_up < end))
+    query = _scoped(store, query, owner)
+    items = []
+    for row in query.order_by(I.next_follow_up, I.id).limit(limit).objects():
+        late = (today - row.next_follow_up).days
+        kind = store.schema.list_item("interaction_kinds", row.kind)
+        what = row.summary or (kind.label() if kind else row.kind)
+        why = (tr("agenda.followup_late", days=late, what=what) if late > 0
+               else tr("agenda.followup_today", what=what))
+        items.append(Item("followup", f"followup:{row.id}", row.customer_id, row.name,
+                          row.next_follow_up, why, entry_id=row.id))
+    return items, query.count()
+
+
+def cadence_calls(store, today: dt.date, owner: str | None, limit: int,
+                  cfg: CadenceConfig) -> tuple[list[Item], int]:
+    C = store.Customer
+    base = _last_contact(store)
+    cols = [C.id, C.name, base.alias("base")]
+    if "last_contact_at" in store.schema:
+        cols.append(C.last_contact_at)
+    cols += [getattr(C, f) for f in ("grade", "segment", "stage") if f in store.schema]
+    query = _scoped(store, C.select(*cols).where(C.deleted_at.is_null(),
+                                                 cadence_condition(store, today, cfg)), owner)
+    items = []
+    for row in query.order_by(base, C.id).limit(limit).dicts():
+        last = row["base"]
+        if isinstance(last, str):
+            last = dt.datetime.fromisoformat(last)
+        days = cfg.days_for(row) or 0
+        silent = (today - last.date()).days
+        contacted = row.get("last_contact_at") is not None
+        why = (tr("agenda.cadence_why", every=days, days=silent) if contacted
+               else tr("agenda.cadence_never", every=days, days=silent))
+        items.append(Item("cadence", f"cadence:{row['id']}:{last.date().isoformat()}", row["id"],
+                          row["name"], last.date() + dt.timedelta(days=days), why))
+    return items, query.count()
+
+
+def month_day_sql(store, column) -> peewee.Node:
+    """'MMDD' of a date column, on both databases."""
+    if store.is_postgres:
+        return peewee.fn.to_char(column, "MMDD")
+    return peewee.fn.strftime("%m%d", column)
+
+
+def _is_leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+def window_days(start: dt.date, days: int) -> dict[str, dt.date]:
+    """'MMDD' → the day it falls on, for the ``days`` days from ``start``. A 29
+    February birthday is kept on the 28th in a year without one."""
+    out: dict[str, dt.date] = {}
+    for n in range(days):
+        day = start + dt.timedelta(days=n)
+        out[day.strftime("%m%d")] = day
+        if day.month == 2 and day.day == 28 and not _is_leap(day.year):
+            out["0229"] = day
+    return out
+
+
+def birthday_condition(store, start: dt.date, days: int):
+    column = store.Customer.birthday
+    return month_day_sql(store, column).in_(sorted(window_days(start, days)))
+
+
+def birthdays(store, today: dt.date, owner: str | None, limit: int,
+              days: int) -> tuple[list[Item], int]:
+    if "birthday" not in store.schema:
+        return [], 0
+    C = store.Customer
+    window = window_days(today, days)
+    query = _scoped(store, C.select(C.id, C.name, C.birthday).where(
+        C.deleted_at.is_null(), C.birthday.is_null(False),
+        birthday_condition(store, today, days)), owner)
+    rows = []
+    for row in query.dicts():
+        born = row["birthday"]
+        if isinstance(born, str):
+            born = dt.date.fromisoformat(born[:10])
+        on = window[born.strftime("%m%d")]
+        rows.append((on, row["id"], row["name"], born))
+    rows.sort(key=lambda r: (r[0], r[1]))
+    items = []
+    for on, cid, name, born in rows[:limit]:
+        age = on.year - born.year if born.year > UNKNOWN_BIRTH_YEAR and born < on else None
+        ahead = (on - today).days
+        when = tr("agenda.birthday_today") if ahead == 0 else tr("agenda.birthday_in", days=ahead)
+        why = (tr("agenda.birthday_age", when=when, date=on.strftime("%m-%d"), age=age)
+               if age is not None else tr("agenda.birthday_why", when=when,
+                                          date=on.strftime("%m-%d")))
+        items.append(Item("birthday", f"birthday:{cid}:{on.isoformat()}", cid, name, on, why,
+                          age=age))
+    return items, len(rows)
+
+
+@dataclass(frozen=True)
+class Churn:
+    interval: float      # usual days between purchases
+    days: int            # days since the last purchase
+    score: float         # days / interval
+    yearly: float        # average order x orders a year
+    last_on: dt.date
+    warned: bool
+
+    def why(self) -> str:
+        return tr("agenda.churn_why", interval=round(self.interval), days=self.days)
+
+
+def _churn_from(row, today: dt.date, cfg: CadenceConfig) -> Churn:
+    last_on = row["last_on"]
+    if isinstance(last_on, str):
+        last_on = dt.date.fromisoformat(last_on[:10])
+    days = (today - last_on).days
+    interval = float(row["interval_days"])
+    score = days / interval
+    return Churn(interval, days, score, float(row["yearly"]), last_on,
+                 score >= cfg.ratio - 1e-9)
+
+
+def churn_for(store, customer_id: int, today: dt.date | None = None,
+              config: CadenceConfig | None = None) -> Churn | None:
+    """The customer's churn score and why (None: too few purchases for a rhythm)."""
+    cfg = config or _config_or_default()
+    R = agenda_models(store)["Rhythm"]
+    row = R.select().where(R.customer_id == customer_id).dicts().first()
+    return None if row is None else _churn_from(row, today or dt.date.today(), cfg)
+
+
+def churn_warnings(store, today: dt.date, owner: str | None, limit: int,
+                   cfg: CadenceConfig, hidden: set[str]) -> tuple[list[Item], int]:
+    R = agenda_models(store)["Rhythm"]
+    C = store.Customer
+    query = _scoped(store, R.select(R.customer_id, R.last_on, R.interval_days, R.yearly, C.name)
+                    .join(C, on=(R.customer_id == C.id))
+                    .where(R.warn_on <= today, C.deleted_at.is_null()), owner)
+    items = []
+    for row in query.order_by(R.yearly.desc(), R.customer_id).limit(limit + len(hidden)).dicts():
+        churn = _churn_from(row, today, cfg)
+        items.append(Item("churn", f"churn:{row['customer_id']}:{churn.last_on.isoformat()}",
+                          row["customer_id"], row["name"], churn.last_on, churn.why(),
+                          score=churn.score, value=churn.yearly))
+    return items, query.count()
+
+
+def verification_due(store, today: dt.date, owner: str | None, limit: int,
+                     hidden: set[str]) -> tuple[list[Item], int]:
+    from . import verify
+
+    try:
+        policy = verify.load_policy(_app_config())
+    except verify.PolicyError:
+        policy = verify.load_policy()
+    query, wanted = verify._due_query(store, policy, today, None)
+    query = _scoped(store, query, owner)
+    C = store.Customer
+    items = []
+    for row in query.order_by(C.id).limit(limit + len(hidden)).dicts():
+        dues = []
+        for kind in wanted:
+            last = row[f"{kind.key}__at"] or row["created_at"]
+            if isinstance(last, str):
+                last = dt.datetime.fromisoformat(last)
+            on = verify.due_on(last, kind.days)
+            if on <= today:
+                dues.append((on, kind))
+        if not dues:
+            continue
+        first = min(on for on, _ in dues)
+        why = tr("agenda.verify_why", kinds=", ".join(k.label() for _, k in dues),
+                 date=first.isoformat())
+        items.append(Item("verify", f"verify:{row['id']}:{first.isoformat()}", row["id"],
+                          row["name"], first, why))
+    return items, query.count()
+
+
+def _app_config():
+    try:
+        from .config import load_config as load_app_config
+        return load_app_config()
+    except KehuError:
+        return None
+
+
+def build(store, today: dt.date | None = None, *, owner: str | None = None,
+          limit: int = 50, days: int | None = None,
+          config: CadenceConfig | None = None, resolve: bool = True) -> Agenda:
+    """The agenda of ``owner`` (default the current user; ``*`` everybody) on ``today``."""
+    today = today or dt.date.today()
+    cfg = config or load_config()
+    who = resolve_owner(store, owner) if resolve else owner
+    hidden = _hidden(store, store.user, today)
+    sections: dict[str, list[Item]] = {}
+    counts: dict[str, int] = {}
+    extra = limit + len(hidden)
+    found = {
+        "followup": followups(store, today, who, extra),
+        "cadence": cadence_calls(store, today, who, extra, cfg),
+        "birthday": birthdays(store, today, who, extra, days or cfg.birthday_days),
+        "churn": churn_warnings(store, today, who, limit, cfg, hidden),
+        "verify": verification_due(store, today, who, limit, hidden),
+    }
+    for kind, (items, count) in found.items():
+        kept = [i for i in items if i.key not in hidden]
+        gone = len(items) - len(kept)
+        sections[kind] = kept[:limit]
+        counts[kind] = max(len(sections[kind]), count - gone)
+    return Agenda(today, who, sections, counts)
+
+
+# --- acting on an item ----------------------------------------------------------
+
+def _remember(store, item: Item, until: dt.date | None) -> None:
+    H = agenda_models(store)["Handled"]
+    (H.insert(user=store.user, item=item.key, customer_id=item.customer_id, until=until,
+              created_at=now())
+     .on_conflict(conflict_target=[H.user, H.item],
+                  update={H.until: until, H.created_at: now()})
+     .execute())
+
+
+def done(store, item: Item) -> None:
+    """The item is handled: a follow-up is marked done, anything else stays away."""
+    from . import timeline
+
+    store.guard.require("view")
+    with store.db.atomic():
+        if item.kind == "followup" and item.entry_id is not None:
+            timeline.mark_follow_up_done(store, item.entry_id)
+        _remember(store, item, None)
+
+
+def snooze(store, item: Item, days: int, today: dt.date | None = None) -> dt.date:
+    """Hide the item for ``days`` days; returns the day it comes back."""
+    if days < 1:
+        raise CadenceError(tr("agenda.bad_snooze", days=days))
+    until = (today or dt.date.today()) + dt.timedelta(days=days)
+    _remember(store, item, until)
+    return until
+
+
+def log_call(store, item: Item, summary: str | None = None, **data) -> Any:
+    """Log a call with the item's customer; it clears the item."""
+    from . import timeline
+
+    with store.db.atomic():
+        entry = timeline.add_entry(store, item.customer_id, "call",
+                                   summary=summary or tr("agenda.call_summary",
+                                                         why=item.why), **data)
+        done(store, item)
+    return entry
+
+
+def called(store, item: Item) -> None:
+    """A call was logged for the item elsewhere (the call screen): clear the item."""
+    done(store, item)

@@ -1,0 +1,209 @@
+"""The agenda (models/agenda.py, `kehu agenda`) on a small world with a frozen
+day, and the query words it brought (birthday:this-week, birthday.month:N,
+field:empty / field:*, last_contact, cadence:overdue). SQLite and PostgreSQL."""
+import datetime as dt
+import json
+from decimal import Decimal
+
+import pytest
+
+from kehu.models import agenda, query, timeline
+from kehu.models.results import ResultSet
+from kehu.models.store import Store
+
+TODAY = dt.date(2026, 12, 28)      # birthdays in the next 14 days cross the year end
+
+
+def at(days_ago: int) -> dt.datetime:
+    return dt.datetime.combine(TODAY - dt.timedelta(days=days_ago), dt.time(10))
+
+
+def make_world(store):
+    C = store.Customer
+    ids = {}
+
+    def customer(name, owner="tester", created=400, **data):
+        row = store.create_customer({"name": name, "owner": owner, **data})
+        C.update(created_at=at(created)).where(C.id == row.id).execute()
+        ids[name] = row.id
+        return row.id
+
+    customer("Alpha", grade="A", birthday=dt.date(1980, 1, 3))
+    customer("Beta", grade="B", birthday=dt.date(1990, 12, 28))
+    customer("Gamma", grade="C", created=100, birthday=dt.date(1985, 1, 20))
+    customer("Delta", grade="D", created=500)
+    customer("Bobs", owner="bob", grade="A", created=100, birthday=dt.date(1970, 12, 30))
+    for name, (days, amount) in {"Epsilon": ((200, 160, 120), "1000"),
+                                 "Zeta": ((100, 90, 80), "100"),
+                                 "Eta": ((30, 20, 10), "5000")}.items():
+        cid = customer(name, grade="D")
+        for ago in days:
+            timeline.add_entry(store, cid, "purchase", amount=Decimal(amount),
+                               occurred_at=at(ago))
+    timeline.add_entry(store, ids["Alpha"], "call", summary="send the offer",
+                       occurred_at=at(40), next_follow_up=TODAY - dt.timedelta(days=1))
+    timeline.add_entry(store, ids["Beta"], "call", summary="ring back",
+                       occurred_at=at(40), next_follow_up=TODAY)
+    timeline.add_entry(store, ids["Gamma"], "visit", occurred_at=at(120),
+                       next_follow_up=TODAY + dt.timedelta(days=1))
+    # Gamma's visit was before it was entered: it was never *contacted* since
+    C.update(last_contact_at=None).where(C.id == ids["Gamma"]).execute()
+    return ids
+
+
+def names(items):
+    return [i.name for i in items]
+
+
+def test_each_list_for_the_owner(store):
+    make_world(store)
+    got = agenda.build(store, TODAY)
+    assert got.owner == "tester"
+    s = got.sections
+    assert names(s["followup"]) == ["Alpha", "Beta"]
+    assert s["followup"][0].why == "follow-up 1 days overdue: send the offer"
+    assert s["followup"][1].why == "follow-up due today: ring back"
+    # A every 30 days (40 days silent), C every 90 (never, entered 100 days ago);
+    # B 60 (40 days): not yet; D: none. Longest silent first. Bob's customer is not mine.
+    assert names(s["cadence"]) == ["Gamma", "Alpha"]
+    assert s["cadence"][1].why == "call every 30 days; 40 days since the last contact"
+    assert s["cadence"][0].why == "call every 90 days; never contacted, entered 100 days ago"
+    # today and 6 days on (in the new year, with the age then); Gamma's 20 Jan is too far
+    assert names(s["birthday"]) == ["Beta", "Alpha"]
+    assert [(i.when, i.age) for i in s["birthday"]] == [(TODAY, 36), (dt.date(2027, 1, 3), 47)]
+    assert s["birthday"][1].why == "birthday in 6 days (01-03), turns 47"
+    # bigger yearly value first; Eta buys every 10 days and bought 10 days ago: fine
+    assert names(s["churn"]) == ["Epsilon", "Zeta"]
+    assert s["churn"][0].why == "usually buys every 40 days; 120 days since the last order"
+    assert s["churn"][0].score == pytest.approx(3.0)
+    assert s["churn"][0].value == pytest.approx(1000 * 365 / 40)
+    assert s["churn"][1].score == pytest.approx(8.0)
+    assert "Delta" in names(s["verify"]) and "Bobs" not in names(s["verify"])
+    assert got.counts["cadence"] == 2 and got.counts["churn"] == 2
+
+
+def test_manager_chooses_whose(store):
+    make_world(store)
+    assert names(agenda.build(store, TODAY, owner="bob").sections["cadence"]) == ["Bobs"]
+    everybody = agenda.build(store, TODAY, owner="*")
+    assert everybody.owner is None
+    assert names(everybody.sections["cadence"]) == ["Gamma", "Bobs", "Alpha"]
+    assert "Bobs" in names(everybody.sections["birthday"])
+
+
+def test_churn_score_and_its_explanation(store):
+    ids = make_world(store)
+    churn = agenda.churn_for(store, ids["Epsilon"], TODAY)
+    assert (churn.interval, churn.days, churn.score, churn.warned) == (40.0, 120, 3.0, True)
+    assert churn.why() == "usually buys every 40 days; 120 days since the last order"
+    assert agenda.churn_for(store, ids["Eta"], TODAY).warned is False
+    assert agenda.churn_for(store, ids["Alpha"], TODAY) is None   # no purchases
+    # a new purchase moves the rhythm at once: Epsilon bought again today
+    timeline.add_entry(store, ids["Epsilon"], "purchase", amount=Decimal("1000"),
+                       occurred_at=at(0))
+    churn = agenda.churn_for(store, ids["Epsilon"], TODAY)
+    assert (churn.interval, churn.days, churn.warned) == (200 / 3, 0, False)
+    assert "Epsilon" not in names(agenda.build(store, TODAY).sections["churn"])
+
+
+def test_birthdays_across_the_year_end_and_29_february(store):
+    ids = make_world(store)
+    leap = store.create_customer({"name": "Leap", "owner": "tester",
+                                  "birthday": dt.date(2000, 2, 29)}).id
+    got = agenda.build(store, TODAY, days=40)
+    assert names(got.sections["birthday"]) == ["Beta", "Alpha", "Gamma"]
+    # 2027 has no 29 February: the birthday is kept on the 28th
+    feb = agenda.build(store, dt.date(2027, 2, 27), days=2).sections["birthday"]
+    assert [(i.customer_id, i.when, i.age) for i in feb] == [(leap, dt.date(2027, 2, 28), 27)]
+    assert ids
+
+
+def test_cadence_by_grade_segment_and_yaml(store, tmp_path):
+    make_world(store)
+    cfg = agenda.load_config(tmp_path / "none.yaml")
+    assert (cfg.grade, cfg.days_for({"grade": "D"})) == ({"A": 30, "B": 60, "C": 90, "D": 0}, None)
+    user = tmp_path / "cadence.yaml"
+    user.write_text("cadence:\n  grade: {A: 30, B: 30}\n", encoding="utf-8")
+    cfg = agenda.load_config(user)
+    assert names(agenda.build(store, TODAY, config=cfg).sections["cadence"]) == ["Alpha", "Beta"]
+    user.write_text("cadence:\n  grade: {A: -1}\n", encoding="utf-8")
+    with pytest.raises(agenda.CadenceError, match="cadence.grade.A must be a whole number"):
+        agenda.load_config(user)
+    assert agenda.CadenceConfig(grade={"A": 60}, segment={"lost": 10}).days_for(
+        {"grade": "A", "segment": "lost"}) == 10
+
+
+def test_handled_items_do_not_come_back(store):
+    ids = make_world(store)
+    first = agenda.build(store, TODAY)
+    alpha = next(i for i in first.sections["cadence"] if i.name == "Alpha")
+    gamma = next(i for i in first.sections["cadence"] if i.name == "Gamma")
+    beta_bday = first.sections["birthday"][0]
+    follow = first.sections["followup"][0]
+    agenda.done(store, alpha)
+    assert agenda.snooze(store, gamma, 3, TODAY) == TODAY + dt.timedelta(days=3)
+    agenda.log_call(store, beta_bday, occurred_at=at(0))
+    agenda.done(store, follow)
+    again = agenda.build(store, TODAY)
+    assert names(again.sections["cadence"]) == []
+    assert names(again.sections["birthday"]) == ["Alpha"]
+    assert names(again.sections["followup"]) == ["Beta"]
+    assert timeline.get_entry(store, follow.entry_id).follow_up_done is True
+    # the snooze ends; the call logged for Beta is on its timeline and is its last contact
+    later = agenda.build(store, TODAY + dt.timedelta(days=3))
+    assert "Gamma" in names(later.sections["cadence"])
+    assert store.get_customer(ids["Beta"]).last_contact_at == at(0)
+    # a call clears the cadence item for good: Gamma contacted today
+    agenda.log_call(store, gamma, occurred_at=at(0))
+    assert "Gamma" not in names(agenda.build(store, TODAY + dt.timedelta(days=3))
+                                .sections["cadence"])
+
+
+@pytest.fixture
+def frozen_query_day(monkeypatch):
+    monkeypatch.setattr(query, "_today", lambda: TODAY)
+
+
+def found(store, text):
+    return sorted(r["name"] for r in ResultSet(store, text).page(0, 100))
+
+
+def test_query_words_of_the_agenda(store, frozen_query_day):
+    ids = make_world(store)
+    store.update_customer(ids["Alpha"], {"email": "a@example.com"})
+    # TODAY is a Monday: this week runs to Sunday 3 January
+    assert found(store, "birthday:this-week") == ["Alpha", "Beta", "Bobs"]
+    assert found(store, "birthday:next-week") == []
+    assert found(store, "birthday.month:1") == ["Alpha", "Gamma"]
+    assert found(store, "birthday.month:12 owner:me") == ["Beta"]
+    assert found(store, "-birthday.month:1 grade:A,B") == ["Beta", "Bobs"]
+    assert found(store, "email:*") == ["Alpha"]
+    assert len(found(store, "email:empty")) == 7 and found(store, "-email:*") == \
+        found(store, "email:empty")
+    assert found(store, "cadence:overdue") == ["Alpha", "Bobs", "Gamma"]
+    assert found(store, "cadence:overdue owner:me") == ["Alpha", "Gamma"]
+    # last contact within 35 days: the purchases of Eta; none for 35 days or more
+    assert found(store, "last_contact>35d") == ["Eta"]
+    assert "Alpha" in found(store, "last_contact<35d")
+    with pytest.raises(query.QueryError, match="Birthday.month takes a number 1–12"):
+        query.parse(store.schema, "birthday.month:13")
+    with pytest.raises(query.QueryError, match="cadence:overdue"):
+        query.parse(store.schema, "cadence:soon")
+
+
+def test_cli_agenda_json_and_text(sqlite_url, capsys, monkeypatch):
+    from kehu.tui.cli import main
+
+    monkeypatch.setenv("KEHU_DB", sqlite_url)
+    store = Store.open(sqlite_url, user="tester")
+    make_world(store)
+    store.close()
+    assert main(["--user", "tester", "agenda", "--today", TODAY.isoformat(), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [i["name"] for i in data["cadence"]] == ["Gamma", "Alpha"]
+    assert data["churn"][0]["why"] == "usually buys every 40 days; 120 days since the last order"
+    assert main(["--user", "tester", "agenda", "--today", TODAY.isoformat()]) == 0
+    out = capsys.readouterr().out
+    assert "Cadence calls (2)" in out and "#" in out and "turns 47" in out
+    assert main(["agenda", "--today", "tomorrow"]) == 2
+    assert "'tomorrow' is not a date" in capsys.readouterr().err
