@@ -37,6 +37,7 @@ class KehuApp(KehuBaseApp):
                 priority=True),
         Binding("ctrl+l", "log_call", tr("app.log_call"), id="app.log_call", priority=True),
         Binding("ctrl+t", "show_due", tr("app.due"), id="app.due"),
+        Binding("f10,ctrl+y", "show_agenda", tr("app.agenda"), id="app.agenda", show=False),
         Binding("ctrl+o", "import_file", tr("app.import"), id="app.import", show=False,
                 priority=True),
         Binding("f3", "export", tr("app.export"), id="app.export", show=False),
@@ -52,8 +53,8 @@ class KehuApp(KehuBaseApp):
     ROLE_ACTIONS = {"new_customer": "create", "log_call": "edit", "import_file": "import",
                     "export": "export", "duplicates": "delete", "show_deleted": "delete"}
     #: App actions that change data: off while a read-only screen (meeting mode) is up.
-    EDITING_ACTIONS = {"new_customer", "log_call", "show_deleted", "show_due", "show_chain",
-                       "show_timeline"}
+    EDITING_ACTIONS = {"new_customer", "log_call", "show_deleted", "show_due", "show_agenda",
+                       "show_chain", "show_timeline"}
 
     def __init__(self, store: Store, config: Config | None = None, *, keymap: str | None = None,
                  theme: str | None = None):
@@ -67,6 +68,8 @@ class KehuApp(KehuBaseApp):
         from kehu.tui.screens.workbench import WorkbenchScreen
 
         self.push_screen(WorkbenchScreen())
+        if getattr(self.config, "extra", {}).get("start") == "agenda":   # config.yaml start: agenda
+            self.action_show_agenda()
 
     # -- app-wide actions; screens fill these in as they are built --------
     def open_customer(self, customer_id: int) -> None:
@@ -121,6 +124,12 @@ class KehuApp(KehuBaseApp):
 
         if not isinstance(self.screen, DueScreen):
             self.push_screen(DueScreen())
+
+    def action_show_agenda(self) -> None:
+        from kehu.tui.screens.agenda import AgendaScreen
+
+        if not isinstance(self.screen, AgendaScreen):
+            self.push_screen(AgendaScreen())
 
     def _current_customer(self) -> int | None:
         customer_id = getattr(self.screen, "current_customer_id", None)
