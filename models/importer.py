@@ -166,6 +166,9 @@ def open_source(path: str | Path, *, encoding: str | None = None, delimiter: str
     if not path.is_file():
         raise ImportFailed(tr("import.no_file", path=path))
     suffix = path.suffix.lower()
+    if suffix in (".vcf", ".vcard"):  # vCard: its own reader (models/vcard.py)
+        from .vcard import open_vcard
+        return open_vcard(path)
     if suffix == ".xls":
         raise ImportFailed(tr("import.old_xls", path=path))
     if suffix in (".xlsx", ".xlsm"):

@@ -111,7 +111,8 @@ def run_import(args, ctx) -> int:
                                     overrides=_overrides(args.map))
     out = ctx.out
     detail = (tr("io.csv_detail", encoding=source.encoding, delimiter=repr(source.delimiter))
-              if source.kind == "csv" else tr("io.sheet_detail", sheet=source.sheet))
+              if source.kind == "csv" else tr("io.sheet_detail", sheet=source.sheet)
+              if source.kind == "xlsx" else tr("cli16.cards"))
     print(tr("io.reading", path=source.path, format=source.format_label, detail=detail,
              rows=source.estimated_rows), file=out)
     width = max((cell_len(h) for h in mapping.headers), default=0)
@@ -176,6 +177,12 @@ def run_export(args, ctx) -> int:
     store = ctx.open_store()
     bar = progress_bar(ctx, tr("io.exporting"))
     try:
+        if args.output.lower().endswith((".vcf", ".vcard")):   # vCard 3.0, one per customer
+            from kehu.models.vcard import export_vcards
+
+            done = export_vcards(store, args.output, rows=ResultSet(store, args.query))
+            print(tr("cli16.exported_vcards", rows=done.rows, path=done.path), file=ctx.out)
+            return 0
         if args.view:
             result = exporter.export_view(store, args.output, args.view, search=args.query,
                                           progress=bar)
