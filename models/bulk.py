@@ -16,6 +16,7 @@ a customer given away by a role that keeps only its own.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
@@ -207,7 +208,8 @@ def apply(store: Store, selection: Selection, change: Change, *, dry_run: bool =
     owner_field = guard.roles.owner_field
     own_only = guard.role.rows == "own"
     stamp = now()
-    with store.db.atomic() as txn:
+    with store.db.atomic() as txn, \
+            (contextlib.nullcontext() if dry_run else search.fast_fill(store)):
         ids = selected_ids(store, selection)
         if not selection.all_matching:
             result.skipped_rows += len(selection.ids) - len(ids)   # out of scope or gone
@@ -220,26 +222,36 @@ def apply(store: Store, selection: Selection, change: Change, *, dry_run: bool =
                                                           ensure_ascii=False))
             result.batch_id = batch.id
         keys = list(values) + ([tag_key] if tag_key and tag_key not in values else [])
+        # read only what the change needs: the fields it writes, and those the search
+        # text is built from when it writes one of them (an owner change needs neither)
+        searched = {key for key, *_ in search._search_plan(store.schema)} | {"customer_type"}
+        rebuild = bool(searched & set(keys))
+        wanted = {"id", "version", *keys, owner_field if owner_field in store.schema else "id"}
+        if rebuild:
+            wanted |= {k for k in searched if k in store.schema} | {"search_text"}
+        columns = [C._meta.fields[k] for k in sorted(wanted)]
         journal: list[dict[str, Any]] = []
         done = 0
         for start in range(0, len(ids), CHUNK):
             part = ids[start:start + CHUNK]
-            query = store.customers().where(C.id.in_(part))
-            rows = list(query.for_update() if store.is_postgres and not dry_run else query)
+            query = store.customers().select(*columns).where(C.id.in_(part))
+            rows = list((query.for_update() if store.is_postgres and not dry_run else query)
+                        .dicts())
             updates: list[tuple] = []
-            for row in rows:
-                before = store.raw_record(row)
+            same_text: list[tuple] = []
+            for before in rows:
+                row_id, version = before["id"], before["version"]
                 if own_only and owner_field in values and \
                         values[owner_field] not in guard.me.names:
                     result.skipped_rows += 1
                     continue
                 if change.delete:
                     if not dry_run:
-                        updates.append((stamp, row.id, row.version))
-                        journal.append({"batch": result.batch_id, "customer_id": row.id,
+                        updates.append((stamp, row_id, version))
+                        journal.append({"batch": result.batch_id, "customer_id": row_id,
                                         "before": json.dumps({DELETED: True}),
-                                        "after_version": row.version + 1})
-                        store.audit.record("delete", "customer", row.id, batch=result.batch_id,
+                                        "after_version": version + 1})
+                        store.audit.record("delete", "customer", row_id, batch=result.batch_id,
                                            fields={"deleted_at": [None, stamp.isoformat(sep=" ")]})
                     result.changed += 1
                     continue
@@ -259,24 +271,28 @@ def apply(store: Store, selection: Selection, change: Change, *, dry_run: bool =
                 entry: dict[str, Any] = {}
                 if differs:
                     merged = before | new
-                    updates.append((*[merged[k] for k in keys], stamp,
-                                    search.build_search_text(store.schema, merged),
-                                    row.id, row.version))
-                    store.audit.record("update", "customer", row.id, batch=result.batch_id,
+                    text = search.build_search_text(store.schema, merged) if rebuild else None
+                    # a change the search text does not show (owner, grade …) leaves the
+                    # index alone: rewriting a row's index entries is most of the cost
+                    (updates if rebuild and text != before["search_text"] else same_text).append(
+                        (*[merged[k] for k in keys], stamp, text, row_id, version))
+                    store.audit.record("update", "customer", row_id, batch=result.batch_id,
                                        fields={k: [plain(before.get(k)), plain(v)]
                                                for k, v in differs.items()})
                     entry = {k: before.get(k) for k in differs}
                 if log:
-                    interaction = store.Interaction.create(customer=row.id, **log)
+                    interaction = store.Interaction.create(customer=row_id, **log)
                     store.audit.record("create", "interaction", interaction.id,
-                                       customer_id=row.id, batch=result.batch_id,
+                                       customer_id=row_id, batch=result.batch_id,
                                        after={k: v for k, v in log.items()})
                     entry = {**entry, LOGGED: interaction.id}
-                journal.append({"batch": result.batch_id, "customer_id": row.id,
+                journal.append({"batch": result.batch_id, "customer_id": row_id,
                                 "before": to_json(entry),
-                                "after_version": row.version + (1 if differs else 0)})
+                                "after_version": version + (1 if differs else 0)})
             if updates:
                 _write(store, keys, updates, change.delete)
+            if same_text:
+                _write(store, keys, same_text, change.delete, search_text=False)
             done += len(part)
             if progress:
                 progress(done, len(ids))
@@ -301,7 +317,8 @@ def _clean_log(store: Store, log: dict[str, Any]) -> dict[str, Any]:
     return {"kind": kind, **data}
 
 
-def _write(store: Store, keys: list[str], updates: list[tuple], delete: bool) -> None:
+def _write(store: Store, keys: list[str], updates: list[tuple], delete: bool, *,
+           search_text: bool = True) -> None:
     """One prepared UPDATE run for every row of a chunk (version-checked)."""
     db = store.db
     p = db.param
@@ -312,12 +329,15 @@ def _write(store: Store, keys: list[str], updates: list[tuple], delete: bool) ->
         params = updates
     else:
         sets = ", ".join(f'"{C._meta.fields[k].column_name}" = {p}' for k in keys)
-        sql = (f'UPDATE "customer" SET {sets}, "updated_at" = {p}, "search_text" = {p}, '
+        text = f'"search_text" = {p}, ' if search_text else ""
+        sql = (f'UPDATE "customer" SET {sets}, "updated_at" = {p}, {text}'
                f'"version" = "version" + 1 WHERE "id" = {p} AND "version" = {p}')
         fields = [C._meta.fields[k] for k in keys]
         stamp_field = C._meta.fields["updated_at"]
-        params = [tuple(f.db_value(v) for f, v in zip(fields, u[:len(keys)]))
-                  + (stamp_field.db_value(u[len(keys)]),) + u[len(keys) + 1:] for u in updates]
+        n = len(keys)
+        params = [tuple(f.db_value(v) for f, v in zip(fields, u[:n]))
+                  + (stamp_field.db_value(u[n]),) + (u[n + 1:] if search_text else u[n + 2:])
+                  for u in updates]
     cursor = db.cursor()
     cursor.executemany(sql, params)
     if cursor.rowcount not in (-1, len(params)):   # a row saved under us: never write blind
@@ -369,11 +389,17 @@ def undo(store: Store, batch_id: int) -> UndoResult:
     C, I = store.Customer, store.Interaction
     result = UndoResult(batch_id)
     stamp = now()
-    with store.db.atomic():
-        for change in ImportChange.select().where(ImportChange.batch == batch_id).iterator():
+    changes = list(ImportChange.select().where(ImportChange.batch == batch_id)
+                   .order_by(ImportChange.customer_id))
+    rows: dict[int, Any] = {}
+    with store.db.atomic(), search.fast_fill(store):
+        for index, change in enumerate(changes):
+            if index % CHUNK == 0:   # the customers of the next chunk, in one read
+                part = [c.customer_id for c in changes[index:index + CHUNK]]
+                query = store.customers(include_deleted=True).where(C.id.in_(part))
+                rows = {r.id: r for r in (query.for_update() if store.is_postgres else query)}
             raw = json.loads(change.before)
-            row = (store.customers(include_deleted=True).where(C.id == change.customer_id)
-                   .first())
+            row = rows.get(change.customer_id)
             if row is None or row.version != change.after_version:
                 result.skipped.append(change.customer_id)
                 continue
@@ -392,8 +418,12 @@ def undo(store: Store, batch_id: int) -> UndoResult:
             before = from_json(store, json.dumps(raw)) if raw else {}
             if before:
                 merged = store.raw_record(row) | before
-                if not C.update(**before, updated_at=stamp, version=C.version + 1,
-                                search_text=search.build_search_text(store.schema, merged)
+                text = search.build_search_text(store.schema, merged)
+                if text != row.search_text:   # only then is the index rewritten
+                    before_row = dict(before, search_text=text)
+                else:
+                    before_row = before
+                if not C.update(**before_row, updated_at=stamp, version=C.version + 1
                                 ).where(C.id == row.id, C.version == row.version).execute():
                     result.skipped.append(row.id)
                     continue

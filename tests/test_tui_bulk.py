@@ -106,3 +106,16 @@ async def test_select_everything_a_search_matches_without_loading_it(bulk_store)
         assert owners(bulk_store, "region:华北") == {"amy"}
         assert [r["name"] for r in ResultSet(bulk_store, "owner:amy region:华东").page(0, 9)] == \
             ["East 001"]
+
+
+async def test_space_held_down_marks_rows_past_the_loaded_page(bulk_store):
+    """300 Spaces in one burst (tmux send-keys -N) stopped at row 101: the next
+    page was not loaded when Space reached it."""
+    from tests.ui_app import keys_at_once
+
+    app = KehuApp(bulk_store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        keys_at_once(app, *["space"] * 130)
+        await settle(pilot)
+        assert "130 selected" in text_of(app, "#summary")

@@ -513,10 +513,11 @@ class WorkbenchScreen(Screen):
 
     def action_toggle_select(self) -> None:
         table = self.table
-        customer_id = table.cursor_customer_id
-        if customer_id is None:
+        row = table.row_now(table.cursor_row)
+        if row is None:   # a group header
+            table.cursor_row += 1
             return
-        self._set_selection(self.selection.toggle(customer_id))
+        self._set_selection(self.selection.toggle(row["id"]))
         table.cursor_row += 1   # Space, Space, Space marks rows one after another
 
     def action_select_all(self) -> None:

@@ -415,6 +415,19 @@ class CustomerTable(ScrollView, can_focus=True):
         row = self.row_at(display_row)
         return row is not None and self.bulk_selection.contains(row["id"])
 
+    def row_now(self, display_row: int) -> dict[str, Any] | None:
+        """The row at ``display_row``, its page read at once if it is not loaded yet
+        (Space held down outruns the page loads: the row must still be marked)."""
+        offset, _ = self.locate(display_row)
+        if offset is None or self._source is None:
+            return None
+        page_no = offset // PAGE_SIZE
+        if page_no not in self._pages:
+            self._pages[page_no] = self._source.page(page_no * PAGE_SIZE, PAGE_SIZE)
+            self._pending.discard(page_no)
+            self.refresh()
+        return self.row_at(display_row)
+
     def set_selection(self, selection) -> None:
         self.bulk_selection = selection
         self.refresh()
