@@ -167,6 +167,36 @@ def format_value(kind: str, value: Any) -> str:
     return str(value)
 
 
+#: short money: Chinese counts in 万 (10^4) and 亿 (10^8), English in K, M, B
+_COMPACT = {"zh": ((Decimal(10) ** 8, "亿"), (Decimal(10) ** 4, "万")),
+            "en": ((Decimal(10) ** 9, "B"), (Decimal(10) ** 6, "M"), (Decimal(10) ** 3, "K"))}
+
+
+def compact_value(kind: str, value: Any, lang: str | None = None) -> str:
+    """A number short enough for a chart: counts as whole numbers (``2,251``), money
+    as ``1.2亿`` / ``350万`` in Chinese and ``12M`` / ``350K`` in English, percent
+    as ``42%``. At most one decimal, and none from 100 of a unit on."""
+    from .i18n import get_lang
+
+    if value is None or value == "":
+        return ""
+    number = value if isinstance(value, Decimal) else Decimal(str(value))
+    if kind == "percent":
+        return f"{number:.0f}%"
+    if kind != "money":
+        return f"{int(number.to_integral_value()):,}"
+    sign, number = ("-" if number < 0 else ""), abs(number)
+    units = _COMPACT["zh" if (lang or get_lang()) == "zh" else "en"]
+    for i, (size, unit) in enumerate(units):
+        if number >= size:
+            short = number / size
+            text = f"{short:.0f}" if short >= 100 else f"{short:.1f}".removesuffix(".0")
+            if i and Decimal(text) * size >= units[i - 1][0]:   # 9999.99万 rounds to 1亿
+                return f"{sign}1{units[i - 1][1]}"
+            return f"{sign}{text}{unit}"
+    return f"{sign}{int(number.to_integral_value()):,}"
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)

@@ -114,15 +114,111 @@ async def test_reports_follow_the_workbench_search(app_store):
         assert rows[-1][1] == "3"
 
 
-async def test_chinese_labels_are_numbered_in_the_chart(app_store):
+def chart_lines(screen) -> list[str]:
+    chart = screen.query_one("#report-chart")
+    return [chart.render_line(y).text for y in range(chart.size.height)]
+
+
+def screen_text(app) -> str:
+    """Every character on the terminal, line by line (what a user reads)."""
+    import html
+    import re
+
+    svg = app.export_screenshot()
+    lines: dict[float, list[tuple[float, str]]] = {}
+    for x, y, text in re.findall(r'<text[^>]*x="([\d.]+)" y="([\d.]+)"[^>]*>(.*?)</text>', svg):
+        lines.setdefault(float(y), []).append((float(x), html.unescape(text).replace("\xa0", " ")))
+    return "\n".join("".join(t for _x, t in sorted(parts)) for _y, parts in sorted(lines.items()))
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 35)])
+async def test_bars_carry_the_labels_the_table_shows(app_store, size):
     from kehu.models import i18n
 
     i18n.set_lang("zh")
     app = KehuApp(app_store)
+    async with app.run_test(size=size) as pilot:
+        rows = await show_report(pilot, "g")
+        assert rows[0][0] == "A 重点" and rows[-1][0] == "合计"   # no row numbers any more
+        lines = chart_lines(app.screen)
+        for label in ("A 重点", "B 重要", "C 普通", "D 一般"):
+            line = next(line for line in lines if label in line)
+            # the bar and its value are on the label's own line
+            assert "█" in line or "▏" in line or label == "D 一般", line
+        assert not any(line.strip()[:1].isdigit() and "┤" in line for line in lines)
+        ticks = [line for line in lines if line.strip()][-1].split()
+        assert ticks and all(t.replace(",", "").isdigit() for t in ticks), (ticks, lines)   # counts: integers
+        # the chart starts right of the table: no axis number runs into the numbers
+        table, chart = app.screen.query_one(ReportTable), app.screen.query_one("#report-chart")
+        assert chart.region.x >= table.region.right or chart.region.y >= table.region.bottom
+
+
+@pytest.mark.parametrize("lang, units, first", [("zh", "万", "10万"), ("en", "K", "100K")])
+async def test_money_ticks_are_short_money(app_store, lang, units, first):
+    from kehu.models import i18n
+
+    i18n.set_lang(lang)
+    app = KehuApp(app_store)
     async with app.run_test(size=(100, 30)) as pilot:
-        rows = await show_report(pilot, "r")
-        assert rows[0][:2] == ["1", "华北"]       # the table numbers the rows the chart shows
-        assert rows[-1][1] == "合计"
+        await show_report(pilot, "t")
+        lines = chart_lines(app.screen)
+        ticks = [line for line in lines if line.strip()][-1].split()
+        assert ticks[0] == "0" and all(t == "0" or t.endswith(units) for t in ticks), ticks
+        assert not any("." in t and t[-1].isdigit() for t in ticks)   # no raw floats
+        # each bar ends with its value in short money
+        line = next(line for line in lines if "客户A" in line)      # 100,000.00 bought
+        assert line.rstrip().endswith(" " + first) and "█" in line, line
+        text = screen_text(app)
+        assert "100,000.00" in text and "80,000.00" in text   # the money column is whole
+
+
+async def test_top_money_column_is_whole_at_100_columns_and_in_the_picture(app_store, tmp_path):
+    app = KehuApp(app_store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_reports(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "100,000.00" in text and "Total" in text
+        path = screen.save_picture(tmp_path / "top.svg")
+        assert "100,000.00" in path.read_text(encoding="utf-8").replace("&#160;", " ")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (100, 30)])
+async def test_enter_on_a_report_row_opens_its_customers_and_escape_comes_back(app_store, size):
+    from kehu.tui.screens.reports import DrillScreen
+
+    app = KehuApp(app_store)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"grade:A", "escape")    # the workbench's own filter
+        await settle(pilot)
+        screen = await open_reports(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        rows = table_rows(screen, ReportTable)
+        assert [r[0] for r in rows] == ["North", "East", "Total"]
+        await pilot.press("enter")                      # North: 客户C
+        await settle(pilot)
+        drill = app.screen
+        assert isinstance(drill, DrillScreen)
+        assert drill.search_text == "grade:A region:华北"
+        assert drill.query_one("#search").value == "grade:A region:华北"
+        table = drill.table
+        assert table.row_count == 1
+        assert "客户C" in screen_text(app)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen and screen.report.key == "by_region"
+        await pilot.press("down", "down", "enter")      # the total line: all of the scope
+        await settle(pilot)
+        assert app.screen.search_text == "grade:A" and app.screen.table.row_count == 2
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("m", "enter")                 # sales per month: no customer filter
+        await settle(pilot)
+        assert app.screen is screen
+        assert any("not a set of customers" in str(n.message) for n in app._notifications)
 
 
 async def test_recompute_key_and_picture(app_store, tmp_path):
@@ -163,9 +259,10 @@ async def test_meeting_mode_steps_through_views_masked_and_read_only(app_store):
             await settle(pilot)
             assert len(names) > 1
         rows = table_rows(screen, MeetingTable)
-        assert rows[0][0] == "客户A"
+        assert rows[0][0].strip() == "客户A"
         flat = " ".join(" ".join(r) for r in rows)
-        assert "138" not in flat and "•••" in flat
+        # its mobile (sensitive) never shows: not even a masked column takes room
+        assert "138" not in flat and "mobile" not in screen.shown_keys
         # read-only: the app's editing keys do nothing here
         await pilot.press("ctrl+n")
         await settle(pilot)

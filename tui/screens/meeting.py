@@ -3,8 +3,10 @@
 Read-only (no key here edits, and the app's editing actions are off while it
 is up), the high-contrast theme ``kehu-contrast``, large figures (customers,
 purchase total, high-value customers of the view), the view's first rows with
-every sensitive field masked. ``space`` / ``→`` shows the next view, ``←`` the
-previous one, ``escape`` leaves and puts the previous theme back.
+no sensitive field at all (their columns make room for the purchase total), as
+many rows as the window holds, paged with PgUp/PgDn and the arrows, names cut
+with "…", empty values after the filled ones. ``space`` / ``→`` shows the next
+view, ``←`` the previous one, ``escape`` leaves and puts the previous theme back.
 """
 from __future__ import annotations
 
@@ -18,15 +20,22 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Digits, Footer, Header, Label, Static
 
+import peewee
+from rich.cells import cell_len
+
 from kehu.models.i18n import tr
-from kehu.models.query import QueryError
+from kehu.models.query import Query, QueryError
+from kehu.models.results import ResultSet
 from kehu.models.validate import display
 from kehu.models.views import View, load_views
+from kehu.tui.widgets.bar_chart import fit, pad
 from kehu.tui.widgets.db_runner import DbRunner
 from kehu.tui.widgets.keyed import DataTable
 
 MEETING_THEME = "kehu-contrast"
-ROWS = 12
+#: rows read at a time; more are read as the table is paged towards its end
+CHUNK = 200
+NUMBER_TYPES = ("integer", "money", "decimal")
 BIG = Decimal(10_000_000)
 
 
@@ -45,7 +54,76 @@ def big_money(value: Decimal) -> tuple[str, bool]:
 
 
 class MeetingTable(DataTable):
-    """The view's first rows, read-only."""
+    """The view's rows, read-only; PgUp/PgDn and the arrows page it, ←/→ are the
+    screen's (next and previous view), not the table's."""
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        if action in ("scroll_left", "scroll_right"):
+            return False
+        return super().check_action(action, parameters)
+
+
+def _narrowed(rs: ResultSet, condition) -> ResultSet:
+    """``rs`` with one more condition (its filter and sort kept)."""
+    base = rs.base
+    if isinstance(base, Query):
+        base = base.condition(rs.store)
+    rs.base = condition if base is None else (base & condition)
+    return rs
+
+
+class EmptiesLast:
+    """A view's rows with the empty values of its first (ascending) sort field after
+    the filled ones: the rows that say something come first on the projector."""
+
+    def __init__(self, view: View, store):
+        self.parts = [view.result_set(store)]
+        schema = store.schema
+        first = view.sort[0] if view.sort else None
+        if first and first[1] == "asc" and first[0] in schema:
+            column = getattr(store.Customer, first[0])
+            empty = column.is_null()
+            if schema[first[0]].type not in (*NUMBER_TYPES, "date", "datetime", "boolean"):
+                empty = empty | (column == "")
+            self.parts = [_narrowed(view.result_set(store), ~empty),
+                          _narrowed(view.result_set(store), empty)]
+
+    def count(self) -> int:
+        return sum(part.count() for part in self.parts)
+
+    def page(self, offset: int, limit: int) -> list[dict]:
+        rows: list[dict] = []
+        for part in self.parts:
+            n = part.count()
+            if offset < n and len(rows) < limit:
+                rows += part.page(offset, limit - len(rows))
+            offset = max(0, offset - n)
+        return rows
+
+
+def fit_widths(wanted: dict[str, int], minimum: dict[str, int], room: int,
+               grow: list[str]) -> dict[str, int]:
+    """Column widths in ``room`` cells (each column also takes 2 cells of padding):
+    too wide, the text columns shrink towards their minimum and the last columns
+    go; narrower, the ``grow`` columns take the rest."""
+    widths = dict(wanted)
+    total = lambda: sum(w + 2 for w in widths.values())   # noqa: E731
+    while total() > room:
+        shrinkable = [k for k in grow if widths[k] > minimum[k]]
+        if shrinkable:
+            widest = max(shrinkable, key=lambda k: widths[k])
+            widths[widest] -= 1
+        elif len(widths) > 1:
+            widths.pop(list(widths)[-1])
+        else:
+            break
+    spare = room - total()
+    if spare > 0 and grow:
+        each = spare // len(grow)
+        for k in grow:
+            if k in widths:
+                widths[k] += min(each, 24)
+    return widths
 
 
 class MeetingScreen(Screen):
@@ -63,7 +141,9 @@ class MeetingScreen(Screen):
     MeetingScreen .figure Digits { width: auto; }
     MeetingScreen .figure Label { color: $text-muted; }
     MeetingScreen MeetingTable { height: 1fr; }
-    MeetingScreen #meeting-position { height: auto; padding: 0 1; color: $text-muted; }
+    MeetingScreen #meeting-foot { height: auto; }
+    MeetingScreen #meeting-position { width: 1fr; height: auto; padding: 0 1; color: $text-muted; }
+    MeetingScreen #meeting-rows { width: auto; height: auto; padding: 0 1; color: $text-muted; }
     """
 
     def __init__(self, start: View | None = None):
@@ -73,6 +153,11 @@ class MeetingScreen(Screen):
         self.index = 0
         self.previous_theme: str | None = None
         self.runner: DbRunner | None = None
+        self.source: EmptiesLast | None = None
+        self.rows: list[dict] = []
+        self.total = 0
+        self.shown_keys: list[str] = []
+        self._reading = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -84,7 +169,9 @@ class MeetingScreen(Screen):
                     yield Digits("", id=f"digits-{key}")
                     yield Label(tr(f"meeting.{key}"), id=f"label-{key}")
         yield MeetingTable(id="meeting-table", cursor_type="none", zebra_stripes=True)
-        yield Static(id="meeting-position", markup=False)
+        with Horizontal(id="meeting-foot"):
+            yield Static(id="meeting-position", markup=False)
+            yield Static(id="meeting-rows", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -99,6 +186,9 @@ class MeetingScreen(Screen):
             self.index = next((i for i, v in enumerate(self.views) if v.key == self.start.key), 0)
         if "segment" not in self.app.store.schema:
             self.query_one("#figure-high_value").display = False
+        table = self.query_one(MeetingTable)
+        self.watch(table, "scroll_y", self._scrolled, init=False)
+        table.focus()
         self.show()
 
     def on_unmount(self) -> None:
@@ -140,6 +230,7 @@ class MeetingScreen(Screen):
     @work(exclusive=True, group="meeting")
     async def _load(self, view: View) -> None:
         store = self.app.store
+        source = EmptiesLast(view, store)
 
         def figures():
             rs = view.result_set(store)
@@ -148,7 +239,7 @@ class MeetingScreen(Screen):
             high = None
             if "segment" in store.schema:
                 high = view.result_set(store, "segment:high_value").count()
-            return rs.count(), sums.get(money, Decimal(0)), high, rs.page(0, ROWS)
+            return rs.count(), sums.get(money, Decimal(0)), high, source.page(0, CHUNK)
 
         try:
             count, money, high, rows = await self.runner.background(figures)
@@ -157,6 +248,7 @@ class MeetingScreen(Screen):
             return
         if view is not self.view:
             return
+        self.source, self.total, self.rows = source, count, list(rows)
         self.query_one("#digits-customers", Digits).update(f"{count:,}")
         figure, millions = big_money(money)
         self.query_one("#digits-purchases", Digits).update(figure)
@@ -164,22 +256,89 @@ class MeetingScreen(Screen):
             tr("meeting.purchases") + (" (M)" if millions else ""))
         if high is not None:
             self.query_one("#digits-high_value", Digits).update(f"{high:,}")
-        self._fill_table(view, rows)
+        self._fill_table(view)
 
-    def _fill_table(self, view: View, rows: list[dict]) -> None:
+    def columns(self, view: View) -> list[str]:
+        """The view's columns without the sensitive ones; the purchase total always."""
+        schema = self.app.store.schema
+        keys = [k for k in view.column_keys(schema) if not schema[k].sensitive]
+        if "purchase_total" in schema and "purchase_total" not in keys:
+            keys.insert(min(2, len(keys)), "purchase_total")
+        return keys
+
+    def _widths(self, view: View, keys: list[str]) -> dict[str, int]:
+        schema = self.app.store.schema
+        room = (self.query_one(MeetingTable).size.width or self.size.width) - 2
+        wanted, minimum, grow = {}, {}, []
+        for key in keys:
+            spec = schema[key]
+            label = cell_len(spec.label())
+            content = max([cell_len(masked(spec, row.get(key))) for row in self.rows[:CHUNK]]
+                          + [1])
+            if spec.type in NUMBER_TYPES or spec.type in ("date", "choice", "boolean"):
+                wanted[key] = minimum[key] = max(label, content)
+            else:
+                wanted[key] = max(label, min(content, max(view.width(schema, key), 30)))
+                minimum[key] = min(wanted[key], 14 if not grow else 8)   # names keep 14
+                grow.append(key)
+        return fit_widths(wanted, minimum, room, grow)
+
+    def _fill_table(self, view: View) -> None:
         schema = self.app.store.schema
         table = self.query_one(MeetingTable)
         table.clear(columns=True)
-        keys = view.column_keys(schema)
-        for key in keys:
+        keys = self.columns(view)
+        widths = self._widths(view, keys)
+        self.shown_keys = [k for k in keys if k in widths]
+        for key in self.shown_keys:
             spec = schema[key]
-            right = spec.type in ("integer", "money", "decimal")
-            table.add_column(Text(spec.label(), justify="right" if right else "left"), key=key,
-                             width=max(view.width(schema, key), len(spec.label())))
+            right = spec.type in NUMBER_TYPES
+            table.add_column(Text(pad(fit(spec.label(), widths[key]), widths[key], right)),
+                             key=key, width=widths[key])
+        self._add_rows(self.rows)
+        self._update_rows_line()
+
+    def _add_rows(self, rows: list[dict]) -> None:
+        schema = self.app.store.schema
+        table = self.query_one(MeetingTable)
         for row in rows:
             cells = []
-            for key in keys:
+            for key in self.shown_keys:
                 spec = schema[key]
-                right = spec.type in ("integer", "money", "decimal")
-                cells.append(Text(masked(spec, row.get(key)), justify="right" if right else "left"))
+                width = table.columns[key].width
+                right = spec.type in NUMBER_TYPES
+                cells.append(Text(pad(fit(masked(spec, row.get(key)), width), width, right)))
             table.add_row(*cells)
+
+    # -- paging ----------------------------------------------------------------------
+    def on_resize(self) -> None:
+        if self.view is not None and self.source is not None:
+            self.call_after_refresh(self._fill_table, self.view)
+
+    def _scrolled(self, _value=None) -> None:
+        table = self.query_one(MeetingTable)
+        self._update_rows_line()
+        near_end = table.scroll_y + 2 * table.size.height >= len(self.rows)
+        if near_end and self.source is not None and len(self.rows) < self.total \
+                and not self._reading:
+            self._more(self.view, self.source, len(self.rows))
+
+    @work(exclusive=True, group="meeting-more")
+    async def _more(self, view: View, source: EmptiesLast, offset: int) -> None:
+        self._reading = True
+        try:
+            rows = await self.runner.background(lambda: source.page(offset, CHUNK))
+        finally:
+            self._reading = False
+        if view is not self.view or source is not self.source or offset != len(self.rows):
+            return
+        self.rows += rows
+        self._add_rows(rows)
+        self._update_rows_line()
+
+    def _update_rows_line(self) -> None:
+        table = self.query_one(MeetingTable)
+        first = int(table.scroll_y) + 1 if self.total else 0
+        last = min(self.total, int(table.scroll_y) + max(1, table.size.height - 1))
+        self.query_one("#meeting-rows", Static).update(
+            tr("meeting.rows", first=first, last=last, total=self.total))

@@ -20,13 +20,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
-from textual_plotext import PlotextPlot
 
 from kehu.models import reports, segments
 from kehu.models.errors import KehuError
 from kehu.models.i18n import tr
 from kehu.models.query import QueryError
 from kehu.models.results import ResultSet
+from kehu.tui.screens.workbench import WorkbenchScreen
+from kehu.tui.widgets.bar_chart import BarChart, fit
 from kehu.tui.widgets.db_runner import DbRunner
 from kehu.tui.widgets.keyed import DataTable
 
@@ -36,19 +37,57 @@ REPORT_KEYS = {
     "sales_month": "m", "sales_quarter": "q", "pipeline": "p", "pipeline_close": "c",
     "top": "t", "new_customers": "n", "overdue": "o",
 }
-CHART_LABEL_CELLS = 12
-
-
-def _narrow(text: str) -> bool:
-    return cell_len(text) == len(text)
+#: the widest a text cell of the table gets (names, companies); longer ones end in "…"
+TEXT_CELLS = 18
+#: the chart beside the table needs this many cells, else it goes below the table
+CHART_MIN_CELLS = 30
+NUMERIC = ("count", "money", "percent")
+#: reports whose rows are customers grouped by one field: (report key → field)
+GROUPED = {"by_grade": "grade", "by_region": "region", "by_segment": "segment"}
 
 
 def chart_labels(report: reports.Report) -> list[str]:
-    """Bar names: the row's label when short and single-width (plotext counts
-    characters, so Chinese labels would shift the bars), else its row number."""
-    labels = [str(row.get(report.chart_label) or "") for row in report.rows]
-    plain = all(_narrow(label) and len(label) <= CHART_LABEL_CELLS for label in labels)
-    return labels if plain else [str(i) for i in range(1, len(labels) + 1)]
+    """Bar names: each row's label as the table shows it (``A 重点``, ``华东``)."""
+    return [str(row.get(report.chart_label) or "") for row in report.rows]
+
+
+def _quoted(value) -> str:
+    text = str(value)
+    if any(ch.isspace() or ch in '",:' for ch in text) or text.startswith("-"):
+        return '"' + text.replace('"', "") + '"'
+    return text
+
+
+def drill_query(store, report: reports.Report, row: dict) -> str | None:
+    """The search-box filter naming the customers behind one report row
+    (``region:华东``), "" for the whole scope, None when the row is not a set
+    of customers a filter can name (sales per month, expected close)."""
+    key = report.key
+    field = GROUPED.get(key)
+    if key in ("by_stage", "pipeline"):
+        from kehu.models.segments import SegmentsError, load_config
+
+        try:
+            field = (load_config(store.schema).lifecycle_field or "stage") if key == "by_stage" \
+                else "stage"
+        except SegmentsError:
+            field = "stage"
+    if field is not None:
+        value = row.get("key")
+        if value in (None, ""):   # the empty group: none of the values
+            spec = store.schema[field]
+            if not spec.choices:
+                return None
+            return f"-{field}:" + ",".join(_quoted(c.value) for c in spec.choices)
+        return f"{field}:{_quoted(value)}"
+    if key == "overdue":
+        owner = row.get("key")
+        return None if owner in (None, "") else f"owner={_quoted(owner)}"
+    if key == "top":
+        return f"name={_quoted(row.get('name'))}"
+    if key == "new_customers" and "acquired_on" in store.schema:
+        return f"acquired_on:{row.get('month')}"
+    return None
 
 
 def workbench_scope(app) -> ResultSet | None:
@@ -82,9 +121,12 @@ class ReportsScreen(Screen):
     DEFAULT_CSS = """
     ReportsScreen #report-keys { height: auto; padding: 0 1; color: $text-muted; }
     ReportsScreen #report-title { height: auto; padding: 0 1; text-style: bold; }
-    ReportsScreen #report-body { height: 1fr; }
-    ReportsScreen ReportTable { width: auto; max-width: 60%; height: 1fr; }
-    ReportsScreen PlotextPlot { width: 1fr; height: 1fr; min-width: 20; }
+    ReportsScreen #report-body { height: 1fr; layout: horizontal; }
+    ReportsScreen ReportTable { width: auto; height: 1fr; }
+    ReportsScreen BarChart { width: 1fr; height: 1fr; min-width: 24; }
+    ReportsScreen #report-body.stacked { layout: vertical; }
+    ReportsScreen #report-body.stacked ReportTable { width: 1fr; height: auto; max-height: 60%; }
+    ReportsScreen #report-body.stacked BarChart { width: 1fr; height: 1fr; min-height: 6; }
     ReportsScreen #report-status { height: auto; padding: 0 1; color: $text-muted; }
     """
 
@@ -103,7 +145,7 @@ class ReportsScreen(Screen):
         yield Static(id="report-title", markup=False)
         with Horizontal(id="report-body"):
             yield ReportTable(id="report-table", cursor_type="row", zebra_stripes=True)
-            yield PlotextPlot(id="report-chart")
+            yield BarChart(id="report-chart")
         yield Static(id="report-status", markup=False)
         yield Footer()
 
@@ -206,23 +248,17 @@ class ReportsScreen(Screen):
         title.update(f"{report.title} — {report.scope}")
         table = self.query_one(ReportTable)
         table.clear(columns=True)
-        # the chart names bars by row number: number the rows (unless they are ranked)
-        numbered = "rank" not in [c.key for c in report.columns] and chart_labels(report) != [
-            str(r.get(report.chart_label) or "") for r in report.rows]
         cells = report.table()
         header, body = cells[0], cells[1:]
-        if numbered:
-            table.add_column("#", key="__n")
         for col, label in zip(report.columns, header):
-            right = col.kind in ("count", "money", "percent")
+            right = col.kind in NUMERIC
             table.add_column(Text(label, justify="right" if right else "left"), key=col.key)
         for i, line in enumerate(body):
             is_total = report.totals and i == len(body) - 1
-            styled = [Text(cell, justify="right" if col.kind in ("count", "money", "percent")
-                           else "left", style="bold" if is_total else "")
+            styled = [Text(cell if col.kind in NUMERIC else fit(cell, TEXT_CELLS),
+                           justify="right" if col.kind in NUMERIC else "left",
+                           style="bold" if is_total else "")
                       for col, cell in zip(report.columns, line)]
-            if numbered:
-                styled.insert(0, Text("" if is_total else str(i + 1), style="dim"))
             table.add_row(*styled)
         self._draw_chart(report)
         status = tr("reports.status", help=report.help, day=report.as_of.isoformat())
@@ -234,23 +270,67 @@ class ReportsScreen(Screen):
         self.query_one("#report-status", Static).update(status)
 
     def _draw_chart(self, report: reports.Report) -> None:
-        chart = self.query_one(PlotextPlot)
-        plt = chart.plt
-        plt.clear_data()
-        plt.clear_figure()
-        labels = chart_labels(report)
-        series = [[float(row.get(key) or 0) for row in report.rows] for key in report.chart_values]
+        chart = self.query_one(BarChart)
+        series = [[row.get(key) or 0 for row in report.rows] for key in report.chart_values]
         names = [report.column(key).label for key in report.chart_values]
-        if labels:
-            # horizontal bars, first row on top (plotext draws the first one at the bottom)
-            labels, series = labels[::-1], [values[::-1] for values in series]
-            if len(series) == 1:
-                plt.bar(labels, series[0], orientation="horizontal", width=0.6)
-            else:
-                # a legend only in single-width text (plotext counts characters, not cells)
-                legend = names if all(_narrow(n) for n in names) else None
-                plt.multiple_bar(labels, series, labels=legend, orientation="horizontal",
-                                 width=0.6)
-        if len(names) == 1 and _narrow(names[0]):
-            plt.title(names[0])
-        chart.refresh()
+        kind = report.column(report.chart_values[0]).kind
+        chart.set_data(chart_labels(report), series, names, kind, tr("charts.more"))
+        self._arrange()
+
+    def on_resize(self) -> None:
+        self._arrange()
+
+    def _table_cells(self) -> int:
+        table = self.query_one(ReportTable)
+        return sum(col.get_render_width(table) for col in table.columns.values()) + 2
+
+    def _arrange(self) -> None:
+        """The chart beside the table when both fit, else below it: the numbers
+        are never cut to make room for the chart."""
+        body = self.query_one("#report-body")
+        stacked = self.size.width - self._table_cells() < CHART_MIN_CELLS
+        body.set_class(stacked, "stacked")
+
+    # -- drill-down ----------------------------------------------------------------
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.data_table is not self.query_one(ReportTable) or self.report is None:
+            return
+        event.stop()
+        self.drill(event.cursor_row)
+
+    def drill(self, index: int) -> None:
+        """Open the customers behind row ``index`` (the totals line: all of them) in a
+        workbench of their own; escape comes back here."""
+        report = self.report
+        if index < len(report.rows):
+            extra = drill_query(self.app.store, report, report.rows[index])
+        else:
+            extra = ""
+        if extra is None:
+            self.notify(tr("charts.no_drill", report=report.title), severity="warning")
+            return
+        view = getattr(self.scope, "report_view", None) if self.scope is not None else None
+        typed = getattr(getattr(self.scope, "query", None), "text", "") if self.scope else ""
+        search = " ".join(p for p in (typed.strip(), extra) if p)
+        self.app.push_screen(DrillScreen(view, search))
+
+
+class DrillScreen(WorkbenchScreen):
+    """The workbench over the customers behind a report row; escape goes back."""
+
+    BINDINGS = [Binding("escape", "back", tr("reports.close"), id="reports.close")]
+
+    def __init__(self, view, search: str):
+        super().__init__()
+        self.drill_view, self.drill_search = view, search
+
+    def on_mount(self, event) -> None:
+        super().on_mount()               # the workbench's own start, once
+        event.prevent_default()
+        if self.drill_view is not None and getattr(self.drill_view, "query", ""):
+            self.apply_view(self.drill_view, announce=False)
+        self.query_one("#search").value = self.drill_search
+        self.table.focus()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
