@@ -103,26 +103,33 @@ class EmptiesLast:
 
 def fit_widths(wanted: dict[str, int], minimum: dict[str, int], room: int,
                grow: list[str]) -> dict[str, int]:
-    """Column widths in ``room`` cells (each column also takes 2 cells of padding):
-    too wide, the text columns shrink towards their minimum and the last columns
-    go; narrower, the ``grow`` columns take the rest."""
+    """Column widths in ``room`` cells (each column also takes 2 cells of padding).
+    Too wide: the text columns (``grow``) shrink to ``minimum``, then the last
+    columns go (the first two stay), then text shrinks to 4 cells. Narrower: the
+    text columns take the rest, up to 24 cells more each."""
     widths = dict(wanted)
-    total = lambda: sum(w + 2 for w in widths.values())   # noqa: E731
-    while total() > room:
-        shrinkable = [k for k in grow if widths[k] > minimum[k]]
-        if shrinkable:
+
+    def total() -> int:
+        return sum(w + 2 for w in widths.values())
+
+    def shrink(floor) -> None:
+        while total() > room:
+            shrinkable = [k for k in grow if k in widths and widths[k] > floor(k)]
+            if not shrinkable:
+                return
             widest = max(shrinkable, key=lambda k: widths[k])
             widths[widest] -= 1
-        elif len(widths) > 1:
-            widths.pop(list(widths)[-1])
-        else:
-            break
+
+    shrink(lambda k: minimum[k])
+    while total() > room and len(widths) > 2:
+        widths.pop(list(widths)[-1])
+    shrink(lambda k: min(minimum[k], 4))
     spare = room - total()
-    if spare > 0 and grow:
-        each = spare // len(grow)
-        for k in grow:
-            if k in widths:
-                widths[k] += min(each, 24)
+    growing = [k for k in grow if k in widths]
+    if spare > 0 and growing:
+        each = spare // len(growing)
+        for k in growing:
+            widths[k] += min(each, 24, max(0, wanted[k] - widths[k]) or each)
     return widths
 
 
@@ -279,7 +286,7 @@ class MeetingScreen(Screen):
                 wanted[key] = minimum[key] = max(label, content)
             else:
                 wanted[key] = max(label, min(content, max(view.width(schema, key), 30)))
-                minimum[key] = min(wanted[key], 14 if not grow else 8)   # names keep 14
+                minimum[key] = min(wanted[key], 14 if not grow else 12)   # names keep 14
                 grow.append(key)
         return fit_widths(wanted, minimum, room, grow)
 
