@@ -125,3 +125,40 @@ def test_dedupe_and_merge_commands(store, planted, capsys):
     assert "undone" in capsys.readouterr().out
     assert main(["--db", url, "merge", str(a)]) == 2
     assert "two customer numbers" in capsys.readouterr().err
+
+
+# --- issue 16: places around company names, Traditional and Simplified names ----------
+
+def test_a_city_before_or_in_brackets_is_the_same_company(store):
+    c = store.create_customer
+    a = c({"name": "陈明", "company": "广州市粤海物流有限公司"}).id
+    b = c({"name": "陈明", "company": "粤海物流（广州）有限公司"}).id
+    d = c({"name": "陈明", "company": "广东省广州市粤海物流有限公司"}).id
+    beijing = c({"name": "刘洋", "company": "北京大学"}).id
+    nanjing = c({"name": "刘洋", "company": "南京大学"}).id   # the place still tells them apart
+    found = pairs(find_duplicates(store))
+    assert set(found) == {(a, b), (a, d), (b, d)}
+    assert {r.rule for r in found[(a, b)].reasons} == {"same_name_company", "similar_name"}
+    assert (beijing, nanjing) not in found
+
+
+def test_a_traditional_spelling_is_the_same_name_not_a_pinyin_guess(store):
+    c = store.create_customer
+    simp = c({"name": "张三", "company": "宏达贸易有限公司"}).id
+    trad = c({"name": "張三", "company": "宏達貿易有限公司"}).id
+    guess = c({"name": "章三", "company": "宏达贸易有限公司"}).id   # sounds the same, another name
+    found = pairs(find_duplicates(store))
+    same = found[(simp, trad)]
+    assert {r.rule for r in same.reasons} == {"same_name_company", "similar_name"}
+    assert same.score > found[(simp, guess)].score == 70
+
+
+def test_company_keys():
+    from kehu.models.dedupe import _norm_company, simplified
+    suffixes = ["有限公司", "公司", "ltd"]
+    assert _norm_company("广州市粤海物流有限公司", suffixes) == "粤海物流@广州"
+    assert _norm_company("粤海物流(广州市)有限公司", suffixes) == "粤海物流@广州"
+    assert _norm_company("華為技術（深圳）有限公司", suffixes) == "华为技术@深圳"
+    assert _norm_company("北京市海淀区中关村科技有限公司", suffixes) == "中关村科技@海淀"
+    assert _norm_company("上海市", suffixes) == "上海市"   # nothing left but the place: kept
+    assert simplified("陳國強") == "陈国强" and simplified("Zhang") == "Zhang"
