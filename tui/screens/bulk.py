@@ -61,6 +61,7 @@ class BulkChangeScreen(ModalScreen[bulk.Change | None]):
     def chosen(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         choice = event.option.id
+        self._typed = ""
         options = self.query_one("#bulk-choices", OptionList)
         if self.operation is None:
             self.operation = choice
@@ -86,6 +87,24 @@ class BulkChangeScreen(ModalScreen[bulk.Change | None]):
         if spec is not None and spec.choices:
             hint = " / ".join(c.label() for c in spec.choices)[:200]
         self._ask_value(event.option.prompt if not hint else f"{event.option.prompt}: {hint}")
+
+    def on_key(self, event) -> None:
+        """Letters typed in a list jump to the first entry whose label or key starts
+        with them (``own`` → Owner, ``负责`` → 负责人): 40 fields are a long way down."""
+        options = self.query_one("#bulk-choices", OptionList)
+        if not options.has_focus or not event.is_printable or not event.character:
+            return
+        typed = getattr(self, "_typed", "") + event.character
+        for text in (typed, event.character):
+            folded = text.casefold()
+            for index in range(options.option_count):
+                option = options.get_option_at_index(index)
+                if str(option.prompt).casefold().startswith(folded) or \
+                        (option.id or "").casefold().startswith(folded):
+                    options.highlighted = index
+                    self._typed = text
+                    event.stop()
+                    return
 
     def _ask_value(self, step: str) -> None:
         self.query_one("#bulk-step", Static).update(str(step))

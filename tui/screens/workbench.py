@@ -606,7 +606,11 @@ class WorkbenchScreen(Screen):
             self.total_customers = None
             self.reload(keep_cursor=True)
 
-        self.app.push_screen(ConfirmScreen(tr("bulk.undo_last") + f" #{batch}?"),
+        from rich.markup import escape
+
+        what = next((b.source for b in bulk.list_batches(store) if b.id == batch), "")
+        self.app.push_screen(ConfirmScreen(tr("bulk.undo_question", batch=batch,
+                                              what=escape(what))),
                              lambda answer: self.run_worker(run(), group="bulk")
                              if answer == "yes" else None)
 

@@ -346,8 +346,8 @@ class CustomerTable(ScrollView, can_focus=True):
                 return Strip.blank(width, base)
             strip = self._row_strip(display_row)
             if self._marked(display_row):   # selected for a bulk change: '*' and underlined
-                strip = Strip([Segment("*", self._style("selected")),
-                               *Segment.apply_style(strip.crop(1, strip.cell_length),
+                strip = Strip([Segment("*", self._style("selected")),   # the row moves right
+                               *Segment.apply_style(strip.crop(0, strip.cell_length - 1),
                                                     post_style=self._style("selected"))],
                               strip.cell_length)
             strip = strip.crop_extend(scroll_x, scroll_x + width, base)
