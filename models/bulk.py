@@ -392,6 +392,7 @@ def undo(store: Store, batch_id: int) -> UndoResult:
     changes = list(ImportChange.select().where(ImportChange.batch == batch_id)
                    .order_by(ImportChange.customer_id))
     rows: dict[int, Any] = {}
+    searched = {key for key, *_ in search._search_plan(store.schema)} | {"customer_type"}
     with store.db.atomic(), search.fast_fill(store):
         for index, change in enumerate(changes):
             if index % CHUNK == 0:   # the customers of the next chunk, in one read
@@ -417,12 +418,11 @@ def undo(store: Store, batch_id: int) -> UndoResult:
                                    batch=batch_id)
             before = from_json(store, json.dumps(raw)) if raw else {}
             if before:
-                merged = store.raw_record(row) | before
-                text = search.build_search_text(store.schema, merged)
-                if text != row.search_text:   # only then is the index rewritten
-                    before_row = dict(before, search_text=text)
-                else:
-                    before_row = before
+                before_row = before
+                if searched & set(before):   # only then can the search text change
+                    text = search.build_search_text(store.schema, store.raw_record(row) | before)
+                    if text != row.search_text:   # only then is the index rewritten
+                        before_row = dict(before, search_text=text)
                 if not C.update(**before_row, updated_at=stamp, version=C.version + 1
                                 ).where(C.id == row.id, C.version == row.version).execute():
                     result.skipped.append(row.id)
