@@ -50,6 +50,7 @@ def register(sub) -> None:
     p.add_argument("--update-by", metavar="FIELD", help=tr("io.opt_update_by"))
     p.add_argument("--dry-run", action="store_true", help=tr("io.opt_dry_run"))
     p.add_argument("--report", metavar="FILE", help=tr("io.opt_report"))
+    p.add_argument("--all", action="store_true", help=tr("cli16.opt_all"))
     p.set_defaults(func=_guarded(run_import))
 
     p = sub.add_parser("imports", help=tr("io.imports_help"))
@@ -62,6 +63,7 @@ def register(sub) -> None:
     p.add_argument("--view", metavar="NAME", help=tr("io.opt_view"))
     p.add_argument("--query", metavar="Q", default="", help=tr("io.opt_query"))
     p.add_argument("--columns", metavar="KEYS", help=tr("io.opt_columns"))
+    p.add_argument("--all", action="store_true", help=tr("cli16.opt_all"))
     p.set_defaults(func=_guarded(run_export))
 
     p = sub.add_parser("backup", help=tr("io.backup_help"))
@@ -104,6 +106,14 @@ def _overrides(pairs: list[str]) -> dict[str, str | None]:
 
 def run_import(args, ctx) -> int:
     store = ctx.open_store()
+    if args.all:   # the whole database (models/whole_db.py)
+        from kehu.models.whole_db import import_all
+
+        result = import_all(store, args.file)
+        print(tr("cli16.imported_all", path=result.path, tables=result.summary()), file=ctx.out)
+        if result.left_out:
+            print("  " + tr("cli16.left_out", columns=", ".join(result.left_out)), file=ctx.out)
+        return 0
     source = importer.open_source(args.file, encoding=args.encoding, delimiter=args.delimiter,
                                   sheet=args.sheet)
     profile = importer.load_profile(args.profile) if args.profile else None
@@ -175,6 +185,12 @@ def run_imports(args, ctx) -> int:
 
 def run_export(args, ctx) -> int:
     store = ctx.open_store()
+    if args.all:   # the whole database (models/whole_db.py)
+        from kehu.models.whole_db import export_all
+
+        result = export_all(store, args.output)
+        print(tr("cli16.exported_all", path=result.path, tables=result.summary()), file=ctx.out)
+        return 0
     bar = progress_bar(ctx, tr("io.exporting"))
     try:
         if args.output.lower().endswith((".vcf", ".vcard")):   # vCard 3.0, one per customer
