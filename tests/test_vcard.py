@@ -131,3 +131,24 @@ def test_cli_exports_and_imports_vcf(tmp_path, capsys):
     assert main(["--db", url, "export", "-o", str(out)]) == 0
     assert "1 customers written" in capsys.readouterr().out
     assert "FN:李娜" in out.read_text(encoding="utf-8")
+
+
+# vCard 4.0 (as khard, Thunderbird and Nextcloud write it): quoted TYPE lists, tel: URIs,
+# PREF=1, BDAY --MMDD
+V4 = ("BEGIN:VCARD\r\nVERSION:4.0\r\nFN:陈国强\r\nN:陈;国强;;;\r\n"
+      "TEL;TYPE=\"cell,voice\";VALUE=uri:tel:+86-135-0013-5000\r\n"
+      "TEL;TYPE=work;PREF=1:tel:+86-21-6888-8888\r\nEMAIL;TYPE=work:chen@example.com\r\n"
+      "BDAY:--0412\r\nORG:上海浦东发展有限公司\r\nADR;TYPE=work:;;世纪大道 100 号;上海;;;\r\n"
+      "CATEGORIES:供应商\r\nEND:VCARD\r\n")
+
+
+def test_vcard_4(store, tmp_path):
+    path = tmp_path / "v4.vcf"
+    path.write_text(V4, encoding="utf-8")
+    result = _import(store, path)
+    assert (result.created, result.rejected) == (1, 0)
+    chen = _by_name(store)["陈国强"]
+    assert (chen.mobile, chen.phone, chen.email) == ("+8613500135000", "+862168888888",
+                                                     "chen@example.com")
+    assert (chen.birthday, chen.address, chen.city, chen.tags) == (
+        dt.date(1604, 4, 12), "世纪大道 100 号", "上海", "供应商")
