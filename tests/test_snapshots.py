@@ -81,3 +81,55 @@ def test_palette(snap_compare, tmp_path, lang):
         await _settle(pilot)
 
     assert snap_compare(fixed_app(tmp_path, lang), terminal_size=SIZE, run_before=open_palette)
+
+
+SIZES = [(80, 24), (120, 35)]
+#: purchases of the fixed customers (purchase totals come from them), on fixed days
+PURCHASES = {"张三": [("2024-03-01", "128000"), ("2024-06-20", "1250000")],
+             "Elizabeth Anderson": [("2023-11-02", "56000.5")],
+             "欧阳明月": [("2024-06-30", "350000")]}
+
+
+def buying_app(tmp_path, lang: str):
+    """The fixed customers, with purchases: money in the charts and the ranking."""
+    import datetime as dt
+
+    app = make_app(tmp_path, lang=lang)
+    for data in CUSTOMERS:
+        customer = app.store.create_customer(dict(data))
+        for day, amount in PURCHASES[data["name"]]:
+            app.store.add_interaction(customer.id, "purchase", amount=amount,
+                                      occurred_at=dt.datetime.fromisoformat(day + "T10:30"))
+    return app
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x35"])
+@pytest.mark.parametrize("report", ["by_grade", "top"])
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_reports(snap_compare, tmp_path, lang, report, size):
+    """The numbers and their chart: labels in the user's language, short money ticks."""
+    import datetime as dt
+
+    from kehu.tui.screens.reports import ReportsScreen
+
+    async def open_report(pilot):
+        await _settle(pilot)
+        # a fixed day: the status line says "as of" it
+        pilot.app.push_screen(ReportsScreen(None, report, today=dt.date(2024, 7, 1)))
+        await _settle(pilot)
+
+    assert snap_compare(buying_app(tmp_path, lang), terminal_size=size, run_before=open_report)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x35"])
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_meeting(snap_compare, tmp_path, lang, size):
+    """Meeting mode's purchase ranking: the window full of rows, no masked column."""
+    async def open_meeting(pilot):
+        await _settle(pilot)
+        await pilot.press("f5")
+        await _settle(pilot)
+        await pilot.press("space")        # the purchase ranking
+        await _settle(pilot)
+
+    assert snap_compare(buying_app(tmp_path, lang), terminal_size=size, run_before=open_meeting)

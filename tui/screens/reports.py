@@ -40,7 +40,7 @@ REPORT_KEYS = {
 #: the widest a text cell of the table gets (names, companies); longer ones end in "…"
 TEXT_CELLS = 18
 #: the chart beside the table needs this many cells, else it goes below the table
-CHART_MIN_CELLS = 30
+CHART_MIN_CELLS = 48
 NUMERIC = ("count", "money", "percent")
 #: reports whose rows are customers grouped by one field: (report key → field)
 GROUPED = {"by_grade": "grade", "by_region": "region", "by_segment": "segment"}
@@ -276,6 +276,7 @@ class ReportsScreen(Screen):
         kind = report.column(report.chart_values[0]).kind
         chart.set_data(chart_labels(report), series, names, kind, tr("charts.more"))
         self._arrange()
+        self.call_after_refresh(self._arrange)   # the table's widths are known after a refresh
 
     def on_resize(self) -> None:
         self._arrange()

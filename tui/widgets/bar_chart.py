@@ -119,7 +119,7 @@ class BarChart(Widget):
         value_cells = max([cell_len(compact_value(self.kind, v)) for v in values] + [1])
         label_cells = min(max(cell_len(label) for label in self.labels), max(4, width // 3))
         bar_cells = max(4, width - label_cells - 1 - 1 - 1 - value_cells)
-        step = nice_step(top, max(1, min(5, bar_cells // 10)))
+        step = nice_step(top, max(4, min(6, bar_cells // 8)))
         if self.kind != "money" and step < 1:      # counts step in whole numbers
             step = 1.0
         scale_top = step * max(1, -(-top // step)) if top > 0 else step
