@@ -28,7 +28,7 @@ from kehu.models.query import Query, QueryError
 from kehu.models.results import ResultSet
 from kehu.models.validate import display
 from kehu.models.views import View, load_views
-from kehu.tui.widgets.bar_chart import fit, pad
+from kehu.tui.widgets.bar_chart import fit
 from kehu.tui.widgets.db_runner import DbRunner
 from kehu.tui.widgets.keyed import DataTable
 
@@ -300,7 +300,7 @@ class MeetingScreen(Screen):
         for key in self.shown_keys:
             spec = schema[key]
             right = spec.type in NUMBER_TYPES
-            table.add_column(Text(pad(fit(spec.label(), widths[key]), widths[key], right)),
+            table.add_column(Text(fit(spec.label(), widths[key]), justify="right" if right else "left"),
                              key=key, width=widths[key])
         self._add_rows(self.rows)
         self._update_rows_line()
@@ -314,7 +314,8 @@ class MeetingScreen(Screen):
                 spec = schema[key]
                 width = table.columns[key].width
                 right = spec.type in NUMBER_TYPES
-                cells.append(Text(pad(fit(masked(spec, row.get(key)), width), width, right)))
+                cells.append(Text(fit(masked(spec, row.get(key)), width),
+                                  justify="right" if right else "left"))
             table.add_row(*cells)
 
     # -- paging ----------------------------------------------------------------------
