@@ -38,6 +38,8 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 #: A text kehu writes to CSV with one more leading quote: a formula start after
 #: any quotes ("'=x" is written "''=x", so that the import gives back "'=x").
 _NEEDS_QUOTE_RE = re.compile("'*[=+\\-@\t\r]")
+#: The largest whole number every spreadsheet keeps exactly (a double has 53 bits).
+EXACT_IN_A_DOUBLE = 2 ** 53
 #: Characters an XLSX file (XML 1.0) cannot hold at all.
 _XLSX_ILLEGAL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
@@ -69,6 +71,8 @@ def xlsx_cell(sheet, value: Any):
     characters XLSX cannot hold are left out instead of failing the whole file."""
     from openpyxl.cell import WriteOnlyCell
 
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > EXACT_IN_A_DOUBLE:
+        value = str(value)  # a spreadsheet number is a double: 2**53 + 1 would come back as 2**53
     if not isinstance(value, str):
         return WriteOnlyCell(sheet, value=value)
     value = _XLSX_ILLEGAL_RE.sub("", value)

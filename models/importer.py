@@ -500,7 +500,7 @@ class _Cleaner:
         plain = not self.sep and not self.empty_values  # text cells need only a strip
         self.columns = [(i, replace(schema[k], required=False),
                          {} if schema[k].type in CACHED_TYPES else None,
-                         plain and schema[k].type in ("text", "longtext"))
+                         plain and schema[k].type in ("text", "longtext") and not schema[k].pattern)
                         for i, k in mapping.mapped]
         self.name_parts = mapping.name_parts if "name" not in dict(
             (k, i) for i, k in mapping.mapped) else {}

@@ -212,3 +212,16 @@ def test_a_control_character_already_stored_does_not_stop_an_xlsx_export(sqlite_
     notes = [c.value for c in ws[1]].index("Notes")
     assert ws[2][notes].value == "abc"
     store.close()
+
+
+def test_a_whole_number_a_spreadsheet_would_round_is_written_as_text(store, tmp_path):
+    first = store.create_customer({"name": "大数", "headcount": str(2 ** 63 - 1)})
+    second = store.create_customer({"name": "小数", "headcount": "9007199254740993"})  # 2**53 + 1
+    export(store, tmp_path / "big.xlsx", columns=["name", "headcount"])
+    ws = openpyxl.load_workbook(tmp_path / "big.xlsx").active
+    assert [ws["B2"].value, ws["B3"].value] == [str(2 ** 63 - 1), "9007199254740993"]
+    source = open_source(tmp_path / "big.xlsx")
+    imported = run_import(store, source, auto_mapping(store.schema, source))
+    copies = store.customers().where(store.Customer.import_batch == imported.batch_id)
+    assert sorted(c.headcount for c in copies) == sorted(
+        [store.get_customer(first.id).headcount, store.get_customer(second.id).headcount])

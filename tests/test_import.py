@@ -459,3 +459,12 @@ def test_a_csv_cell_quoted_against_formulas_is_imported_without_its_quote(store,
     assert (row.name, row.notes, row.phone, row.headcount) == (
         '=HYPERLINK("x")', "'@twice", "+16502530000", 0)
     assert result.problems[0].field == "Headcount"  # '12 is not a quoted formula: a text
+
+
+def test_an_imported_text_keeps_to_its_pattern_like_the_form(store, tmp_path):
+    """Found by the import property: a name of digits only went past the name rule."""
+    path = write_csv(tmp_path / "p.csv", [["Name", "City"], ["12345", "北京"], ["张三", "北京"]])
+    result = do_import(store, path, report_path=tmp_path / "r.csv")
+    assert names(store) == ["张三"]
+    assert (result.rejected, result.problems[0].reason) == (
+        1, "a name cannot be only digits or symbols")
