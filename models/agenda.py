@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import math
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -536,6 +536,29 @@ def build(store, today: dt.date | None = None, *, owner: str | None = None,
         sections[kind] = kept[:limit]
         counts[kind] = max(len(sections[kind]), count - gone)
     return Agenda(today, who, sections, counts)
+
+
+# --- a day typed ahead -----------------------------------------------------------
+
+_AHEAD_RE = re.compile(r"^\+?\s*(\d{1,4})\s*([dwm天周月]?)$", re.I)
+_AHEAD_UNIT = {"": 1, "d": 1, "天": 1, "w": 7, "周": 7, "m": 30, "月": 30}
+
+
+def day_ahead(text: str, today: dt.date | None = None) -> dt.date | None:
+    """A follow-up typed as the search box types days: ``7d``, ``+7d``, ``+3`` (days),
+    ``2w``, ``1m`` (30 days), ``today``, ``tomorrow`` — counted forward from today
+    (a follow-up is ahead). None when ``text`` is not one of these."""
+    today = today or dt.date.today()
+    word = text.strip().casefold()
+    if word in ("today", "今天"):
+        return today
+    if word in ("tomorrow", "明天"):
+        return today + dt.timedelta(days=1)
+    match = _AHEAD_RE.match(word)
+    if not match or (not match.group(2) and not word.startswith("+")):
+        return None
+    days = int(match.group(1)) * _AHEAD_UNIT[match.group(2)]
+    return today + dt.timedelta(days=days) if days <= 36500 else None
 
 
 # --- acting on an item ----------------------------------------------------------

@@ -39,7 +39,9 @@ KEYS: dict[str, str] = {
     "user": "text", "backup_keep": "count",
     "verification": "mapping",   # {kind: days}, checked by models.verify
     "default_role": "text",      # checked against the roles by models.security
+    "start": "text",             # the first screen: agenda or customers (tui/app.py)
 }
+START_SCREENS = ("customers", "agenda")
 
 
 def config_dir() -> Path:
@@ -175,6 +177,9 @@ def _check(path: Path, line: int | None, key: str, value: Any) -> None:
         if normalise_lang(value) is None:
             raise ConfigError(tr("config.bad_lang", value=value, known=", ".join(LANGS)),
                               path, line, key)
+    if key == "start" and value not in START_SCREENS:
+        raise ConfigError(tr("config_agenda.bad_start", value=_show(value),
+                             known=", ".join(START_SCREENS)), path, line, key)
     if key == "phone_region":
         import phonenumbers
 

@@ -110,6 +110,8 @@ class SegmentsConfig:
     lifecycle_field: str | None
     lifecycle: tuple[Rule, ...]
     sources: tuple[str, ...] = ()
+    #: the stages a customer without a purchase may have (empty: any typed by hand)
+    without_purchase: tuple[str, ...] = ()
 
     def rfm_fingerprint(self) -> str:
         """Changes when anything the stored score boundaries depend on changes."""
@@ -271,22 +273,28 @@ def load_config(schema, path: Path | None = None) -> SegmentsConfig:
     segments = _rules(where, raw, parent, "segments", "segment", segment_spec) if segment_spec else ()
 
     raw, where, parent = docs.get("lifecycle", (None, _Where(DEFAULT_PATH), {}))
-    lifecycle_field, lifecycle = None, ()
+    lifecycle_field, lifecycle, without = None, (), ()
     if raw not in (None, False, "off"):
         if not isinstance(raw, dict):
             raise where.fail(parent, tr("segments.section_not_mapping", section="lifecycle"),
                              "lifecycle")
-        unknown = sorted(str(k) for k in raw if k not in ("field", "rules"))
+        unknown = sorted(str(k) for k in raw if k not in ("field", "rules", "without_purchase"))
         if unknown:
-            raise where.fail(raw, tr("segments.unknown_key", key=unknown[0], known="field, rules"),
-                             unknown[0])
+            raise where.fail(raw, tr("segments.unknown_key", key=unknown[0],
+                                     known="field, rules, without_purchase"), unknown[0])
         lifecycle_field = str(raw.get("field") or "stage")
         spec = schema.get(lifecycle_field)
         if spec is None or spec.type != "choice":
             raise where.fail(raw, tr("segments.bad_stage_field", field=lifecycle_field), "field")
         lifecycle = _rules(where, raw.get("rules") or [], raw, "rules", "stage", spec)
+        listed = raw.get("without_purchase") or []
+        choices = [c.value for c in spec.choices]
+        if not isinstance(listed, list) or any(v not in choices for v in listed):
+            raise where.fail(raw, tr("segments.not_a_choice", value=listed, field=spec.key,
+                                     choices=", ".join(choices)), "without_purchase")
+        without = tuple(str(v) for v in listed)
     return SegmentsConfig(scores, window, scoring, segments, lifecycle_field, lifecycle,
-                          tuple(sources))
+                          tuple(sources), without)
 
 
 def available(store) -> bool:
@@ -383,6 +391,17 @@ def _scored_sql(store, cfg: SegmentsConfig, metrics: str, cuts: dict | None) -> 
             cases.append(f"{_threshold_case(metric, scoring, n)} AS {short}")
         elif cuts is not None:
             cases.append(f"{_cut_case(store, metric, cuts.get(metric, []), n)} AS {short}")
+        elif metric == "frequency":
+            # one purchase (or none in the window) is the lowest frequency, F = 1; the
+            # repeat buyers share 2..top by their mid-rank among themselves
+            grp = "(last_on IS NULL), (freq <= 1)"
+            window = f"OVER (PARTITION BY {grp} ORDER BY freq)"
+            windows.append(f"RANK() {window} - 1 AS below_f, CUME_DIST() {window} AS cume_f, "
+                           f"COUNT(*) OVER (PARTITION BY {grp}) AS n_f")
+            int_type = "BIGINT" if store.is_postgres else "INTEGER"
+            upto = f"CAST(ROUND(cume_f * n_f) AS {int_type})"
+            cases.append(f"CASE WHEN last_on IS NULL THEN NULL WHEN freq <= 1 THEN 1 ELSE "
+                         f"2 + ({n - 1} * (below_f + {upto})) / (2 * n_f) END AS f")
         else:
             col = _ORDER_COLUMN[metric]
             grp = "(last_on IS NULL)"
@@ -428,7 +447,26 @@ def _differs_sql(store, cfg: SegmentsConfig) -> str:
     differs = [f'c."{col}" {ne} t.{src}' for col, src in _PAIRS]
     if cfg.lifecycle_field:
         differs.append(f'(t.stage IS NOT NULL AND c."{cfg.lifecycle_field}" {ne} t.stage)')
+        if cfg.without_purchase:
+            differs.append(f"(t.stage IS NULL AND t.last_on IS NULL AND "
+                           f"{_not_allowed(cfg, 'c')})")
     return "(" + " OR ".join(differs) + ")"
+
+
+def _not_allowed(cfg: SegmentsConfig, table: str) -> str:
+    """A customer without a purchase holds a stage that needs one."""
+    allowed = ", ".join(f"'{v}'" for v in cfg.without_purchase)   # schema choices: no quotes
+    return f'{table}."{cfg.lifecycle_field}" NOT IN ({allowed})'
+
+
+def _stage_sql(cfg: SegmentsConfig, table: str) -> str:
+    """The stage a customer gets: the rule's, else the one typed by hand (the first
+    stage allowed without a purchase when the typed one needs a purchase)."""
+    typed = f'{table}."{cfg.lifecycle_field}"'
+    if cfg.without_purchase:
+        typed = (f"CASE WHEN t.last_on IS NULL AND {_not_allowed(cfg, table)} "
+                 f"THEN '{cfg.without_purchase[0]}' ELSE {typed} END")
+    return f"COALESCE(t.stage, {typed})"
 
 
 def _update_sql(store, cfg: SegmentsConfig, source: str) -> str:
@@ -438,14 +476,14 @@ def _update_sql(store, cfg: SegmentsConfig, source: str) -> str:
     if store.is_postgres:
         sets = [f'"{col}" = t.{src}' for col, src in _PAIRS]
         if stage:
-            sets.append(f'"{stage}" = COALESCE(t.stage, c."{stage}")')
+            sets.append(f'"{stage}" = {_stage_sql(cfg, "c")}')
         return (f"UPDATE customer c SET {', '.join(sets)} FROM {source} t "
                 f"WHERE t.id = c.id AND {differs}")
     cols = [f'"{col}"' for col, _ in _PAIRS]
     srcs = [f"t.{src}" for _, src in _PAIRS]
     if stage:
         cols.append(f'"{stage}"')
-        srcs.append(f'COALESCE(t.stage, customer."{stage}")')
+        srcs.append(_stage_sql(cfg, "customer"))
     return (f"UPDATE customer SET ({', '.join(cols)}) = "
             f"(SELECT {', '.join(srcs)} FROM {source} t WHERE t.id = customer.id) "
             f"WHERE id IN (SELECT t.id FROM {source} t JOIN customer c ON c.id = t.id "

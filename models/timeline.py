@@ -89,8 +89,9 @@ def clean_entry(store, customer_id: int, data: dict[str, Any],
                 if isinstance(value, dt.datetime):
                     value = value.date()
                 elif not isinstance(value, dt.date):
+                    from .agenda import day_ahead   # 7d, +3, 2w: ahead of today
                     try:
-                        value = parse_date(str(value))
+                        value = day_ahead(str(value)) or parse_date(str(value))
                     except ValueError:
                         fail(key, tr("validate.not_date", value=value))
                         continue
@@ -238,13 +239,13 @@ BUCKETS = ("overdue", "today", "week")
 
 
 def bucket_range(bucket: str, today: dt.date) -> tuple[dt.date | None, dt.date | None]:
-    """[start, end) of a bucket: overdue (before today), today, week (the 6 days after)."""
+    """[start, end) of a bucket: overdue (before today), today, week (the 7 days after)."""
     if bucket == "overdue":
         return None, today
     if bucket == "today":
         return today, today + dt.timedelta(days=1)
     if bucket == "week":
-        return today + dt.timedelta(days=1), today + dt.timedelta(days=7)
+        return today + dt.timedelta(days=1), today + dt.timedelta(days=8)
     raise ValueError(bucket)
 
 

@@ -207,3 +207,48 @@ def test_cli_agenda_json_and_text(sqlite_url, capsys, monkeypatch):
     assert "Cadence calls (2)" in out and "#" in out and "turns 47" in out
     assert main(["agenda", "--today", "tomorrow"]) == 2
     assert "'tomorrow' is not a date" in capsys.readouterr().err
+
+
+def test_next_7_days_shows_7_days(store):
+    """Issue 18: "Next 7 days" listed 6 days (today+1 .. today+6)."""
+    acme = store.create_customer({"name": "Acme"}).id
+    for ahead in (1, 7, 8):
+        timeline.add_entry(store, acme, "call", summary=f"+{ahead}",
+                           next_follow_up=TODAY + dt.timedelta(days=ahead))
+    assert [r.summary for r in timeline.follow_ups(store, "week", TODAY)] == ["+1", "+7"]
+
+
+def test_follow_up_field_takes_7d_like_the_search_box(store):
+    """Issue 18: the follow-up field refused `7d` which the search box accepts."""
+    from kehu.tui.screens.log_call import parse_follow_up
+
+    week = TODAY + dt.timedelta(days=7)
+    assert [parse_follow_up(t, TODAY) for t in ("7d", "+7d", "+7", "1w", "7天")] == [week] * 5
+    assert parse_follow_up("2m", TODAY) == TODAY + dt.timedelta(days=60)
+    assert parse_follow_up("2027-01-05", TODAY) == dt.date(2027, 1, 5)
+    with pytest.raises(ValueError):
+        parse_follow_up("7x", TODAY)
+    acme = store.create_customer({"name": "Acme"}).id
+    entry = timeline.add_entry(store, acme, "call", next_follow_up="3d")
+    assert entry.next_follow_up == dt.date.today() + dt.timedelta(days=3)
+
+
+async def test_follow_up_field_lets_7d_be_typed(sqlite_url):
+    from kehu.models import i18n
+    from kehu.models.config import Config
+    from kehu.tui.app import KehuApp
+    from kehu.tui.screens.log_call import LogCallScreen
+
+    i18n.set_lang("en")
+    store = Store.open(sqlite_url, user="tester")
+    acme = store.create_customer({"name": "Acme"}).id
+    app = KehuApp(store, Config())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.push_screen(LogCallScreen(acme))
+        await pilot.pause()
+        app.screen.query_one("#call-follow-up").focus()
+        await pilot.press(*"7d", "ctrl+s")
+        await pilot.pause()
+    entry = timeline.entries(store, acme)[0]
+    assert entry.next_follow_up == dt.date.today() + dt.timedelta(days=7)
+    store.close()

@@ -11,10 +11,12 @@ The data set (as of 2024-07-01), purchases per customer:
 
 Five buyers; score = 1 + 5 * (2 * below + ties) // 10 (mid-rank quintiles):
     R (by last purchase): E 1, D 2, C 3, B 4, A 5
-    F (1, 1, 2, 3, 4):    E 2, C 2, B 3, A 4, D 5
+    F (1, 1, 2, 3, 4):    E 1, C 1 (one purchase: the lowest); B 2, A 4, D 5
+                          (the repeat buyers by 2 + 4 * (2 * below + ties) // 6)
     M (1k, 20k, 20k, 80k, 100k): E 1, B 3, D 3, C 4, A 5
-    score: A 14, B 10, C 9, D 10, E 4
-Segments by the default rules: A high_value, B potential, C normal, D at_risk, E lost.
+    score: A 14, B 9, C 8, D 10, E 3
+Segments by the default rules: A high_value, B potential, C normal, D lost and E lost
+(more than 365 days: the one definition of lost, the stage's too).
 Stages: A growth, B growth, C retention (>180 days), D lost, E lost (>365 days).
 """
 from __future__ import annotations
@@ -29,10 +31,10 @@ from report_data import TODAY, build
 
 EXPECTED = {  # name: (r, f, m, score, segment, stage)
     "A": (5, 4, 5, 14, "high_value", "growth"),
-    "B": (4, 3, 3, 10, "potential", "growth"),
-    "C": (3, 2, 4, 9, "normal", "retention"),
-    "D": (2, 5, 3, 10, "at_risk", "lost"),
-    "E": (1, 2, 1, 4, "lost", "lost"),
+    "B": (4, 2, 3, 9, "potential", "growth"),
+    "C": (3, 1, 4, 8, "normal", "retention"),
+    "D": (2, 5, 3, 10, "lost", "lost"),
+    "E": (1, 1, 1, 3, "lost", "lost"),
     "F": (None, None, None, None, None, "lead"),
     "G": (None, None, None, None, None, "lead"),
 }
@@ -53,8 +55,8 @@ def test_full_recompute_gives_the_hand_computed_scores(store):
     result = segments.recompute(store, TODAY)
     assert scores(store, ids) == EXPECTED
     assert (result.customers, result.buyers) == (7, 5)
-    assert result.segments == {"high_value": 1, "potential": 1, "normal": 1, "at_risk": 1,
-                               "lost": 1, None: 2}
+    assert result.segments == {"high_value": 1, "potential": 1, "normal": 1,
+                               "lost": 2, None: 2}
 
 
 def test_recompute_again_changes_nothing(store):
@@ -70,10 +72,10 @@ def test_scores_filter_and_sort_like_any_field(store):
     rs = ResultSet(store, "segment:high_value,potential", sort=[("rfm_score", "desc")])
     assert [names[r["id"]] for r in rs.page(0, 10)] == ["A", "B"]
     rs = ResultSet(store, "rfm_score>=10", sort="-rfm_score, name")
-    assert [names[r["id"]] for r in rs.page(0, 10)] == ["A", "B", "D"]
+    assert [names[r["id"]] for r in rs.page(0, 10)] == ["A", "D"]
     # by label and alias, as a user types it
-    rs = ResultSet(store, "分群:流失风险")
-    assert [names[r["id"]] for r in rs.page(0, 10)] == ["D"]
+    rs = ResultSet(store, "分群:已流失", sort="name")
+    assert [names[r["id"]] for r in rs.page(0, 10)] == ["D", "E"]
     rs = ResultSet(store, "R>=4 stage:growth", sort="name")
     assert [names[r["id"]] for r in rs.page(0, 10)] == ["A", "B"]
 
@@ -85,8 +87,8 @@ def test_a_new_purchase_rescores_that_customer_at_once(store, monkeypatch):
     monkeypatch.setattr(segments, "SMALL_DATABASE", 0)
     store.add_interaction(ids["F"], "purchase", amount=60000)   # today, whatever today is
     row = store.get_customer(ids["F"])
-    # newest purchase → R 5; one purchase → F 2 (like C and E); 60 000 → M 3 (20k ≤ m < 80k)
-    assert (row.rfm_r, row.rfm_f, row.rfm_m, row.rfm_score) == (5, 2, 3, 10)
+    # newest purchase → R 5; one purchase → F 1 (like C and E); 60 000 → M 3 (20k ≤ m < 80k)
+    assert (row.rfm_r, row.rfm_f, row.rfm_m, row.rfm_score) == (5, 1, 3, 9)
     assert row.segment == "potential"
     assert row.stage == "acquisition"
     # everybody else kept the scores of the full recompute
@@ -104,7 +106,41 @@ def test_deleting_the_only_purchase_clears_the_scores(store, monkeypatch):
     timeline.delete_entry(store, entry.id)
     row = store.get_customer(ids["E"])
     assert (row.rfm_r, row.rfm_score, row.segment) == (None, None, None)
-    assert row.stage == "lost"   # a stage set by the rules stays until another rule applies
+    # without a purchase a customer cannot be lost (no purchase for a year): back to lead
+    assert row.stage == "lead"
+
+
+def test_one_time_buyers_have_the_lowest_frequency(store):
+    """Issue 18: with most buyers buying once, every one-time buyer got F 3 and nobody
+    F 1 or 2. Now one purchase is F 1 and the repeat buyers share 2..5."""
+    from decimal import Decimal
+
+    from kehu.models import timeline
+
+    C = store.Customer
+    once = [store.create_customer({"name": f"once{i}"}).id for i in range(9)]
+    twice = store.create_customer({"name": "twice"}).id
+    for cid in once:
+        timeline.add_entry(store, cid, "purchase", amount=Decimal(100), occurred_at="2024-06-01")
+    for day in ("2024-05-01", "2024-06-01"):
+        timeline.add_entry(store, twice, "purchase", amount=Decimal(100), occurred_at=day)
+    segments.recompute(store, TODAY)
+    got = {r.name: r.rfm_f for r in C.select(C.name, C.rfm_f)}
+    assert {got[f"once{i}"] for i in range(9)} == {1} and got["twice"] == 4
+
+
+def test_stages_without_a_purchase_follow_the_one_definition(store):
+    """Issue 18: the demo had customers in 成熟期 with no purchase (the rule needs 5)."""
+    ids = build(store)
+    store.update_customer(ids["F"], {"stage": "maturity"})
+    store.update_customer(ids["G"], {"stage": "acquisition"})
+    segments.recompute(store, TODAY)
+    got = scores(store, ids)
+    assert (got["F"][5], got["G"][5]) == ("lead", "acquisition")
+    # a segment lost is a stage lost and back: the same rule
+    assert {n for n, v in got.items() if v[4] == "lost"} == \
+        {n for n, v in got.items() if v[5] == "lost"} == {"D", "E"}
+    assert segments.recompute(store, TODAY).changed == 0
 
 
 def test_small_database_recomputes_everyone_on_a_purchase(store):

@@ -92,3 +92,22 @@ async def test_enter_opens_the_customer_and_start_in_the_agenda(store):
         await pilot.pause()
         assert app.screen.__class__.__name__ == "DetailScreen"
         assert "Ann" in str(app.screen.record.get("name"))
+
+
+async def test_the_detail_screen_says_why_a_customer_is_at_risk(store):
+    from decimal import Decimal
+
+    today = dt.date.today()
+    cid = store.create_customer({"name": "Fay", "owner": "tester"}).id
+    for ago in (163 + 82, 163 + 41, 163):
+        timeline.add_entry(store, cid, "purchase", amount=Decimal(100),
+                           occurred_at=dt.datetime.combine(today - dt.timedelta(days=ago),
+                                                           dt.time(9)))
+    app = KehuApp(store, Config())
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.open_customer(cid)
+        await pilot.pause()
+        line = app.screen.query_one("#detail-churn")
+        assert str(line.render()) == \
+            "Churn score 4.0: usually buys every 41 days; 163 days since the last order"
+        assert line.has_class("warned")

@@ -75,7 +75,7 @@ class AgendaScreen(Screen):
         self.result = result = agenda.build(self.store, self.today, owner=self.owner, config=cfg)
         self.query_one("#agenda-title", Static).update(tr(
             "agenda_ui.title", owner=result.owner or tr("agenda.everybody"),
-            today=result.today.isoformat(), count=sum(len(v) for v in result.sections.values())))
+            today=result.today.isoformat(), count=sum(result.counts.values())))
         options: list[Option] = []
         self.items = {}
         for kind in agenda.KINDS:

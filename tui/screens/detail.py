@@ -55,6 +55,8 @@ class DetailScreen(Screen):
     DEFAULT_CSS = """
     DetailScreen #detail-title { padding: 0 1; text-style: bold; background: $panel; }
     DetailScreen #detail-legend { padding: 0 1; color: $text-muted; height: auto; }
+    DetailScreen #detail-churn { padding: 0 1; height: auto; color: $text-muted; }
+    DetailScreen #detail-churn.warned { color: $warning; text-style: bold; }
     """
     BINDINGS = [
         Binding("ctrl+s", "save", tr("detail.save"), id="detail.save"),
@@ -94,12 +96,21 @@ class DetailScreen(Screen):
             originals = values = self.record
         yield Header()
         yield Static(self._title(), id="detail-title")
+        churn = self._churn()
+        if churn is not None:   # issue 18: how overdue against their own rhythm, and why
+            yield Static(tr("agenda_ui.churn_line", score=f"{churn.score:.1f}", why=churn.why()),
+                         id="detail-churn", classes="warned" if churn.warned else "")
         yield Static(tr("detail.legend"), id="detail-legend")
         yield FieldForm(schema, schema.fields, values, originals=originals, id="form")
         yield Footer()
 
     def on_mount(self) -> None:
         self.form.focus_field(NAME_KEY)
+
+    def _churn(self):
+        from kehu.models import agenda
+
+        return agenda.churn_for(self.store, self.record["id"]) if self.record else None
 
     def _title(self) -> str:
         if self.record is None:

@@ -5,7 +5,6 @@ duration (``store.add_interaction(kind='call', ...)``).
 from __future__ import annotations
 
 import datetime as dt
-import re
 from functools import partial
 from time import monotonic
 from typing import Callable
@@ -27,17 +26,19 @@ from kehu.models.validate import FieldError, display, parse_date
 from kehu.tui.screens.confirm import confirm
 
 MATCHES = 8
-DAYS_AHEAD_RE = re.compile(r"^\+\s*(\d{1,4})$")
 
 
 def parse_follow_up(text: str, today: dt.date | None = None) -> dt.date | None:
-    """'' → None, '+3' → three days from today, else a date (ValueError if not)."""
+    """'' → None, '+3' or '7d', '2w', '1m' → that far from today (as the search box
+    types days, counted forward), else a date (ValueError if not)."""
+    from kehu.models.agenda import day_ahead
+
     text = text.strip()
     if not text:
         return None
-    ahead = DAYS_AHEAD_RE.match(text)
-    if ahead:
-        return (today or dt.date.today()) + dt.timedelta(days=int(ahead.group(1)))
+    ahead = day_ahead(text, today)
+    if ahead is not None:
+        return ahead
     return parse_date(text)
 
 
@@ -104,7 +105,7 @@ class LogCallScreen(ModalScreen[int | None]):
                         suggester=SuggestFromList(outcomes, case_sensitive=False))
             yield Label(tr("call.follow_up"))
             yield Input(id="call-follow-up", placeholder="YYYY-MM-DD", compact=True,
-                        restrict=r"[0-9\-/.+ ]*")
+                        restrict=r"[0-9\-/.+ dwmDWM天周月]*")
             yield Static("", id="call-error")
             yield Static(tr("call.legend"), classes="legend")
 
