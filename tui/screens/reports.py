@@ -39,8 +39,10 @@ REPORT_KEYS = {
 }
 #: the widest a text cell of the table gets (names, companies); longer ones end in "…"
 TEXT_CELLS = 18
-#: the chart beside the table needs this many cells, else it goes below the table
+#: the chart goes beside the table when this many cells are left, below it when
+#: fewer than CHART_NARROW_CELLS are, and in between below when every bar fits there
 CHART_MIN_CELLS = 48
+CHART_NARROW_CELLS = 30
 NUMERIC = ("count", "money", "percent")
 #: reports whose rows are customers grouped by one field: (report key → field)
 GROUPED = {"by_grade": "grade", "by_region": "region", "by_segment": "segment"}
@@ -289,7 +291,12 @@ class ReportsScreen(Screen):
         """The chart beside the table when both fit, else below it: the numbers
         are never cut to make room for the chart."""
         body = self.query_one("#report-body")
-        stacked = self.size.width - self._table_cells() < CHART_MIN_CELLS
+        left = self.size.width - self._table_cells()
+        bars = len(self.report.rows) * len(self.report.chart_values) if self.report else 0
+        table_rows = self.query_one(ReportTable).row_count + 1
+        below = body.size.height - min(table_rows, int(body.size.height * 0.6)) - 3
+        # beside when there is room; below when beside is narrow and below holds every bar
+        stacked = left < CHART_NARROW_CELLS or (left < CHART_MIN_CELLS and below >= bars)
         body.set_class(stacked, "stacked")
 
     # -- drill-down ----------------------------------------------------------------
