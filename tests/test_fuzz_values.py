@@ -186,7 +186,8 @@ def test_import_of_random_and_hostile_cells_rejects_bad_rows_and_keeps_good_ones
     cells = cell_values if suffix == ".csv" else xlsx_values
 
     @given(rows=rows_strategy(cells))
-    @settings(max_examples=few(store, 12, 40),
+    # an XLSX example costs ~1 s (openpyxl writes and reads a workbook): fewer of them
+    @settings(max_examples=few(store, 12, 40) if suffix == ".csv" else few(store, 4, 10),
               suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
     def prop(rows):
         check_import(store, tmp_path, suffix, rows)
@@ -254,7 +255,7 @@ def test_export_then_import_gives_random_customers_back_exactly(store, tmp_path,
     keys = [s.key for s in store.schema.fields if not s.computed]
 
     @given(people=st.lists(customers, min_size=1, max_size=4))
-    @settings(max_examples=few(store, 8, 30),
+    @settings(max_examples=few(store, 8, 30) if suffix == ".csv" else few(store, 3, 8),
               suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
     def prop(people):
         if suffix == ".xlsx":  # what XLSX cannot hold, validation refuses: nothing to lose here
