@@ -231,10 +231,65 @@ def _records(model, headers: list[str], rows, table: str, result: WholeResult
         yield values.pop("id"), values
 
 
-def _insert(model, values: dict[str, Any]) -> int:
-    columns = {f.column_name: f for f in model._meta.sorted_fields}
-    data = {columns[c]: v for c, v in values.items()}
-    return model.insert(data).execute()
+class _Inserter:
+    """Rows of one table inserted in batches with ids chosen here (the next free ones,
+    the tables held meanwhile), so every link is remapped before it is written."""
+
+    BATCH = 1000
+
+    def __init__(self, store: Store, model):
+        self.store, self.model = store, model
+        self.table = model._meta.table_name
+        self.fields = {f.column_name: f for f in model._meta.sorted_fields}
+        top = store.db.execute_sql(f'SELECT MAX("id") FROM "{self.table}"').fetchone()[0]
+        self.next_id = (top or 0) + 1
+        self.pending: list[dict[str, Any]] = []
+
+    def add(self, values: dict[str, Any]) -> int:
+        new = self.next_id
+        self.next_id += 1
+        self.pending.append({"id": new, **values})
+        if len(self.pending) >= self.BATCH:
+            self.flush()
+        return new
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        columns = list(dict.fromkeys(c for row in self.pending for c in row))
+        fields = [self.fields[c] for c in columns]
+        tuples = [tuple(None if row.get(c) is None else f.db_value(row[c])
+                        for c, f in zip(columns, fields)) for row in self.pending]
+        names = ", ".join(f'"{c}"' for c in columns)
+        db = self.store.db
+        cursor = db.cursor()
+        if self.store.is_postgres:   # psycopg2's executemany is a round trip per row
+            from psycopg2.extras import execute_values
+
+            execute_values(cursor, f'INSERT INTO "{self.table}" ({names}) VALUES %s', tuples,
+                           page_size=self.BATCH)
+        else:
+            marks = ", ".join([db.param] * len(columns))
+            cursor.executemany(f'INSERT INTO "{self.table}" ({names}) VALUES ({marks})', tuples)
+        self.pending = []
+
+    def done(self) -> None:
+        self.flush()
+        if self.store.is_postgres:   # the serial goes on after the ids given here
+            self.store.db.execute_sql(
+                f"SELECT setval(pg_get_serial_sequence('\"{self.table}\"', 'id'), "
+                f'(SELECT MAX("id") FROM "{self.table}"))')
+
+
+def _hold(store: Store, tables: list[str]) -> None:
+    """Keep other writers out until the end of the transaction, so the ids chosen
+    here stay free (PostgreSQL: a table lock; SQLite: a first write takes the
+    database's write lock)."""
+    if store.is_postgres:
+        names = ", ".join(f'"{t}"' for t in tables)
+        store.db.execute_sql(f"LOCK TABLE {names} IN SHARE ROW EXCLUSIVE MODE")
+    else:
+        store.db.execute_sql('UPDATE "kehu_meta" SET "value" = "value" WHERE 0 = 1')
 
 
 def import_all(store: Store, path: str | Path, *,
@@ -259,45 +314,57 @@ def import_all(store: Store, path: str | Path, *,
         return new
 
     with store.db.atomic():
+        _hold(store, [m._meta.table_name for m in models.values()])
         if "imports" in tables:
             headers, rows = tables["imports"]
+            out = _Inserter(store, models["imports"])
             for old, values in _records(models["imports"], headers, rows, "imports", result):
-                ids["imports"][old] = _insert(models["imports"], values)
+                ids["imports"][old] = out.add(values)
+            out.done()
         headers, rows = tables["customers"]
         C = store.Customer
         schema_keys = [s.key for s in store.schema.fields]
+        out = _Inserter(store, C)
         for old, values in _records(C, headers, rows, "customers", result):
             if values.get("import_batch") is not None:
                 values["import_batch"] = ids["imports"].get(values["import_batch"])
             record = {k: values.get(k) for k in schema_keys}
             values["search_text"] = search.build_search_text(store.schema, record)
-            ids["customers"][old] = _insert(C, values)
+            ids["customers"][old] = out.add(values)
+        out.done()
         if progress:
             progress("customers", len(ids["customers"]))
-        managers: list[tuple[int, int]] = []
+        managers: list[tuple[int, Any]] = []
         if "contacts" in tables:
             headers, rows = tables["contacts"]
+            out = _Inserter(store, store.Contact)
             for old, values in _records(store.Contact, headers, rows, "contacts", result):
                 values["customer_id"] = link("customers", values.get("customer_id"),
                                              tr("whole.table.contacts") + f" #{old}")
                 manager = values.pop("reports_to_id", None)
-                ids["contacts"][old] = _insert(store.Contact, values)
+                ids["contacts"][old] = out.add(values)
                 if manager is not None:
-                    managers.append((ids["contacts"][old], manager))
-            for new, manager in managers:
-                store.Contact.update(reports_to=link("contacts", manager, tr(
-                    "whole.table.contacts") + f" #{new}")).where(
-                    store.Contact.id == new).execute()
+                    managers.append((old, manager))
+            out.done()
+            # a manager may come after the contact in the file: linked once all are in
+            pairs = [(link("contacts", manager, tr("whole.table.contacts") + f" #{old}"),
+                      ids["contacts"][old]) for old, manager in managers]
+            if pairs:
+                p = store.db.param
+                store.db.cursor().executemany(
+                    f'UPDATE "contact" SET "reports_to_id" = {p} WHERE "id" = {p}', pairs)
         for table, model in (("timeline", store.Interaction), ("verifications", store.Verification)):
             if table not in tables:
                 continue
             headers, rows = tables[table]
+            out = _Inserter(store, model)
             for old, values in _records(model, headers, rows, table, result):
                 where = tr("whole.table." + table) + f" #{old}"
                 values["customer_id"] = link("customers", values.get("customer_id"), where)
                 if "contact_id" in values:
                     values["contact_id"] = link("contacts", values["contact_id"], where)
-                ids[table][old] = _insert(model, values)
+                ids[table][old] = out.add(values)
+            out.done()
         store.audit.record("import", "customer", None,
                            fields={"rows": [None, len(ids["customers"])]},
                            note=tr("whole.audit_import", path=path.resolve()))
