@@ -346,3 +346,29 @@ def test_a_role_without_export_gets_no_report_file(app_store, sqlite_url, tmp_pa
     # the numbers on screen are still there, over sam's own customers only (none here)
     assert cli("--db", sqlite_url, "--user", "sam", "report", "by_region") == 0
     assert "North" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("key, row, query, count", [
+    ("t", 0, 'name=客户A', 1),                 # top customers: the customer of the row
+    ("o", 0, "", 7),                           # no overdue rows here: the total line, everyone
+    ("r", 1, "region:华东", 3),
+    ("g", 0, "grade:A", 2),
+])
+async def test_drill_down_names_the_rows_customers(app_store, key, row, query, count):
+    from kehu.tui.screens.reports import DrillScreen
+
+    app = KehuApp(app_store)
+    async with app.run_test(size=(120, 35)) as pilot:
+        screen = await open_reports(pilot)
+        await pilot.press(key)
+        await settle(pilot)
+        for _ in range(row):
+            await pilot.press("down")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DrillScreen)
+        assert app.screen.search_text == query
+        assert app.screen.table.row_count == count
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen
