@@ -210,7 +210,8 @@ class ImportScreen(Screen):
     def _show_info(self) -> None:
         src = self.source
         detail = (tr("io.csv_detail", encoding=src.encoding, delimiter=repr(src.delimiter))
-                  if src.kind == "csv" else tr("io.sheet_detail", sheet=src.sheet))
+                  if src.kind == "csv" else tr("io.sheet_detail", sheet=src.sheet)
+                  if src.kind == "xlsx" else tr("cli16.cards"))
         lines = [tr("io.reading", path=src.path, format=src.format_label, detail=detail,
                     rows=src.estimated_rows)]
         if self.profile:
