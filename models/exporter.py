@@ -140,6 +140,11 @@ def export(store: Store, path: str | Path, *, rows: ResultSet | None = None,
     ``columns`` (field keys; default every field)."""
     path = Path(path)
     kind = path.suffix.lower()
+    if kind in (".vcf", ".vcard"):   # one vCard 3.0 per customer (models/vcard.py)
+        from .vcard import export_vcards
+
+        done = export_vcards(store, path, rows=rows)
+        return ExportResult(done.path, done.rows, [])
     if kind not in FORMATS:
         raise ExportFailed(tr("export.bad_suffix", path=path))
     if not path.parent.is_dir():

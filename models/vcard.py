@@ -427,15 +427,24 @@ class VcardExport:
 
 
 def export_vcards(store, path: str | Path, *, rows=None, progress=None) -> VcardExport:
-    """One vCard 3.0 per customer of ``rows`` (a ResultSet; all customers when None)."""
+    """One vCard 3.0 per customer of ``rows`` (a ResultSet; all customers when None),
+    with the values the user's role may not see masked, as every export."""
+    import os
+
+    from .exporter import ExportFailed
     from .results import ResultSet
 
     path = Path(path)
-    rows = rows if rows is not None else ResultSet(store)
     guard = getattr(store, "guard", None)
+    if guard is not None:
+        guard.require("export")
+    if not path.parent.is_dir():
+        raise ExportFailed(tr("export.no_folder", path=path.parent))
+    rows = rows if rows is not None else ResultSet(store)
+    partial = path.with_name(path.name + ".partial")
     count = 0
     try:
-        with open(path, "w", encoding="utf-8", newline="") as fh:
+        with open(partial, "w", encoding="utf-8", newline="") as fh:
             for record in rows.select().dicts().iterator():
                 if guard is not None:
                     record = guard.visible(record)
@@ -443,6 +452,12 @@ def export_vcards(store, path: str | Path, *, rows=None, progress=None) -> Vcard
                 count += 1
                 if progress is not None and count % 500 == 0:
                     progress(count)
+        os.replace(partial, path)
     except OSError as exc:
-        raise KehuError(tr("vcard.cannot_write", path=path, error=exc.strerror or exc)) from None
+        partial.unlink(missing_ok=True)
+        raise ExportFailed(tr("vcard.cannot_write", path=path, error=exc.strerror or exc)) from None
+    if getattr(store, "audit", None) is not None:   # who took which rows out, and where to
+        with store.db.atomic():
+            store.audit.record("export", "customer", None, fields={"rows": [None, count]},
+                               note=tr("vcard.audit_export", rows=count, path=path.resolve()))
     return VcardExport(path, count)

@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 
 from kehu.models import demo
+from kehu.models.exporter import export
 from kehu.models.importer import ImportFailed, auto_mapping, open_source, run_import
 from kehu.models.vcard import export_vcards, read_cards
 from kehu.tui.cli import main
@@ -152,3 +153,11 @@ def test_vcard_4(store, tmp_path):
                                                      "chen@example.com")
     assert (chen.birthday, chen.address, chen.city, chen.tags) == (
         dt.date(1604, 4, 12), "世纪大道 100 号", "上海", "供应商")
+
+
+def test_the_export_used_by_the_tui_writes_vcards_too(store, tmp_path):
+    store.create_customer({"name": "李娜", "mobile": "13800138000", "birthday": dt.date(1990, 4, 12)})
+    result = export(store, tmp_path / "one.vcf")
+    assert result.rows == 1
+    text = (tmp_path / "one.vcf").read_text(encoding="utf-8")
+    assert "FN:李娜" in text and "TEL;TYPE=CELL:+8613800138000" in text and "BDAY:1990-04-12" in text
