@@ -34,6 +34,7 @@ re-import gives back exactly the same customer.
 """
 from __future__ import annotations
 
+import binascii
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -284,14 +285,25 @@ def read_cards(path: str | Path) -> Iterator[Any]:
     text = _read_text(path)
     if "BEGIN:VCARD" not in text.upper():
         raise VcardError(tr("vcard.no_cards", path=path))
-    try:
-        for component in vobject.readComponents(_without_binary(text), allowQP=True):
-            if component.name.upper() == "VCARD":
-                yield component
-    except vobject.base.ParseError as exc:
-        line = getattr(exc, "lineNumber", None)
-        raise VcardError(tr("vcard.parse_error", path=path, line=line or "?",
-                            error=str(getattr(exc, "message", exc)).strip())) from None
+    cards = vobject.readComponents(_without_binary(text), allowQP=True)
+    number = 0
+    while True:
+        try:
+            component = next(cards, None)
+        except vobject.base.ParseError as exc:
+            line = getattr(exc, "lineNumber", None)
+            raise VcardError(tr("vcard.parse_error", path=path, line=line or "?",
+                                error=str(getattr(exc, "message", exc)).strip())) from None
+        # what vobject raises decoding a card's values: quoted-printable bytes not in
+        # their CHARSET, an unknown CHARSET, broken base64
+        except (UnicodeError, LookupError, binascii.Error) as exc:
+            raise VcardError(tr("vcard.bad_card", path=path, card=number + 1,
+                                error=str(exc)[:120])) from None
+        if component is None:
+            return
+        if component.name.upper() == "VCARD":
+            number += 1
+            yield component
 
 
 def records(path: str | Path) -> list[dict[str, Any]]:

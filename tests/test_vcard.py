@@ -3,8 +3,11 @@ Outlook and old Android phones write them; the export re-imports exactly."""
 import datetime as dt
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kehu.models import demo
+from kehu.models.errors import KehuError
 from kehu.models.exporter import export
 from kehu.models.importer import ImportFailed, auto_mapping, open_source, run_import
 from kehu.models.vcard import export_vcards, read_cards
@@ -161,3 +164,23 @@ def test_the_export_used_by_the_tui_writes_vcards_too(store, tmp_path):
     assert result.rows == 1
     text = (tmp_path / "one.vcf").read_text(encoding="utf-8")
     assert "FN:李娜" in text and "TEL;TYPE=CELL:+8613800138000" in text and "BDAY:1990-04-12" in text
+
+
+@pytest.mark.fuzz
+@given(edits=st.lists(st.tuples(st.integers(0, 2000), st.integers(0, 12),
+                                st.sampled_from([";", ":", ",", "\\", "=", "\r\n", " ", "=E5", "-",
+                                                 "ENCODING=QUOTED-PRINTABLE", "CHARSET=X;",
+                                                 "BEGIN:VCARD\r\n", "END:VCARD\r\n", "BDAY:", "é"])),
+                      min_size=1, max_size=8))
+@settings(max_examples=200, deadline=None)
+def test_a_damaged_vcard_is_read_or_refused_in_one_sentence(tmp_path_factory, edits):
+    text = IPHONE + GOOGLE + OUTLOOK + COMPANY + V4
+    for pos, cut, insert in edits:
+        pos %= len(text) + 1
+        text = text[:pos] + insert + text[pos + cut:]
+    path = tmp_path_factory.mktemp("fz") / "x.vcf"
+    path.write_text(text, encoding="utf-8")
+    try:
+        open_source(path)
+    except KehuError as exc:
+        assert str(exc).startswith(str(path))
