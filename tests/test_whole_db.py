@@ -77,8 +77,15 @@ def test_round_trip_to_the_other_database_keeps_everything(db_url, tmp_path, wor
         target_url = f"sqlite:///{tmp_path / 'target.db'}"
     user_views_path().unlink()
     target = Store.open(target_url, user="tester")
+    # the target already has rows: every imported id is a new one, and links follow
+    had = [target.create_customer({"name": f"已有{i}"}).id for i in range(3)]
+    chain.add_contact(target, had[0], name="已有联系人")
+    timeline.add_entry(target, had[1], "call", summary="已有")
     result = import_all(target, path)
     assert result.left_out == []
+    for model in (target.Interaction, target.Contact):
+        model.delete().where(model.customer.in_(had)).execute()
+    target.Customer.delete().where(target.Customer.id.in_(had)).execute()
     assert snapshot(target) == before
     assert result.counts == written.counts
     C = target.Customer
