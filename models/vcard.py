@@ -374,8 +374,12 @@ def card_for(record: dict[str, Any], schema: Schema):
     card = vobject.vCard()
     card.add("version").value = "3.0"
     name = str(record.get("name") or "")
-    family, given = _split_name(name)
-    card.add("n").value = vobject.vcard.Name(family=family, given=given)
+    if record.get("customer_type") == "company":   # a company: no person's name to split
+        card.add("n").value = vobject.vcard.Name()
+        card.add("x-abshowas").value = "COMPANY"    # Apple and Google show it as a company
+    else:
+        family, given = _split_name(name)
+        card.add("n").value = vobject.vcard.Name(family=family, given=given)
     card.add("fn").value = name
     company, department = record.get("company"), record.get("department")
     if company or department:

@@ -164,6 +164,19 @@ def test_the_export_used_by_the_tui_writes_vcards_too(store, tmp_path):
     assert result.rows == 1
     text = (tmp_path / "one.vcf").read_text(encoding="utf-8")
     assert "FN:李娜" in text and "TEL;TYPE=CELL:+8613800138000" in text and "BDAY:1990-04-12" in text
+    assert "N:李;娜;;;" in text
+
+
+def test_a_company_customer_is_a_company_card(store, tmp_path):
+    store.create_customer({"name": "北京华信科技有限公司", "customer_type": "company",
+                           "phone": "010-62345678"})
+    export(store, tmp_path / "co.vcf")
+    text = (tmp_path / "co.vcf").read_text(encoding="utf-8")
+    assert "N:;;;;" in text and "X-ABSHOWAS:COMPANY" in text and "FN:北京华信科技有限公司" in text
+    result = _import(store, tmp_path / "co.vcf")
+    assert result.created == 1
+    copy = store.customers().order_by(store.Customer.id.desc()).first()
+    assert (copy.name, copy.customer_type, copy.company) == ("北京华信科技有限公司", "company", None)
 
 
 @pytest.mark.fuzz
