@@ -127,7 +127,8 @@ def export_all(store: Store, path: str | Path, *,
         if xlsx:
             _export_xlsx(store, path, result, progress)
         else:
-            if path.exists() and not path.is_dir():
+            if (path.exists() and not path.is_dir()) or path.suffix.lower() in (
+                    ".csv", ".xls", ".xlsm", ".json", ".vcf", ".txt"):
                 raise WholeDbError(tr("whole.not_a_folder", path=path))
             path.mkdir(parents=True, exist_ok=True)
             for name in TABLES:

@@ -112,6 +112,9 @@ def test_cli_export_and_import_all(tmp_path, capsys):
     assert "customers 1, contacts 1" in capsys.readouterr().out
     assert main(["--db", other, "import", "--all", str(tmp_path / "nowhere.csv")]) == 2
     assert "export --all" in capsys.readouterr().err
+    assert main(["--db", url, "export", "--all", "-o", str(tmp_path / "all.csv")]) == 2
+    assert "give a folder for the CSV files" in capsys.readouterr().err
+    assert not (tmp_path / "all.csv").exists()
 
 
 def test_a_broken_link_imports_nothing(tmp_path):
