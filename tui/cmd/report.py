@@ -11,6 +11,7 @@ import asyncio
 import datetime as dt
 from pathlib import Path
 
+from kehu.models.errors import KehuError
 from kehu.models import reports, segments
 from kehu.models.i18n import tr
 
@@ -48,7 +49,7 @@ def _today(ctx, value: str | None) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise ValueError(tr("cli.report_bad_date", value=value)) from None
+        raise reports.ReportError(tr("cli.report_bad_date", value=value)) from None
 
 
 def run_report(args, ctx) -> int:
@@ -63,7 +64,7 @@ def run_report(args, ctx) -> int:
         store = ctx.open_store()
         scope = reports.scope(store, view=args.view, query=args.query)
         report = reports.run(store, key, scope, today=today)
-    except (ValueError, segments.SegmentsError) as exc:  # ReportError, QueryError, bad date
+    except KehuError as exc:  # ReportError, QueryError, SegmentsError, a bad date
         return _fail(ctx, str(exc))
     if args.csv or args.json or args.xlsx or args.svg:
         _require_export(store)   # a report written to a file is an export (roles.yaml)
@@ -155,7 +156,7 @@ def run_recompute(args, ctx) -> int:
         today = _today(ctx, args.today)
         store = ctx.open_store()
         result = segments.recompute(store, today)
-    except (ValueError, segments.SegmentsError) as exc:
+    except KehuError as exc:
         return _fail(ctx, str(exc))
     print(tr("cli.segments_done", customers=result.customers, buyers=result.buyers,
              changed=result.changed, seconds=result.seconds), file=ctx.out)

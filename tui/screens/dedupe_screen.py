@@ -12,6 +12,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
+from kehu.models.errors import KehuError
 from kehu.models import dedupe
 from kehu.models.i18n import tr
 from kehu.models.validate import display
@@ -211,7 +212,7 @@ class MergeScreen(Screen):
             record = dedupe.merge(self.app.store, self.survivor, self.other, self.values(),
                                   score=self.candidate.score, reasons=self.candidate.why,
                                   expected_versions=self.plan.versions)
-        except Exception as exc:  # noqa: BLE001 - shown, never a crash (permissions, gone)
+        except KehuError as exc:   # refused, merged meanwhile, gone: said; a bug goes to the app
             self.notify(str(exc), severity="error")
             return
         self.dismiss(record.id)

@@ -20,9 +20,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Label, Select, Static
 from textual.widgets.option_list import Option
 
+from kehu.models.errors import KehuError
 from kehu.models import i18n
 from kehu.models.i18n import tr
-from kehu.models.store import NotFound
 from kehu.models.validate import MINUTES, RecordInvalid
 from kehu.tui.widgets.keyed import Input, OptionList
 
@@ -124,7 +124,7 @@ class FormModal(ModalScreen):
             if first:
                 self.query_one(f"#field-{first}").focus()
             return
-        except (ValueError, NotFound) as exc:
+        except KehuError as exc:
             self.show_error("#error-form", str(exc))
             return
         self.dismiss(result)

@@ -19,9 +19,9 @@ from textual.containers import Horizontal
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, Label, ProgressBar, Static
 
+from kehu.models.errors import KehuError
 from kehu.models import exporter, importer, search
 from kehu.models.i18n import tr
-from kehu.models.query import QueryError
 from kehu.tui.widgets.keyed import DataTable, Input, OptionList
 
 
@@ -306,8 +306,11 @@ class ImportScreen(Screen):
         try:
             result = importer.run_import(self.app.store, self.source, self.mapping,
                                          update_by=update_by, dry_run=dry_run, progress=progress)
-        except Exception as exc:  # noqa: BLE001 - user errors and permissions: shown, no crash
+        except KehuError as exc:   # a bad file, a refused right: its sentence
             self.app.call_from_thread(self._done, str(exc))
+            return
+        except Exception as exc:  # noqa: BLE001 - a bug: logged by the app's one handler
+            self.app.call_from_thread(self._done, self.app.call_from_thread(self.app.report_error, exc))
             return
         key = "io.dry_run_summary" if result.dry_run else "io.import_summary"
         lines = [tr(key, rows=result.rows, created=result.created, updated=result.updated,
@@ -360,10 +363,7 @@ class ExportScreen(ModalScreen):
                                          columns=self.view.column_keys(store.schema))
             else:
                 result = exporter.export(store, event.value.strip())
-        except (exporter.ExportFailed, QueryError) as exc:
-            self.query_one("#export-result", Static).update(str(exc))
-            return
-        except Exception as exc:  # noqa: BLE001 - e.g. a role without export: shown
+        except KehuError as exc:   # a bad path or query, a role without export: said
             self.query_one("#export-result", Static).update(str(exc))
             return
         self.app.notify(tr("io.exported", rows=result.rows, columns=len(result.columns),

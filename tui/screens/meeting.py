@@ -20,7 +20,6 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Digits, Footer, Header, Label, Static
 
-import peewee
 from rich.cells import cell_len
 
 from kehu.models.i18n import tr

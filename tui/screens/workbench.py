@@ -490,7 +490,7 @@ class WorkbenchScreen(Screen):
         self.view = replace(self.view, columns=keys, widths=widths, builtin=False)
         try:
             save_view(self.view, self.store.schema)
-        except Exception as exc:  # noqa: BLE001 - a disk or file error is shown
+        except (KehuError, OSError) as exc:   # views.yaml or the disk; a bug goes to the app
             self.notify(tr("views.save_failed", error=exc), severity="error")
         self._apply_columns()
 
