@@ -396,7 +396,8 @@ def birthday_condition(store, start: dt.date, days: int):
 
 def birthdays(store, today: dt.date, owner: str | None, limit: int,
               days: int) -> tuple[list[Item], int]:
-    if "birthday" not in store.schema:
+    # a role that sees birthdays masked is not told them by the agenda either
+    if "birthday" not in store.schema or not store.guard.may_see(store.schema["birthday"]):
         return [], 0
     C = store.Customer
     window = window_days(today, days)

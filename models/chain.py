@@ -63,14 +63,33 @@ def get_contact(store, contact_id: int, *, include_deleted: bool = False):
                     tr("chain.contact_not_found", id=contact_id))
 
 
+def masked_fields(store) -> dict[str, Any]:
+    """The contact fields this user sees masked: a contact's phone or email is as
+    private as the customer field of the same key, so a role that may not see a
+    customer's phone in clear does not see a contact's either."""
+    guard = store.guard
+    return {key: spec for key in EDITABLE
+            if (spec := store.schema.get(key)) is not None and not guard.may_see(spec)}
+
+
+def shown(store, row, masked: dict[str, Any] | None = None):
+    """``row`` as this user may see it (what screens and sub-commands get)."""
+    masked = masked_fields(store) if masked is None else masked
+    for key, spec in masked.items():
+        setattr(row, key, store.guard.mask(spec, getattr(row, key)))
+    return row
+
+
 def contact_tree(store, customer_id: int) -> list[ContactNode]:
-    """The customer's live contacts as a forest (roots first, by id), one query.
+    """The customer's live contacts as a forest (roots first, by id), one query,
+    masked for the user (``shown``).
 
     A contact whose manager is gone or belongs elsewhere becomes a root; a loop
     that got into the data some other way is cut where it is first met, so the
     tree always shows every contact exactly once.
     """
-    rows = list(store.contacts(customer_id))
+    masked = masked_fields(store)
+    rows = [shown(store, row, masked) for row in store.contacts(customer_id)]
     nodes = {row.id: ContactNode(row) for row in rows}
     roots: list[ContactNode] = []
     for row in rows:
@@ -184,8 +203,21 @@ def add_contact(store, customer_id: int, parent_id: int | None = None, **data):
 
 
 def update_contact(store, contact_id: int, **changes):
-    """Save the given fields of a contact (the others stay as they are)."""
+    """Save the given fields of a contact (the others stay as they are).
+
+    A field the user sees masked that comes back as shown is left alone (a whole
+    form can be saved); any other change to it is refused, naming the field."""
     changes.pop("reports_to", None)
+    masked = masked_fields(store)
+    if masked.keys() & changes.keys():
+        current = get_contact(store, contact_id)
+        for key in masked.keys() & changes.keys():
+            was = getattr(current, key)
+            if changes[key] in (None, "") and was in (None, "") or \
+                    changes[key] == store.guard.mask(masked[key], was):
+                del changes[key]
+            else:
+                store.guard.require("sensitive", spec=masked[key])
     values = clean_contact(store, changes)
     C = store.Contact
     with store.db.atomic(), store.audit.child_change(C, contact_id):

@@ -252,3 +252,18 @@ async def test_follow_up_field_lets_7d_be_typed(sqlite_url):
     entry = timeline.entries(store, acme)[0]
     assert entry.next_follow_up == dt.date.today() + dt.timedelta(days=7)
     store.close()
+
+
+def test_a_role_that_sees_birthdays_masked_gets_no_birthday_list(store, db_url):
+    from kehu.models.security import add_user
+
+    make_world(store)
+    add_user(store, "vic", "viewer")
+    vic = Store.open(db_url, user="vic")
+    try:
+        got = agenda.build(vic, TODAY, owner="*", days=40)
+        assert got.sections["birthday"] == []
+        assert names(agenda.build(store, TODAY, days=40).sections["birthday"]) == \
+            ["Beta", "Alpha", "Gamma"]
+    finally:
+        vic.close()

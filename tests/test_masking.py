@@ -193,3 +193,48 @@ async def test_the_search_box_refuses_a_masked_filter_and_finds_nobody_by_a_hidd
         await pilot.press(*["backspace"] * len("mobile:1357"), *MOBILE)
         await settle(pilot)
         assert names(pilot.app) == []
+
+
+def test_contact_phones_and_emails_are_masked_like_the_customers(team, db_url, capsys):
+    from kehu.models import chain
+
+    open_as, ids = team
+    chain.add_contact(open_as("tester"), ids["zhang"], name="王经理", phone="13912345678",
+                      email="wang@example.com")
+    vic = open_as("vic")
+    [node] = chain.contact_tree(vic, ids["zhang"])
+    # the phone is sensitive in the customer schema, the email is not: the same for contacts
+    assert (node.contact.phone, node.contact.email) == ("139****5678", "wang@example.com")
+    sam = open_as("sam")     # sales sees the contact group in clear
+    [node] = chain.contact_tree(sam, ids["zhang"])
+    assert node.contact.phone == "+8613912345678"
+    assert main(["--db", db_url, "--user", "vic", "contact", "list", str(ids["zhang"])]) == 0
+    out = capsys.readouterr().out
+    assert "139****5678" in out and "13912345678" not in out
+
+
+def test_a_role_that_edits_but_sees_phones_masked_saves_a_contact_form_as_shown(
+        team, db_url, tmp_path):
+    import yaml
+
+    from kehu.models import chain
+    from kehu.models.config import config_dir
+    from kehu.models.security import PermissionDenied
+
+    open_as, ids = team
+    if "postgres" in db_url:
+        pytest.skip("roles from a user's roles.yaml are SQLite's (team roles live in the database)")
+    (config_dir() / "roles.yaml").write_text(yaml.safe_dump({"roles": {"clerk": {
+        "label": {"en": "Clerk", "zh": "文员"}, "view": True, "create": True, "edit": True,
+        "sensitive": False, "rows": "all"}}}), encoding="utf-8")
+    contact = chain.add_contact(open_as("tester"), ids["zhang"], name="王经理",
+                                phone="13912345678")
+    add_user(open_as("tester"), "cleo", "clerk")
+    cleo = open_as("cleo")
+    [node] = chain.contact_tree(cleo, ids["zhang"])
+    shown = node.contact
+    saved = chain.update_contact(cleo, contact.id, name="王总", phone=shown.phone)
+    assert (saved.name, saved.phone) == ("王总", "+8613912345678")   # the number kept
+    with pytest.raises(PermissionDenied):
+        chain.update_contact(cleo, contact.id, phone="13800000000")
+    assert chain.get_contact(cleo, contact.id).phone == "+8613912345678"

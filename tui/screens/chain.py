@@ -25,7 +25,7 @@ from textual.widgets.tree import TreeNode
 from kehu.models import chain, timeline
 from kehu.models.i18n import tr
 from kehu.models.store import NotFound
-from kehu.models.validate import format_phone
+from kehu.models.validate import MASK, format_phone
 
 from .entry_forms import FormModal, contact_fields
 
@@ -221,7 +221,8 @@ class ChainScreen(Screen):
             if getattr(contact, key):
                 lines.append(f"{tr('chain.field.' + key)}: {getattr(contact, key)}")
         if contact.phone:
-            lines.append(f"{tr('chain.field.phone')}: {format_phone(contact.phone)}")
+            phone = contact.phone if MASK in contact.phone else format_phone(contact.phone)
+            lines.append(f"{tr('chain.field.phone')}: {phone}")
         if contact.email:
             lines.append(f"{tr('chain.field.email')}: {contact.email}")
         verified = contact.verified_at.strftime("%Y-%m-%d") if contact.verified_at else "—"
