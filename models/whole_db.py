@@ -120,6 +120,7 @@ def export_all(store: Store, path: str | Path, *,
     """Every table to ``path``: an XLSX workbook (``.xlsx``) or a folder of CSVs."""
     store.guard.require("export")
     store.guard.require("import")   # the whole database, deleted rows and all: an admin's job
+    store.guard.require("backup")   # unmasked, like a backup: a role that may not back up may not
     path = Path(path)
     result = WholeResult(path)
     xlsx = path.suffix.lower() == ".xlsx"

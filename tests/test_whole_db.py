@@ -130,3 +130,23 @@ def test_a_broken_link_imports_nothing(tmp_path):
         import_all(store, tmp_path / "out")
     assert store.count_customers() == 1
     store.close()
+
+
+def test_the_whole_database_leaves_only_with_the_backup_right(tmp_path):
+    """export --all is an unmasked copy of everything: it takes export, import and backup
+    rights; sales and viewers are refused and no file is written."""
+    from kehu.models.security import PermissionDenied, add_user
+
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    admin = Store.open(url, user="tester")
+    admin.create_customer({"name": "张三", "mobile": "13800138000"})
+    add_user(admin, "sam", "sales")
+    add_user(admin, "vic", "viewer")
+    for login in ("sam", "vic"):
+        other = Store.open(url, user=login)
+        with pytest.raises(PermissionDenied):
+            export_all(other, tmp_path / f"{login}.xlsx")
+        other.close()
+        assert not (tmp_path / f"{login}.xlsx").exists()
+    assert export_all(admin, tmp_path / "all.xlsx").path.exists()
+    admin.close()
