@@ -147,8 +147,8 @@ def main(argv: list[str] | None = None) -> int:
             sys.stdout.flush()
             return code
         return run_tui(ctx)
-    except KehuError as exc:
-        print(f"kehu: {exc}", file=sys.stderr)
+    except KehuError as exc:   # the one place a user error becomes its sentence and exit 2
+        print(f"kehu: {exc}", file=ctx.err)
         return 2
     except BrokenPipeError:
         return _reader_went_away()

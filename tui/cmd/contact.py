@@ -6,7 +6,6 @@ that finds exactly one customer; otherwise one sentence lists the candidates.
 """
 from __future__ import annotations
 
-import functools
 import json
 
 from kehu.models import chain
@@ -21,17 +20,6 @@ SHOW_CANDIDATES = 10
 class CustomerNotFound(KehuError):
     """CUSTOMER given on the command line finds no customer, or more than one."""
 
-
-def guarded(handler):
-    """One line on stderr and exit 2 for a user error, as the rest of the CLI does."""
-    @functools.wraps(handler)
-    def run(args, ctx) -> int:
-        try:
-            return handler(args, ctx)
-        except KehuError as exc:
-            print(f"kehu: {exc}", file=ctx.err)
-            return 2
-    return run
 
 
 def _label(row) -> str:
@@ -95,11 +83,11 @@ def register(sub) -> None:
     a.add_argument("--role", metavar="ROLE")
     a.add_argument("--reports-to", metavar="CONTACT", help=tr("cli16.opt_reports_to"))
     a.add_argument("--notes", metavar="TEXT")
-    a.set_defaults(func=guarded(run_add))
+    a.set_defaults(func=run_add)
     a = actions.add_parser("list", help=tr("cli16.contact_list_help"))
     a.add_argument("customer", metavar="CUSTOMER", help=tr("cli16.opt_customer"))
     a.add_argument("--json", action="store_true", help=tr("cli16.opt_json"))
-    a.set_defaults(func=guarded(run_list))
+    a.set_defaults(func=run_list)
 
 
 def run_add(args, ctx) -> int:

@@ -7,7 +7,6 @@ this module parses options and prints.
 """
 from __future__ import annotations
 
-import functools
 import json
 import sys
 
@@ -16,7 +15,6 @@ from rich.cells import cell_len
 from kehu.models import backup as backups
 from kehu.models import dedupe, exporter, importer
 from kehu.models.db import sqlite_path
-from kehu.models.errors import KehuError
 from kehu.models.i18n import tr
 from kehu.models.results import ResultSet
 from kehu.models.store import NotFound
@@ -25,17 +23,6 @@ from kehu.tui.cmd.progress import progress_bar
 
 SHOW_PROBLEMS = 10
 
-
-def _guarded(handler):
-    """One line on stderr and exit 2 for a user error, as the rest of the CLI does."""
-    @functools.wraps(handler)
-    def run(args, ctx) -> int:
-        try:
-            return handler(args, ctx)
-        except KehuError as exc:
-            print(f"kehu: {exc}", file=ctx.err)
-            return 2
-    return run
 
 
 def register(sub) -> None:
@@ -51,12 +38,12 @@ def register(sub) -> None:
     p.add_argument("--dry-run", action="store_true", help=tr("io.opt_dry_run"))
     p.add_argument("--report", metavar="FILE", help=tr("io.opt_report"))
     p.add_argument("--all", action="store_true", help=tr("cli16.opt_all"))
-    p.set_defaults(func=_guarded(run_import))
+    p.set_defaults(func=run_import)
 
     p = sub.add_parser("imports", help=tr("io.imports_help"))
     p.add_argument("action", nargs="?", choices=["list", "revert"], default="list")
     p.add_argument("batch", nargs="?", type=int, metavar="ID")
-    p.set_defaults(func=_guarded(run_imports))
+    p.set_defaults(func=run_imports)
 
     p = sub.add_parser("export", help=tr("io.export_help"))
     p.add_argument("-o", "--output", required=True, metavar="FILE", help=tr("io.opt_output"))
@@ -64,24 +51,24 @@ def register(sub) -> None:
     p.add_argument("--query", metavar="Q", default="", help=tr("io.opt_query"))
     p.add_argument("--columns", metavar="KEYS", help=tr("io.opt_columns"))
     p.add_argument("--all", action="store_true", help=tr("cli16.opt_all"))
-    p.set_defaults(func=_guarded(run_export))
+    p.set_defaults(func=run_export)
 
     p = sub.add_parser("backup", help=tr("io.backup_help"))
     p.add_argument("-o", "--output", metavar="FILE", help=tr("io.opt_backup_output"))
     p.add_argument("--keep", type=int, metavar="N", help=tr("io.opt_keep"))
     p.add_argument("--list", action="store_true", help=tr("io.opt_backup_list"))
-    p.set_defaults(func=_guarded(run_backup))
+    p.set_defaults(func=run_backup)
 
     p = sub.add_parser("restore", help=tr("io.restore_help"))
     p.add_argument("file", metavar="FILE", help=tr("io.opt_restore_file"))
     p.add_argument("--yes", action="store_true", help=tr("io.opt_yes"))
-    p.set_defaults(func=_guarded(run_restore))
+    p.set_defaults(func=run_restore)
 
     p = sub.add_parser("dedupe", help=tr("io.dedupe_help"))
     p.add_argument("--rules", metavar="FILE", help=tr("io.opt_rules"))
     p.add_argument("--min-score", type=int, default=0, metavar="N", help=tr("io.opt_min_score"))
     p.add_argument("--limit", type=int, default=50, metavar="N", help=tr("io.opt_limit"))
-    p.set_defaults(func=_guarded(run_dedupe))
+    p.set_defaults(func=run_dedupe)
 
     p = sub.add_parser("merge", help=tr("io.merge_help"), description=tr("io.merge_description"))
     p.add_argument("ids", nargs="*", type=int, metavar="ID", help=tr("io.opt_merge_ids"))
@@ -89,7 +76,7 @@ def register(sub) -> None:
     p.add_argument("--list", action="store_true", help=tr("io.opt_merge_list"))
     p.add_argument("--undo", type=int, metavar="MERGE", help=tr("io.opt_undo"))
     p.add_argument("--force", action="store_true", help=tr("io.opt_force"))
-    p.set_defaults(func=_guarded(run_merge))
+    p.set_defaults(func=run_merge)
 
 
 # --- import ------------------------------------------------------------------------

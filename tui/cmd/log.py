@@ -7,8 +7,7 @@ import re
 
 from kehu.models import timeline
 from kehu.models.i18n import tr
-from kehu.models.validate import display
-from kehu.tui.cmd.contact import _label, find_customer, guarded
+from kehu.tui.cmd.contact import _label, find_customer
 
 _RELATIVE = re.compile(r"^\+(\d{1,4})\s*([dwm天周月]?)$", re.IGNORECASE)
 
@@ -46,7 +45,7 @@ def register(sub) -> None:
     p.add_argument("--amount", metavar="N")
     p.add_argument("--at", metavar="WHEN", help=tr("cli16.opt_at"))
     p.add_argument("--contact", metavar="CONTACT", help=tr("cli16.opt_contact"))
-    p.set_defaults(func=guarded(run))
+    p.set_defaults(func=run)
 
 
 def run(args, ctx) -> int:

@@ -50,19 +50,19 @@ def register(sub) -> None:
     pw.add_argument("--password", action="store_true", dest="ask_password",
                     help=tr("cmd_team.opt_password"))
     pw.add_argument("--password-stdin", action="store_true", help=tr("cmd_team.opt_password_stdin"))
-    add.set_defaults(func=_guarded(user_add))
+    add.set_defaults(func=user_add)
     listing = actions.add_parser("list", help=tr("cmd_user.list_help"))
-    listing.set_defaults(func=_guarded(user_list))
+    listing.set_defaults(func=user_list)
     set_role = actions.add_parser("set-role", help=tr("cmd_user.set_role_help"))
     set_role.add_argument("login")
     set_role.add_argument("role")
-    set_role.set_defaults(func=_guarded(user_set_role))
+    set_role.set_defaults(func=user_set_role)
     for name, disabled in (("disable", True), ("enable", False)):
         p = actions.add_parser(name, help=tr(f"cmd_user.{name}_help"))
         p.add_argument("login")
-        p.set_defaults(func=_guarded(user_disable), disabled=disabled)
+        p.set_defaults(func=user_disable, disabled=disabled)
     whoami = actions.add_parser("whoami", help=tr("cmd_user.whoami_help"))
-    whoami.set_defaults(func=_guarded(user_whoami))
+    whoami.set_defaults(func=user_whoami)
 
     audit = sub.add_parser("audit", help=tr("cmd_audit.help"))
     audit.add_argument("verify", nargs="?", choices=["verify"], metavar="verify",
@@ -74,24 +74,14 @@ def register(sub) -> None:
     audit.add_argument("--action", choices=list(ACTIONS))
     audit.add_argument("--limit", type=int, default=200, metavar="N", help=tr("cmd_audit.opt_limit"))
     audit.add_argument("--revert", type=int, metavar="ENTRY", help=tr("cmd_audit.opt_revert"))
-    audit.set_defaults(func=_guarded(audit_show))
+    audit.set_defaults(func=audit_show)
 
     _register_team(sub)
 
     for name in ("encrypt", "decrypt"):
         p = sub.add_parser(name, help=tr(f"cmd_crypto.{name}_help"))
-        p.set_defaults(func=_guarded(convert), convert=name)
+        p.set_defaults(func=convert, convert=name)
 
-
-def _guarded(handler):
-    """One line and exit 2 for a refusal or a bad value, never a traceback."""
-    def run(args, ctx) -> int:
-        try:
-            return handler(args, ctx)
-        except KehuError as exc:
-            print(f"kehu: {exc}", file=ctx.err)
-            return 2
-    return run
 
 
 # --- users -------------------------------------------------------------------
@@ -295,29 +285,29 @@ def _register_team(sub) -> None:
     init = team_actions.add_parser("init", help=tr("cmd_team.init_help"))
     init.add_argument("--prefix", default=team.DEFAULT_PREFIX, help=tr("cmd_team.opt_prefix"))
     init.add_argument("--roles", metavar="FILE", help=tr("cmd_team.opt_roles"))
-    init.set_defaults(func=_guarded(team_init))
+    init.set_defaults(func=team_init)
 
     migrate = sub.add_parser("migrate", help=tr("cmd_team.migrate_help"))
-    migrate.set_defaults(func=_guarded(run_migrate))
+    migrate.set_defaults(func=run_migrate)
 
     roles = sub.add_parser("roles", help=tr("cmd_team.roles_help"))
     roles_actions = roles.add_subparsers(dest="roles_action", metavar="ACTION", required=True)
     load = roles_actions.add_parser("load", help=tr("cmd_team.roles_load_help"))
     load.add_argument("file")
-    load.set_defaults(func=_guarded(roles_load))
+    load.set_defaults(func=roles_load)
     show = roles_actions.add_parser("show", help=tr("cmd_team.roles_show_help"))
-    show.set_defaults(func=_guarded(roles_show))
+    show.set_defaults(func=roles_show)
 
     role = sub.add_parser("role", help=tr("cmd_team.role_help"))
     role_actions = role.add_subparsers(dest="role_action", metavar="ACTION", required=True)
     rshow = role_actions.add_parser("show", help=tr("cmd_team.roles_show_help"))
     rshow.add_argument("name", nargs="?")
-    rshow.set_defaults(func=_guarded(roles_show))
+    rshow.set_defaults(func=roles_show)
     rset = role_actions.add_parser("set", help=tr("cmd_team.role_set_help"))
     rset.add_argument("name")
     rset.add_argument("right")
     rset.add_argument("value", help=tr("cmd_team.opt_value"))
-    rset.set_defaults(func=_guarded(role_set))
+    rset.set_defaults(func=role_set)
 
 
 def _password(args, login: str) -> str | None:

@@ -7,10 +7,8 @@ were changed, skipped and why, and the batch number to undo it with.
 """
 from __future__ import annotations
 
-import functools
 
 from kehu.models import bulk
-from kehu.models.errors import KehuError
 from kehu.models.i18n import tr
 
 
@@ -28,18 +26,8 @@ def register(sub) -> None:
     p.add_argument("--dry-run", action="store_true", help=tr("cmd_update.opt_dry_run"))
     p.add_argument("--undo", nargs="?", const=0, type=int, metavar="ID",
                    help=tr("cmd_update.opt_undo"))
-    p.set_defaults(func=_guarded(run))
+    p.set_defaults(func=run)
 
-
-def _guarded(handler):
-    @functools.wraps(handler)
-    def run(args, ctx) -> int:
-        try:
-            return handler(args, ctx)
-        except KehuError as exc:
-            print(f"kehu: {exc}", file=ctx.err)
-            return 2
-    return run
 
 
 def run(args, ctx) -> int:
