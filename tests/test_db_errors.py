@@ -63,7 +63,7 @@ def test_saves_are_synced_to_disk_before_they_are_shown_as_saved(tmp_path):
 
 @pytest.mark.postgres
 def test_a_lost_server_connection_is_one_sentence(worker_id):
-    from tests.conftest import pg_url_or_skip
+    from conftest import pg_url_or_skip
 
     url = pg_url_or_skip(worker_id)
     store = Store.open(url, user="tester")
@@ -82,7 +82,7 @@ def test_a_lost_server_connection_is_one_sentence(worker_id):
 def test_a_deadlock_is_one_sentence_and_the_other_side_saves(worker_id):
     import threading
 
-    from tests.conftest import pg_url_or_skip
+    from conftest import pg_url_or_skip
 
     url = pg_url_or_skip(worker_id)
     store = Store.open(url, user="tester")
