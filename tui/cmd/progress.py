@@ -6,10 +6,6 @@ take. rich gives the rate and the time left.
 """
 from __future__ import annotations
 
-from rich.console import Console
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn,
-                           TimeRemainingColumn)
-
 
 def progress_bar(ctx, what: str):
     tty = hasattr(ctx.err, "isatty") and ctx.err.isatty()
@@ -19,6 +15,11 @@ def progress_bar(ctx, what: str):
         if not tty:
             return
         if "progress" not in state:
+            # imported on the first bar: every sub-command's parser imports this module
+            from rich.console import Console
+            from rich.progress import (BarColumn, MofNCompleteColumn, Progress,
+                                       TaskProgressColumn, TextColumn, TimeRemainingColumn)
+
             progress = Progress(TextColumn("{task.description}"), BarColumn(),
                                 TaskProgressColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                                 console=Console(file=ctx.err), transient=False)
