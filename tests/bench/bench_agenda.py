@@ -15,20 +15,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import statistics
 import time
 
 from kehu.models import agenda, segments
 from kehu.models.store import Store
-
-
-def timed(fn, runs: int) -> tuple[float, float, object]:
-    times, result = [], None
-    for _ in range(runs):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return min(times), statistics.median(times), result
+from timing import timed
 
 
 def main() -> None:

@@ -18,22 +18,13 @@ database to try it on (about 5 minutes).
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 
 from kehu.models.results import ResultSet
 from kehu.models.store import Store
+from timing import timed
 
 MONEY = "purchase_total"
-
-
-def timed(fn, runs: int) -> tuple[float, float, object]:
-    times, result = [], None
-    for _ in range(runs):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return min(times), statistics.median(times), result
 
 
 def main() -> None:
