@@ -30,7 +30,6 @@ import datetime as dt
 import functools
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 

@@ -7,7 +7,6 @@ with foreign keys on and a busy timeout so two kehu processes can share it.
 """
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import stat

@@ -43,8 +43,8 @@ import peewee
 from .errors import KehuError
 from . import search
 from .i18n import tr
-from .schema import FieldSpec, NUMERIC_TYPES, Schema
-from .validate import FieldError, _match_choice, normalise_phone, parse_date, parse_decimal
+from .schema import NUMERIC_TYPES, Schema
+from .validate import _match_choice, normalise_phone, parse_date, parse_decimal
 
 OPERATORS = (">=", "<=", "!=", "=", ":", ">", "<")
 #: What each field type accepts besides ``:``.
@@ -211,7 +211,6 @@ def parse(schema: Schema, text: str, *, user: str | None = None) -> Query:
         raise QueryError(tr("query2.control_character", code=f"U+{ord(bad.group()):04X}"),
                          bad.start(), 1)
     for word, pos, quoted in _split(text.translate(_FULLWIDTH)):
-        raw_word = text[pos:pos + len(word) + (2 if quoted else 0)]
         negated = word.startswith("-") and len(word) > 1 and not (quoted and text[pos] == '"')
         body, body_pos = (word[1:], pos + 1) if negated else (word, pos)
         if quoted and text[pos] == '"':

@@ -44,7 +44,6 @@ from typing import Any, Iterator
 
 import vobject
 
-from .errors import KehuError
 from .i18n import tr
 from .importer import ImportFailed, Source
 from .schema import Schema

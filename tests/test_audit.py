@@ -203,7 +203,6 @@ def test_viewer_and_sales_are_refused_privileged_operations_in_one_sentence(team
                                                                            capsys):
     url, backup, schema = team_file
     path = url[len("sqlite:///"):]
-    before = open(path, "rb").read()
     label = {"vic": "vic (Viewer)", "sam": "sam (Sales)"}[login]
     for argv, refusal in PRIVILEGED:
         argv = [str(backup) if a == "BACKUP" else str(schema) if a == "SCHEMA" else a

@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 
 import peewee
-import pytest
 
 from kehu.models.audit import chain_hash
 from kehu.models.store import Store

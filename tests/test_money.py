@@ -7,7 +7,6 @@ PostgreSQL, every value within ±9,999,999,999,999.99 (15 digits).
 """
 import csv
 import datetime as dt
-import sqlite3
 import textwrap
 from decimal import Decimal
 

@@ -11,7 +11,6 @@ every role made here carries this process's id and is dropped at the end.
 from __future__ import annotations
 
 import os
-import re
 from urllib.parse import urlparse
 
 import psycopg2
@@ -19,7 +18,7 @@ import pytest
 import yaml
 
 from kehu.models import team
-from kehu.models.security import PermissionDenied, add_user, set_disabled, set_role
+from kehu.models.security import PermissionDenied, add_user, set_role
 from kehu.models.store import NotFound, Store
 from kehu.tui.cli import main
 from conftest import pg_url_or_skip

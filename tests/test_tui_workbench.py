@@ -8,7 +8,7 @@ from kehu.models.store import Store
 from kehu.models.views import builtin_views, user_views_path
 from kehu.tui.app import KehuApp
 from kehu.tui.screens.workbench import WorkbenchScreen
-from kehu.tui.widgets.customer_table import PAGE_SIZE, CustomerTable, fit
+from kehu.tui.widgets.customer_table import CustomerTable, fit
 from tests.ui_app import keys_at_once
 
 FILLERS = 250  # more than two pages, so paging and jumps fetch more than the first page

@@ -1,7 +1,6 @@
 """Verification (核实): last checks per kind, intervals from YAML/config, what is due."""
 import datetime as dt
 
-import peewee
 import pytest
 
 from kehu.models import chain, verify
