@@ -43,8 +43,8 @@ import peewee
 from .errors import KehuError
 from . import search
 from .i18n import tr
-from .schema import NUMERIC_TYPES, Schema
-from .validate import _match_choice, normalise_phone, parse_date, parse_decimal
+from .schema import COLUMN_DIGITS, NUMERIC_TYPES, Schema
+from .validate import INT_MAX, _match_choice, normalise_phone, parse_date, parse_decimal
 
 OPERATORS = (">=", "<=", "!=", "=", ":", ">", "<")
 #: What each field type accepts besides ``:``.
@@ -54,10 +54,6 @@ _FULLWIDTH = str.maketrans({"：": ":", "＞": ">", "＜": "<", "＝": "=", "！
                             "“": '"', "”": '"', "＂": '"', "－": "-", "，": ","})
 _FILTER_RE = re.compile(r"^([^\s:<>=!\"]+?)(>=|<=|!=|=|:|>|<)(.*)$", re.S)
 _RELATIVE_RE = re.compile(r"^(\d+)\s*([dwmy])$", re.I)
-#: Integer fields are 64-bit columns; decimal and money fields keep 18 digits
-#: (models/store.py column_for). A number beyond them is refused, not sent.
-INT_LIMIT = 2 ** 63 - 1
-STORED_DIGITS = 18
 #: What no search can hold: control characters (NUL, ESC, …) and lone surrogates.
 _UNSEARCHABLE_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 SYSTEM_FIELDS = {
@@ -371,11 +367,12 @@ def _clean_value(spec, op: str, raw: str, pos: int, user: str | None) -> Any:
 
 
 def _number_limit(spec) -> Decimal:
-    """The largest magnitude the field's column holds."""
+    """The largest magnitude the field's column holds (64-bit integers, NUMERIC(18, d)):
+    a number beyond it is refused, not sent."""
     if spec.type == "integer":
-        return Decimal(INT_LIMIT)
-    decimals = max(0, min(int(getattr(spec, "decimals", 0) or 0), STORED_DIGITS))
-    return Decimal(10) ** (STORED_DIGITS - decimals) - Decimal(1).scaleb(-decimals)
+        return Decimal(INT_MAX)
+    decimals = max(0, min(int(getattr(spec, "decimals", 0) or 0), COLUMN_DIGITS))
+    return Decimal(10) ** (COLUMN_DIGITS - decimals) - Decimal(1).scaleb(-decimals)
 
 
 def _shown(raw: str) -> str:

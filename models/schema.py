@@ -34,6 +34,9 @@ NUMERIC_TYPES = ("integer", "money", "decimal")
 #: decimals): every one is exact as an int64 count of cents on SQLite, in NUMERIC(18, d) on
 #: PostgreSQL and as a spreadsheet number (a double keeps 15 significant digits).
 NUMBER_DIGITS = 15
+#: The digits of a money or decimal column (NUMERIC(18, decimals)): a query value may go
+#: up to what the column holds, beyond what a saved value may (``NUMBER_DIGITS``).
+COLUMN_DIGITS = 18
 
 
 def value_limit(decimals: int) -> Decimal:

@@ -23,7 +23,7 @@ from . import search
 from .audit import AuditLog, create_table as create_audit_table
 from .db import connect, is_postgres
 from .i18n import tr
-from .schema import SYSTEM_COLUMNS, FieldSpec, Schema, load_schema, value_limit
+from .schema import COLUMN_DIGITS, SYSTEM_COLUMNS, FieldSpec, Schema, load_schema, value_limit
 from .security import Guard, create_tables as create_user_tables
 from .validate import FieldError, RecordInvalid, clean, clean_record
 
@@ -123,7 +123,7 @@ class MoneyField(peewee.BigIntegerField):
 
 def money_field(decimals: int, postgres: bool, **opts) -> peewee.Field:
     if postgres:
-        return peewee.DecimalField(max_digits=18, decimal_places=decimals, auto_round=True, **opts)
+        return peewee.DecimalField(max_digits=COLUMN_DIGITS, decimal_places=decimals, auto_round=True, **opts)
     return MoneyField(decimals, **opts)
 
 
@@ -137,7 +137,7 @@ def column_for(spec: FieldSpec, *, with_index: bool = True, postgres: bool = Fal
     return {
         "int": lambda: peewee.BigIntegerField(**opts),
         "money": lambda: money_field(spec.decimals, postgres, **opts),
-        "decimal": lambda: peewee.DecimalField(max_digits=18, decimal_places=spec.decimals,
+        "decimal": lambda: peewee.DecimalField(max_digits=COLUMN_DIGITS, decimal_places=spec.decimals,
                                                auto_round=True, **opts),
         "date": lambda: peewee.DateField(**opts),
         "datetime": lambda: peewee.DateTimeField(**opts),
@@ -333,8 +333,8 @@ def migrate_schema(store: "Store") -> MigrationReport:
             for key in report.retyped:
                 spec = schema[key]
                 if is_postgres(db):
-                    ddl = {"int": "BIGINT", "decimal": f"NUMERIC(18,{spec.decimals})",
-                           "money": f"NUMERIC(18,{spec.decimals})",
+                    ddl = {"int": "BIGINT", "decimal": f"NUMERIC({COLUMN_DIGITS},{spec.decimals})",
+                           "money": f"NUMERIC({COLUMN_DIGITS},{spec.decimals})",
                            "date": "DATE", "datetime": "TIMESTAMP", "bool": "BOOLEAN"}.get(
                         spec.storage, "TEXT")
                     db.execute_sql(f'ALTER TABLE customer ALTER COLUMN "{key}" TYPE {ddl} '
