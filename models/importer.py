@@ -432,6 +432,7 @@ class ImportResult:
     rejected: int = 0
     empty: int = 0
     repeated: int = 0  # rows whose update-by value repeated an earlier row of the file
+    duplicates: Any = None  # import_dupes.Duplicates: rows matching existing customers
     problems: list[Problem] = field(default_factory=list)  # the first ones, for display
     report: Path | None = None
 
@@ -704,9 +705,11 @@ def _key(spec: FieldSpec, value: Any) -> Any:
 
 def run_import(store: Store, source: Source, mapping: Mapping, *, update_by: str | None = None,
                dry_run: bool = False, report_path: str | Path | None = None,
-               progress: Progress | None = None, chunk: int = CHUNK) -> ImportResult:
+               progress: Progress | None = None, chunk: int = CHUNK,
+               on_duplicate: str | None = None) -> ImportResult:
     """Import ``source``; see the module docstring. Nothing is written on ``dry_run``
-    except the report of rejected rows."""
+    except the report of rejected rows. ``on_duplicate`` (skip, update, create; None:
+    not looked for) is what a row matching an existing customer does (import_dupes)."""
     schema = store.schema
     missing = missing_required(schema, mapping)
     if missing:
@@ -741,9 +744,14 @@ def run_import(store: Store, source: Source, mapping: Mapping, *, update_by: str
             existing[k] = cid if seen is None else _Ambiguous(
                 (seen.ids if isinstance(seen, _Ambiguous) else [seen]) + [cid])
 
+    from .import_dupes import finder_for
+
+    dupes = finder_for(store, on_duplicate)
+    result.duplicates = dupes.result if dupes is not None else None
     befores: dict[int, dict[str, Any]] = {}
     after_versions: dict[int, int] = {}
     pending_new: list[dict[str, Any]] = []
+    pending_rows: list[tuple[int, dict[str, Any]]] = []  # (row, values) beside pending_new
     pending_by_key: dict[Any, dict[str, Any]] = {}
     pending_updates: dict[int, dict[str, Any]] = {}
     batch_id = None
@@ -757,12 +765,16 @@ def run_import(store: Store, source: Source, mapping: Mapping, *, update_by: str
 
     def refuse(cid: int, changes: dict[str, Any], reason: str) -> None:
         """An update the guard refused (not the user's customer, a field they may not edit)."""
-        column = mapping.column_of(key_spec.key)
+        spec = key_spec or schema["name"]
+        column = mapping.column_of(spec.key)
         reject([Problem(update_rows.get(cid, 0), source.headers[column] if column is not None else "",
-                        key_spec.label(), str(changes.get(key_spec.key, "")),
+                        spec.label(), str(changes.get(spec.key, "")),
                         tr("import_lock.refused", id=cid, reason=reason))])
 
     def flush() -> None:
+        if dupes is not None and pending_new:   # rows that are customers kehu has
+            dupes.sift(pending_new, pending_rows, pending_updates, update_rows,
+                       lambda number, by, value, reason: reject([Problem(number, "", by, value, reason)]))
         if pending_new:
             result.created += len(pending_new)
             if not dry_run:
@@ -782,6 +794,7 @@ def run_import(store: Store, source: Source, mapping: Mapping, *, update_by: str
         if pending_updates:
             _apply_updates(store, pending_updates, befores, after_versions, result, dry_run, refuse)
         pending_new.clear()
+        pending_rows.clear()
         pending_by_key.clear()
         pending_updates.clear()
         report_progress()
@@ -863,6 +876,7 @@ def run_import(store: Store, source: Source, mapping: Mapping, *, update_by: str
         if text:
             record["search_text"] = text
         pending_new.append(record)
+        pending_rows.append((number, values))
         if k is not None:
             pending_by_key[k] = record
 
@@ -882,7 +896,7 @@ def run_import(store: Store, source: Source, mapping: Mapping, *, update_by: str
                 encoding=source.encoding, mapping=to_json(mapping.by_header()),
                 update_by=key_spec.key if key_spec else None)
             batch_id = batch.id
-            create_all() if key_spec is None else process()
+            create_all() if key_spec is None and dupes is None else process()
             rows = [{"batch": batch_id, "customer_id": cid, "before": to_json(before),
                      "after_version": after_versions[cid]} for cid, before in befores.items()]
             for start in range(0, len(rows), 1000):

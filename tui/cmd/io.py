@@ -35,6 +35,8 @@ def register(sub) -> None:
     p.add_argument("--profile", metavar="NAME", help=tr("io.opt_profile"))
     p.add_argument("--save-profile", metavar="NAME", help=tr("io.opt_save_profile"))
     p.add_argument("--update-by", metavar="FIELD", help=tr("io.opt_update_by"))
+    p.add_argument("--on-duplicate", choices=["skip", "update", "create"], default="skip",
+                   help=tr("import_dupes.opt_on_duplicate"))
     p.add_argument("--dry-run", action="store_true", help=tr("io.opt_dry_run"))
     p.add_argument("--report", metavar="FILE", help=tr("io.opt_report"))
     p.add_argument("--all", action="store_true", help=tr("cli16.opt_all"))
@@ -125,13 +127,19 @@ def run_import(args, ctx) -> int:
     bar = progress_bar(ctx, tr("io.importing"))
     try:
         result = importer.run_import(store, source, mapping, update_by=args.update_by,
-                                     dry_run=args.dry_run, report_path=args.report, progress=bar)
+                                     dry_run=args.dry_run, report_path=args.report, progress=bar,
+                                     on_duplicate=args.on_duplicate)
     finally:
         bar.end()
     key = "io.dry_run_summary" if result.dry_run else "io.import_summary"
     print(tr(key, rows=result.rows, created=result.created, updated=result.updated,
              unchanged=result.unchanged, rejected=result.rejected, empty=result.empty,
              repeated=result.repeated, batch=result.batch_id), file=out)
+    if result.duplicates is not None:   # rows that are customers kehu already has
+        print(result.duplicates.summary() if result.duplicates.matched else tr("import_dupes.none"),
+              file=out)
+        for line in result.duplicates.example_lines():
+            print("  " + line, file=out)
     for problem in result.problems[:SHOW_PROBLEMS]:
         print("  " + tr("io.problem", row=problem.row, field=problem.field, value=problem.value,
                         reason=problem.reason), file=out)

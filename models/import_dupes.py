@@ -1,0 +1,256 @@
+"""Rows of an import that are customers kehu already has (issue 16).
+
+Importing the same sheet twice used to create every customer twice. Before the
+rows of a chunk are inserted, ``Duplicates.sift`` looks them up among the live
+customers — by phone (any phone field of the row against any phone field of a
+customer), by e-mail, then by name and company — with a few indexed ``IN``
+queries per chunk, not one query per row. What happens to a row that matches is
+the user's choice (``ACTIONS``):
+
+* ``skip`` (the default of the CLI and the wizard): the row is left out and
+  counted;
+* ``update``: the row's non-empty values are saved into the matched customer
+  through the import's guarded update path (the role's rights, the audit trail,
+  the import's history, so ``kehu imports revert`` puts the old values back);
+* ``create``: a new customer anyway (what imports did before).
+
+A row matching several customers is skipped (``skip``), created (``create``) or
+rejected with the ids it matches (``update``: which one to change is not clear).
+The dry run reports the same counts and a few examples.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from .dedupe import _norm
+from .errors import KehuError
+from .i18n import tr
+
+ACTIONS = ("skip", "update", "create")
+#: Values per IN (...) query: far below SQLite's and PostgreSQL's bound-parameter limits.
+IN_BATCH = 500
+#: Matches kept to show (the CLI and the wizard show the first few).
+EXAMPLES = 5
+
+
+class DuplicateChoiceError(KehuError):
+    """An unknown --on-duplicate value."""
+
+
+def check_action(action: str | None) -> str | None:
+    if action is None or action in ACTIONS:
+        return action
+    raise DuplicateChoiceError(tr("import_dupes.bad_action", value=action,
+                                  choices=", ".join(ACTIONS)))
+
+
+@dataclass
+class Example:
+    row: int
+    customer_id: int
+    name: str
+    company: str
+    by: str   # the field labels the row matched by
+
+
+@dataclass
+class Duplicates:
+    """What the rows matching existing customers came to (``ImportResult.duplicates``)."""
+    action: str
+    matched: int = 0      # rows matching one customer or more
+    skipped: int = 0      # left out (skip, or a row matching several customers)
+    updated: int = 0      # rows given to the update path (the customers changed: result.updated)
+    created: int = 0      # created anyway
+    ambiguous: int = 0    # rows matching more than one customer
+    examples: list[Example] = field(default_factory=list)
+
+    def summary(self) -> str:
+        key = {"skip": "import_dupes.summary_skip", "update": "import_dupes.summary_update",
+               "create": "import_dupes.summary_create"}[self.action]
+        text = tr(key, matched=self.matched, skipped=self.skipped, updated=self.updated,
+                  created=self.created)
+        if self.ambiguous:
+            text += " " + tr("import_dupes.summary_ambiguous", count=self.ambiguous)
+        return text
+
+    def example_lines(self) -> list[str]:
+        return [tr("import_dupes.example", row=e.row, id=e.customer_id, name=e.name,
+                   company=f" · {e.company}" if e.company else "", by=e.by)
+                for e in self.examples]
+
+
+class Finder:
+    """Looks the rows of a chunk up among the live customers (see the module docstring)."""
+
+    def __init__(self, store, action: str):
+        self.store = store
+        self.action = check_action(action) or "skip"
+        schema = store.schema
+        live = [s for s in schema.fields if not s.computed]
+        self.phones = [s.key for s in live if s.type == "phone"]
+        self.emails = [s.key for s in live if s.type == "email"]
+        self.by_name = "name" in schema
+        self.company = "company" if "company" in schema else None
+        self.labels = {s.key: s.label() for s in live}
+        self.result = Duplicates(self.action)
+
+    # --- looking up --------------------------------------------------------------
+
+    def _in(self, columns: list[str], values: set, extra: list[str]) -> list[tuple]:
+        """Rows (id, *columns, *extra) of live customers with a value of ``values``
+        in any of ``columns`` (one indexed IN per column and batch)."""
+        C = self.store.Customer
+        wanted = [C.id] + [getattr(C, k) for k in columns + extra]
+        values = sorted(values, key=str)
+        seen: dict[int, tuple] = {}
+        for start in range(0, len(values), IN_BATCH):
+            part = values[start:start + IN_BATCH]
+            for key in columns:
+                query = C.select(*wanted).where(C.deleted_at.is_null(), getattr(C, key).in_(part))
+                for row in query.tuples():
+                    seen[row[0]] = row
+        return list(seen.values())
+
+    def lookup(self, records: list[dict[str, Any]]) -> list[tuple[list[int], str] | None]:
+        """Per record: (the ids of the customers it matches, the labels it matched by), or None."""
+        found: list[tuple[list[int], str] | None] = [None] * len(records)
+        todo = list(range(len(records)))
+        for rule in ("phone", "email", "name"):
+            if not todo:
+                break
+            todo = self._rule(rule, records, todo, found)
+        return found
+
+    def _rule(self, rule: str, records, todo: list[int], found) -> list[int]:
+        if rule == "phone" and self.phones:
+            keys = self.phones
+            fold = str
+        elif rule == "email" and self.emails:
+            keys = self.emails
+            fold = str.casefold
+        elif rule == "name" and self.by_name:
+            return self._by_name(records, todo, found)
+        else:
+            return todo
+        wanted: set = set()
+        for i in todo:
+            for k in keys:
+                v = records[i].get(k)
+                if v:
+                    wanted.add(v)
+                    if rule == "email":
+                        wanted.add(v.lower())   # a local part typed in capitals
+        if not wanted:
+            return todo
+        index: dict[Any, set[int]] = {}
+        for row in self._in(keys, wanted, []):
+            for value in row[1:]:
+                if value:
+                    index.setdefault(fold(value), set()).add(row[0])
+        left = []
+        for i in todo:
+            ids: set[int] = set()
+            by = []
+            for k in keys:
+                v = records[i].get(k)
+                hit = index.get(fold(v)) if v else None
+                if hit:
+                    ids |= hit
+                    by.append(self.labels[k])
+            if ids:
+                found[i] = (sorted(ids), "/".join(by))
+            else:
+                left.append(i)
+        return left
+
+    def _by_name(self, records, todo: list[int], found) -> list[int]:
+        """Same name and the same company (both empty counts), unless a phone or
+        e-mail both have says they are different people."""
+        names = {records[i]["name"] for i in todo if records[i].get("name")}
+        if not names:
+            return todo
+        checks = [k for k in self.phones + self.emails]
+        extra = ([self.company] if self.company else []) + checks
+        by_name: dict[str, list[tuple]] = {}
+        for row in self._in(["name"], names, extra):
+            by_name.setdefault(row[1], []).append(row)
+        left = []
+        label = self.labels["name"] + ("+" + self.labels[self.company] if self.company else "")
+        for i in todo:
+            record = records[i]
+            ids = []
+            for row in by_name.get(record.get("name"), []):
+                values = dict(zip(["id", "name"] + extra, row))
+                if self.company and _norm(values[self.company] or "") != _norm(
+                        record.get(self.company) or ""):
+                    continue
+                if any(values[k] and record.get(k) and str(values[k]).casefold()
+                       != str(record[k]).casefold() for k in checks):
+                    continue
+                ids.append(values["id"])
+            if ids:
+                found[i] = (sorted(ids), label)
+            else:
+                left.append(i)
+        return left
+
+    # --- deciding ----------------------------------------------------------------
+
+    def sift(self, records: list[dict[str, Any]], rows: list[tuple[int, dict[str, Any]]],
+             updates: dict[int, dict[str, Any]], update_rows: dict[int, int],
+             reject: Callable[[int, str, str, str], None]) -> None:
+        """Take the rows matching customers out of ``records`` (the new customers of a
+        chunk, in place), by the action: ``rows`` are (row number, values from the file)
+        beside them; ``update`` puts the values into ``updates`` (customer id → values)
+        and ``update_rows`` (customer id → row); ``reject(row, field, value, reason)``
+        refuses a row matching several customers when updating."""
+        matches = self.lookup(records)
+        if not any(matches):
+            return
+        keep_records, keep_rows = [], []
+        out = self.result
+        for record, (number, values), match in zip(records, rows, matches):
+            if match is None:
+                keep_records.append(record)
+                keep_rows.append((number, values))
+                continue
+            ids, by = match
+            out.matched += 1
+            if len(out.examples) < EXAMPLES:
+                self._example(number, ids[0], by)
+            if len(ids) > 1:
+                out.ambiguous += 1
+            if self.action == "create":
+                out.created += 1
+                keep_records.append(record)
+                keep_rows.append((number, values))
+            elif self.action == "update" and len(ids) == 1:
+                out.updated += 1
+                updates.setdefault(ids[0], {}).update(values)
+                update_rows[ids[0]] = number
+            elif self.action == "update":
+                reject(number, by, str(record.get("name", "")),
+                       tr("import_dupes.ambiguous", count=len(ids),
+                          ids=", ".join(f"#{i}" for i in ids[:5])))
+            else:
+                out.skipped += 1
+        records[:] = keep_records
+        rows[:] = keep_rows
+
+    def _example(self, number: int, cid: int, by: str) -> None:
+        C = self.store.Customer
+        columns = [C.name] + ([getattr(C, self.company)] if self.company else [])
+        row = C.select(*columns).where(C.id == cid).tuples().first() or ("", "")
+        self.result.examples.append(Example(number, cid, row[0] or "",
+                                            (row[1] if len(row) > 1 else "") or "", by))
+
+
+def finder_for(store, action: str | None) -> Finder | None:
+    """A finder when ``action`` is given and there are live customers to match."""
+    if check_action(action) is None:
+        return None
+    C = store.Customer
+    if not C.select(C.id).where(C.deleted_at.is_null()).exists():
+        return None
+    return Finder(store, action)
