@@ -244,13 +244,23 @@ class Item:
     score: float | None = None   # churn: days since / usual interval
     value: float | None = None   # churn: yearly value at risk
     age: int | None = None       # birthday: the age on that day
+    kinds: list[str] | None = None       # verify: the kinds due
+    every: dict[str, int] | None = None  # verify: kind → days a check stays good (grade)
+    grade: str | None = None             # verify: the customer's grade
+    contact_id: int | None = None        # birthday: a key contact's, not the customer's
+    contact: str | None = None           # birthday: the contact's name
 
     def as_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "key": self.key, "customer_id": self.customer_id,
-                "name": self.name, "when": self.when.isoformat() if self.when else None,
-                "why": self.why, "entry_id": self.entry_id,
-                "score": None if self.score is None else round(self.score, 2),
-                "value": None if self.value is None else round(self.value, 2), "age": self.age}
+        out = {"kind": self.kind, "key": self.key, "customer_id": self.customer_id,
+               "name": self.name, "when": self.when.isoformat() if self.when else None,
+               "why": self.why, "entry_id": self.entry_id,
+               "score": None if self.score is None else round(self.score, 2),
+               "value": None if self.value is None else round(self.value, 2), "age": self.age}
+        if self.kind == "verify":
+            out.update(kinds=self.kinds, every_days=self.every, grade=self.grade)
+        if self.kind == "birthday":
+            out.update(contact_id=self.contact_id, contact=self.contact)
+        return out
 
 
 @dataclass
@@ -475,6 +485,7 @@ def churn_warnings(store, today: dt.date, owner: str | None, limit: int,
 
 def verification_due(store, today: dt.date, owner: str | None, limit: int,
                      hidden: set[str]) -> tuple[list[Item], int]:
+    """Customers due for verification by their grade's interval (``verification.yaml``)."""
     from . import verify
 
     try:
@@ -486,21 +497,31 @@ def verification_due(store, today: dt.date, owner: str | None, limit: int,
     C = store.Customer
     items = []
     for row in query.order_by(C.id).limit(limit + len(hidden)).dicts():
-        dues = []
+        grade = row.get("grade")
+        dues, every = [], {}
         for kind in wanted:
+            days = kind.days_for(grade)
+            if not days:
+                continue
             last = row[f"{kind.key}__at"] or row["created_at"]
             if isinstance(last, str):
                 last = dt.datetime.fromisoformat(last)
-            on = verify.due_on(last, kind.days)
+            on = verify.due_on(last, days)
             if on <= today:
                 dues.append((on, kind))
+                every[kind.key] = days
         if not dues:
             continue
         first = min(on for on, _ in dues)
-        why = tr("agenda.verify_why", kinds=", ".join(k.label() for _, k in dues),
-                 date=first.isoformat())
+        kinds = ", ".join(k.label() for _, k in dues)
+        interval = "/".join(str(d) for d in sorted(set(every.values())))
+        why = (tr("agenda2.verify_grade_why", kinds=kinds, date=first.isoformat(), grade=grade,
+                  days=interval) if grade and any(dict(k.by_grade).get(grade) for _, k in dues)
+               else tr("agenda2.verify_days_why", kinds=kinds, date=first.isoformat(),
+                       days=interval))
         items.append(Item("verify", f"verify:{row['id']}:{first.isoformat()}", row["id"],
-                          row["name"], first, why))
+                          row["name"], first, why, kinds=[k.key for _, k in dues],
+                          every=every, grade=grade))
     return items, query.count()
 
 

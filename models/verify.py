@@ -2,8 +2,9 @@
 decision makers were last checked, by whom, and which customers are due.
 
 The kinds and how many days a check stays good come from
-``models/verification.yaml``; ``config.yaml`` may change the days under
-``verification:``. The last check of each kind is one row of the
+``models/verification.yaml``: by the customer's grade (``grade:``, for every
+kind; a kind's own ``grade:`` wins), else the kind's ``days``; ``config.yaml``
+may change both under ``verification:``. The last check of each kind is one row of the
 ``verification`` table (customer, kind, verified_at, verified_by). A customer
 never checked counts from the day it was entered, so a new customer is not
 due at once.
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -36,10 +37,22 @@ class PolicyError(KehuError, ValueError):
 class VerifyKind:
     key: str
     labels: dict[str, str]
-    days: int
+    days: int                                   # a customer with no grade, or one not listed;
+    by_grade: tuple[tuple[str, int], ...] = ()  # 0 switches the kind off for every grade
+                                                # (grade, days); 0: never due for that grade
 
     def label(self, lang: str | None = None) -> str:
         return pick_label(self.labels, lang) or self.key
+
+    def days_for(self, grade: str | None) -> int:
+        """How many days a check of this kind stays good for a customer of ``grade``."""
+        if not self.days or not grade:
+            return self.days
+        return dict(self.by_grade).get(grade, self.days)
+
+    @property
+    def can_fall_due(self) -> bool:
+        return self.days > 0
 
 
 @dataclass(frozen=True)
@@ -52,15 +65,16 @@ class Policy:
 
     @property
     def active(self) -> list[VerifyKind]:
-        """The kinds that can fall due (days > 0)."""
-        return [k for k in self.kinds if k.days > 0]
+        """The kinds that can fall due (days > 0 for some grade)."""
+        return [k for k in self.kinds if k.can_fall_due]
 
     def get(self, key: str) -> VerifyKind | None:
         return next((k for k in self.kinds if k.key == key), None)
 
-    def interval(self, key: str) -> int:
+    def interval(self, key: str, grade: str | None = None) -> int:
+        """Days a check of ``key`` stays good (for a customer of ``grade``); 0: never due."""
         kind = self.get(key)
-        return kind.days if kind else 0
+        return kind.days_for(grade) if kind else 0
 
     def resolve(self, name: str) -> VerifyKind:
         """A kind by key or by its zh/en label; ``PolicyError`` otherwise."""
@@ -77,30 +91,44 @@ def _days(value: Any, where: str) -> int:
     return value
 
 
+def _grade_days(value: Any, where: str) -> dict[str, int]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise PolicyError(tr("verify.bad_grades", where=where))
+    return {str(g): _days(d, f"{where}.{g}") for g, d in value.items()}
+
+
 def load_policy(config: Any = None, path: Path = POLICY_FILE) -> Policy:
     """The verification kinds and intervals; ``config`` (a Config or a dict of
-    ``{kind: days}``) overrides the days."""
+    ``{kind: days, "grade": {grade: days}}``) overrides the days."""
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    grades = _grade_days(raw.get("grade"), f"{path.name}: grade")
     kinds = []
     for item in raw.get("kinds", []):
-        kinds.append(VerifyKind(item["key"], {k: item[k] for k in ("zh", "en") if k in item},
-                                _days(item.get("days", 0), f"{path.name}: {item['key']}")))
+        where = f"{path.name}: {item['key']}"
+        kinds.append((VerifyKind(item["key"], {k: item[k] for k in ("zh", "en") if k in item},
+                                 _days(item.get("days", 0), where)),
+                      _grade_days(item.get("grade"), f"{where}.grade")))
     overrides = config
     where = "config.yaml: verification"
     if config is not None and not isinstance(config, dict):
         overrides = getattr(config, "extra", {}).get("verification")
         where = f"{getattr(config, 'path', 'config.yaml')}: verification"
-    if overrides is None:
-        return Policy(tuple(kinds))
-    if not isinstance(overrides, dict):
+    if overrides is not None and not isinstance(overrides, dict):
         raise PolicyError(tr("verify.bad_section", where=where))
-    by_key = {k.key: k for k in kinds}
+    overrides = dict(overrides or {})
+    if "grade" in overrides:
+        grades = grades | _grade_days(overrides.pop("grade"), f"{where}.grade")
+    by_key = {k.key: k for k, _ in kinds}
     for key, days in overrides.items():
         if key not in by_key:
             raise PolicyError(tr("verify.unknown_kind_in", where=f"{where}.{key}", kind=key,
-                                 known=", ".join(by_key)))
+                                 known=", ".join([*by_key, "grade"])))
         by_key[key] = VerifyKind(key, by_key[key].labels, _days(days, f"{where}.{key}"))
-    return Policy(tuple(by_key[k.key] for k in kinds))
+    return Policy(tuple(VerifyKind(k.key, k.labels, by_key[k.key].days,
+                                   tuple((grades | own).items()))
+                        for k, own in kinds))
 
 
 def cutoff(today: dt.date, days: int) -> dt.datetime:
@@ -162,19 +190,25 @@ def status(store, customer_id: int, policy: Policy | None = None,
     policy = policy or load_policy()
     today = today or dt.date.today()
     customer = store.get_customer(customer_id)
+    grade = _grade_of(store, customer)
     V = store.Verification
     rows = {r.kind: r for r in V.select().where(V.customer == customer_id)}
     out = []
     for kind in policy.kinds:
         row = rows.get(kind.key)
         last = row.verified_at if row else None
-        when_due = due_on(last or customer.created_at, kind.days) if kind.days else None
+        days = kind.days_for(grade)
+        when_due = due_on(last or customer.created_at, days) if days else None
         out.append(VerifyStatus(kind, last, row.verified_by if row else None, when_due,
                                 when_due is not None and when_due <= today))
     return out
 
 
 # --- what is due --------------------------------------------------------------------
+
+def _grade_of(store, customer) -> str | None:
+    return getattr(customer, "grade", None) if "grade" in store.schema else None
+
 
 @dataclass(frozen=True)
 class DueCustomer:
@@ -183,6 +217,26 @@ class DueCustomer:
     created_at: dt.datetime
     last: dict[str, tuple[dt.datetime | None, str | None]]  # kind → (verified_at, by)
     due: list[str]  # the kinds due
+    grade: str | None = None
+    every: dict[str, int] = field(default_factory=dict)   # kind → days, for this grade
+
+
+def _kind_due(store, kind: VerifyKind, last, today: dt.date):
+    """``last`` (a verification time or the customer's creation) is too old for the
+    interval of the customer's grade (a condition; None: never due)."""
+    C = store.Customer
+    if not kind.days:
+        return None
+    by_grade = dict(kind.by_grade) if "grade" in store.schema else {}
+    parts = []
+    for days in sorted(set(by_grade.values()) - {0}):
+        grades = sorted(g for g, d in by_grade.items() if d == days)
+        parts.append(C.grade.in_(grades) & (last < cutoff(today, days)))
+    other = last < cutoff(today, kind.days)
+    if by_grade:
+        other &= C.grade.is_null() | C.grade.not_in(sorted(by_grade))
+    parts.append(other)
+    return functools.reduce(lambda a, b: a | b, parts) if parts else None
 
 
 def _due_query(store, policy: Policy, today: dt.date, kinds: Iterable[str] | None):
@@ -190,14 +244,18 @@ def _due_query(store, policy: Policy, today: dt.date, kinds: Iterable[str] | Non
     wanted = [k for k in policy.active if kinds is None or k.key in set(kinds)]
     aliases = {k.key: V.alias(f"v_{k.key}") for k in wanted}
     columns = [C.id, C.name, C.created_at]
+    if "grade" in store.schema:
+        columns.append(C.grade)
     for key, alias in aliases.items():
         columns += [alias.verified_at.alias(f"{key}__at"), alias.verified_by.alias(f"{key}__by")]
     query = C.select(*columns)
     for key, alias in aliases.items():
         query = query.join_from(C, alias, peewee.JOIN.LEFT_OUTER,
                                 on=(alias.customer == C.id) & (alias.kind == key))
-    due_any = [peewee.fn.COALESCE(alias.verified_at, C.created_at) < cutoff(today, k.days)
-               for k, alias in zip(wanted, aliases.values())]
+    due_any = [cond for k, alias in zip(wanted, aliases.values())
+               if (cond := _kind_due(store, k, peewee.fn.COALESCE(alias.verified_at,
+                                                                    C.created_at), today))
+               is not None]
     condition = C.deleted_at.is_null()
     if due_any:
         condition &= functools.reduce(lambda a, b: a | b, due_any)
@@ -220,9 +278,12 @@ def due_for_verification(store, policy: Policy | None = None, today: dt.date | N
     out = []
     for row in query.order_by(C.id).offset(offset or None).limit(limit).dicts():
         last = {k.key: (row[f"{k.key}__at"], row[f"{k.key}__by"]) for k in wanted}
-        due = [k.key for k in wanted
-               if due_on(last[k.key][0] or row["created_at"], k.days) <= today]
-        out.append(DueCustomer(row["id"], row["name"], row["created_at"], last, due))
+        grade = row.get("grade")
+        every = {k.key: k.days_for(grade) for k in wanted if k.days_for(grade)}
+        due = [key for key, days in every.items()
+               if due_on(last[key][0] or row["created_at"], days) <= today]
+        out.append(DueCustomer(row["id"], row["name"], row["created_at"], last, due, grade,
+                               every))
     return out
 
 

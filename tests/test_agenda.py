@@ -78,7 +78,9 @@ def test_each_list_for_the_owner(store):
     assert s["churn"][0].score == pytest.approx(3.0)
     assert s["churn"][0].value == pytest.approx(1000 * 365 / 40)
     assert s["churn"][1].score == pytest.approx(8.0)
-    assert "Delta" in names(s["verify"]) and "Bobs" not in names(s["verify"])
+    # verification by grade (verification.yaml): A every 90 days, B 180 (both entered
+    # 400 days ago: due), C 365 (Gamma, 100 days: not yet), D 730 (Delta, 500: not yet)
+    assert names(s["verify"]) == ["Alpha", "Beta"]
     assert got.counts["cadence"] == 2 and got.counts["churn"] == 2
 
 
@@ -189,6 +191,44 @@ def test_query_words_of_the_agenda(store, frozen_query_day):
         query.parse(store.schema, "birthday.month:13")
     with pytest.raises(query.QueryError, match="cadence:overdue"):
         query.parse(store.schema, "cadence:soon")
+
+
+def test_verification_due_by_grade_in_the_agenda_and_its_json(store, sqlite_url, capsys,
+                                                               monkeypatch):
+    from kehu.models import verify
+
+    ids = make_world(store)
+    # entered 400 days ago: A's 90-day checks fell due 310 days ago, B's 180-day ones 220
+    s = agenda.build(store, TODAY).sections
+    alpha, beta = s["verify"]
+    assert (alpha.grade, alpha.every, alpha.when) == (
+        "A", {"base": 90, "credit": 90, "decision_makers": 90}, (at(400) + dt.timedelta(90)).date())
+    assert alpha.why == ("grade A: verify every 90 days; due since 2026-02-21: Base data, "
+                         "Credit status, Key decision makers")
+    assert beta.every == {"base": 180, "credit": 180, "decision_makers": 180}
+    # checked 100 days ago: still good for B (180), due again for A (90)
+    for name in ("Alpha", "Beta"):
+        verify.mark_verified(store, ids[name], when=at(100))
+    s = agenda.build(store, TODAY).sections
+    assert names(s["verify"]) == ["Alpha"]
+    assert s["verify"][0].when == (at(100) + dt.timedelta(90)).date()
+    # a customer without a grade uses each kind's own days (credit 90, base 180)
+    store.update_customer(ids["Gamma"], {"grade": None})
+    gamma = [i for i in agenda.build(store, TODAY).sections["verify"] if i.name == "Gamma"][0]
+    assert gamma.every == {"credit": 90, "decision_makers": 90}
+    assert gamma.why.startswith("verify every 90 days; due since")
+    if store.is_postgres:
+        return
+    store.close()
+    monkeypatch.setenv("KEHU_DB", sqlite_url)
+    from kehu.tui.cli import main
+
+    assert main(["--user", "tester", "agenda", "--today", TODAY.isoformat(), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [(i["name"], i["grade"], i["every_days"], i["kinds"]) for i in data["verify"]] == [
+        ("Alpha", "A", {"base": 90, "credit": 90, "decision_makers": 90},
+         ["base", "credit", "decision_makers"]),
+        ("Gamma", None, {"credit": 90, "decision_makers": 90}, ["credit", "decision_makers"])]
 
 
 def test_cli_agenda_json_and_text(sqlite_url, capsys, monkeypatch):

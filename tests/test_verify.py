@@ -91,3 +91,40 @@ def test_a_database_from_before_verification_gets_the_table(db_url):
         assert s.get_customer(c.id).name == "Before"
     finally:
         s.close()
+
+
+def test_intervals_by_grade_from_yaml_and_config():
+    policy = verify.load_policy()
+    assert [policy.interval("credit", g) for g in ("A", "B", "C", "D", None, "E")] == [
+        90, 180, 365, 730, 90, 90]
+    assert policy.interval("base", None) == 180
+    cfg = Config(extra={"verification": {"grade": {"A": 60, "D": 0}, "base": 0}})
+    changed = verify.load_policy(cfg)
+    assert [changed.interval("credit", g) for g in ("A", "B", "D")] == [60, 180, 0]
+    assert changed.interval("base", "A") == 0       # a kind switched off is off for every grade
+    with pytest.raises(verify.PolicyError) as err:
+        verify.load_policy({"grade": {"A": "often"}})
+    assert "verification.grade.A" in str(err.value)
+    with pytest.raises(verify.PolicyError) as err:
+        verify.load_policy({"grade": 30})
+    assert "like A: 90" in str(err.value)
+
+
+def test_due_by_grade(store):
+    ids = {}
+    for name, grade, entered in [("A200", "A", 100), ("B100", "B", 100), ("B200", "B", 200),
+                                 ("C300", "C", 300), ("D700", "D", 700), ("none100", None, 100)]:
+        ids[name] = store.create_customer({"name": name, "grade": grade}).id
+        age(store, ids[name], entered)
+    due = {d.name: d for d in verify.due_for_verification(store)}
+    # A every 90 days, B 180, C 365, D 730; no grade: the kind's days (credit 90, base 180)
+    assert sorted(due) == ["A200", "B200", "none100"]
+    assert due["B200"].every == {"base": 180, "credit": 180, "decision_makers": 180}
+    assert due["none100"].due == ["credit", "decision_makers"]
+    assert verify.count_due(store) == 3
+    status = {s.kind.key: s for s in verify.status(store, ids["C300"])}
+    assert not status["credit"].is_due
+    assert status["credit"].due_on == (dt.datetime.now() - dt.timedelta(days=300)).date() \
+        + dt.timedelta(days=365)
+    later = verify.due_for_verification(store, today=TODAY + dt.timedelta(days=70))
+    assert sorted(d.name for d in later) == ["A200", "B200", "C300", "D700", "none100"]
