@@ -20,6 +20,9 @@
   ``birthday:this-month``, ``birthday:next-14d`` (the 14 days from today) match the
   day and month whatever the year; on other date fields these name the dates
   themselves. ``birthday.month:3`` (any date field ``.month``, ``.day``) the month.
+* Data quality (``models.quality``): ``completeness<50`` (the share of the schema's
+  important fields filled), ``verify:due`` / ``verify:credit`` (verification
+  overdue), ``invalid:email`` / ``invalid:*`` (values the last scan found invalid).
 * ``cadence:overdue``: customers not contacted within their cadence
   (``cadence.yaml``, as the agenda's cadence calls). ``last_contact`` is the
   field ``last_contact_at`` (``last_contact<90d``: no contact for 90 days).
@@ -30,6 +33,7 @@ is the Peewee expression for the WHERE clause.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import operator
@@ -105,6 +109,9 @@ class TextTerm:
     negated: bool
     position: int
     phrase: bool = False
+    #: a phone written in groups (``155 3563 1682``): ``text`` is its digits and
+    #: these are the words as typed; a row matches either (``join_phone_words``)
+    either: list["TextTerm"] | None = None
 
 
 @dataclass
@@ -137,14 +144,24 @@ class Query:
 
     def fts_match(self) -> str | None:
         """SQLite: the positive full-text terms as one FTS5 MATCH expression."""
-        words = [w for t in self.terms if not t.negated for w in _term_prefixes(t)]
-        if not words:
+        parts = [_fts_term(t) for t in self.terms if not t.negated]
+        parts = [p for p in parts if p]
+        if not parts:
             return None
-        expr = " AND ".join(search.fts_prefix(w) for w in words)
+        expr = " AND ".join(parts)
         for t in self.terms:
             if t.negated and not t.phrase and _term_prefixes(t):
-                expr += " NOT (" + " AND ".join(search.fts_prefix(w) for w in _term_prefixes(t)) + ")"
+                expr += " NOT (" + _fts_term(t) + ")"
         return expr
+
+
+def _fts_term(term: TextTerm) -> str:
+    """One positive term as FTS5 text ('' when it has no word)."""
+    expr = " AND ".join(search.fts_prefix(w) for w in _term_prefixes(term))
+    if term.either and expr:
+        typed = " AND ".join(p for p in map(_fts_term, term.either) if p)
+        expr = f"({expr} OR ({typed}))" if typed else expr
+    return expr
 
 
 def all_of(parts) -> peewee.Expression | None:
@@ -219,7 +236,43 @@ def parse(schema: Schema, text: str, *, user: str | None = None) -> Query:
         if body in ("-", ""):
             continue
         query.terms.append(TextTerm(body, negated, body_pos, phrase=quoted))
+    query.terms = join_phone_words(query.text, query.terms)
     return query
+
+
+def join_phone_words(text: str, terms: list[TextTerm]) -> list[TextTerm]:
+    """A phone written as shown (``155 3563 1682``, ``+86 10 8888-6666``) is one
+    number: the bare words of digits and separators next to each other become
+    one term that matches the joined number (``search.phone_query``) *or* the
+    words as typed, so two numbers that are not a phone (``2024 100``) still
+    find what each finds."""
+    out: list[TextTerm] = []
+    run: list[TextTerm] = []
+
+    def flush() -> None:
+        digits = search.phone_query(" ".join(t.text for t in run)) if run else None
+        if digits is None:
+            out.extend(run)
+        else:
+            out.append(TextTerm(digits, False, run[0].position, either=list(run)))
+        run.clear()
+
+    for term in terms:
+        phone_like = not term.phrase and search.PHONE_WORD_RE.fullmatch(term.text) is not None
+        plain = phone_like and not term.negated
+        if plain and run and text[run[-1].position + len(run[-1].text):term.position].strip():
+            flush()   # something else stands between the two words
+        if plain:
+            run.append(term)
+            continue
+        flush()
+        digits = search.phone_query(term.text) if phone_like else None
+        if digits is not None:   # -155-3563-1682: not this number, however it is written
+            term = TextTerm(digits, True, term.position,
+                            either=[dataclasses.replace(term, negated=False)])
+        out.append(term)
+    flush()
+    return out
 
 
 def _parse_filter(schema, match, pos, negated, user) -> Filter:
@@ -253,6 +306,10 @@ def _parse_filter(schema, match, pos, negated, user) -> Filter:
 
 def _special_filter(schema, name: str, op: str, raw: str, pos: int, negated: bool):
     """``cadence:overdue`` and ``<date field>.month:N`` / ``.day:N`` (None: neither)."""
+    from .quality import query_filter   # completeness<50, verify:due, invalid:email
+    found = query_filter(schema, name, op, raw, pos, negated)
+    if found is not None:
+        return found
     value_pos = pos + len(name) + len(op)
     folded = name.casefold()
     if folded in ("cadence", "回访"):
@@ -456,8 +513,11 @@ def _term_condition(store, term: TextTerm, matched: bool = False) -> peewee.Expr
         parts = []
     elif store.is_postgres:
         parts = [_like(store, w) for w in prefixes]
+        if term.either:   # the joined phone, or the words as typed
+            typed = all_of(_term_condition(store, t) for t in term.either)
+            parts = [all_of(parts) | typed] if typed is not None else parts
     else:
-        match = " AND ".join(search.fts_prefix(w) for w in prefixes)
+        match = _fts_term(term)
         parts = [C.id.in_(peewee.SQL(
             f"(SELECT rowid FROM {search.FTS_TABLE} WHERE {search.FTS_TABLE} MATCH {store.db.param})",
             [match]))]
@@ -477,6 +537,9 @@ def _filter_condition(store, f: Filter) -> peewee.Expression:
         from .agenda import cadence_condition
         cond = cadence_condition(store, _today())
         return ~cond if f.negated else cond
+    if f.op.startswith("quality:"):
+        from .quality import condition
+        return condition(store, f)
     col = column(store, f.spec)
     t = f.spec.type
     op = f.op

@@ -20,6 +20,7 @@ fields sort in their declared order).
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import operator
 from dataclasses import dataclass
@@ -477,6 +478,11 @@ def _seen_term(store, term, seen: list) -> peewee.Expression | None:
     decided by a value the role may not see."""
     from .query import _term_prefixes, like
 
+    if term.either:   # a phone written in groups: the joined number, or the words as typed
+        joined = _seen_term(store, dataclasses.replace(term, either=None, negated=False), seen)
+        typed = all_of(_seen_term(store, t, seen) for t in term.either)
+        cond = joined | typed if typed is not None else joined
+        return ~cond if term.negated else cond
     ordinary = all(sees(store, s) for s in store.schema.searchable_fields if not s.sensitive)
     public = _public_words(store) if ordinary else None
     C = store.Customer

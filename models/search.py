@@ -147,6 +147,37 @@ def phone_words(value: str) -> list[str]:
     return list(dict.fromkeys([digits, national, national[-4:]]))
 
 
+#: A word that may be (part of) a phone number as people write one:
+#: ``+86``, ``(010)``, ``155-3563-1682``, ``8888.6666`` — digits and separators.
+PHONE_WORD_RE = re.compile(r"[+(]?[\d()\-./]*\d[\d()\-./]*")
+#: Fewer digits than this (country code and trunk 0 taken off) are not joined.
+PHONE_MIN_DIGITS = 6
+
+
+def phone_query(typed: str) -> str | None:
+    """The digits a phone written as shown is found by, or None when ``typed``
+    (one or more words already known to be ``PHONE_WORD_RE`` words) is not
+    written in groups. ``155 3563 1682``, ``155-3563-1682``, ``+86 155 3563 1682``
+    → ``15535631682`` (the national number in the search text);
+    ``(010) 8888-6666``, ``+86-10-8888-6666`` → ``1088886666``; ``+1 415 555 0100``
+    → ``14155550100`` (all digits, as stored). A single group (``1380``) is left
+    as typed (it is already one word) unless it starts with a trunk 0 (``01088886666``)."""
+    text = normalise(typed).strip()
+    groups = re.findall(r"\d+", text)
+    if len(groups) < 2 and not re.fullmatch(r"0[1-9]\d+", text):   # 010…: the trunk 0 off
+        return None
+    digits = "".join(groups)
+    plus = text.lstrip("(").startswith("+")
+    abroad = plus and not digits.startswith("86")   # +1 …: every digit, as stored
+    if plus and not abroad:
+        digits = digits[2:]
+    elif not plus and digits.startswith("0086"):
+        digits = digits[4:]
+    if digits.startswith("0") and not abroad:
+        digits = digits[1:]   # the trunk 0 of a Chinese area code (010 → 10)
+    return digits if len(digits) >= PHONE_MIN_DIGITS else None
+
+
 def wants_pinyin(spec) -> bool:
     """Short, indexed text fields (name, company, city …) are searched by pinyin too."""
     return spec.type == "text" and spec.index
