@@ -44,7 +44,7 @@ class ReportError(KehuError, ValueError):
 class Column:
     key: str
     label: str
-    kind: str = "text"      # text | count | money | percent | date
+    kind: str = "text"      # text | count | money | percent | date | score
 
 
 @dataclass
@@ -134,7 +134,7 @@ class Report:
         append([c.label for c in self.columns])
         for cell in sheet[3]:
             cell.font = Font(bold=True)
-        formats = {"money": "#,##0.00", "count": "#,##0", "percent": "0.0"}
+        formats = {"money": "#,##0.00", "count": "#,##0", "percent": "0.0", "score": "0.0"}
         lines = [*self.rows, *([self.totals] if self.totals else [])]
         for index, row in enumerate(lines):
             values = [_xlsx(row.get(c.key)) if c.key in row else None for c in self.columns]
@@ -162,6 +162,8 @@ def format_value(kind: str, value: Any) -> str:
         return f"{Decimal(str(value)):,.2f}"
     if kind == "percent":
         return f"{Decimal(str(value)):.1f}%"
+    if kind == "score":
+        return f"{Decimal(str(value)):.1f}"
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()[:10]
     return str(value)
@@ -183,6 +185,8 @@ def compact_value(kind: str, value: Any, lang: str | None = None) -> str:
     number = value if isinstance(value, Decimal) else Decimal(str(value))
     if kind == "percent":
         return f"{number:.0f}%"
+    if kind == "score":   # an average satisfaction: 8.4
+        return f"{number:.1f}"
     if kind != "money":
         return f"{int(number.to_integral_value()):,}"
     sign, number = ("-" if number < 0 else ""), abs(number)
@@ -568,6 +572,21 @@ def overdue(store, rs, today, policy=None):
     return _report("overdue", rs, columns, rows, totals, "owner", ["overdue", "verify_due"], today)
 
 
+def satisfaction(store, rs, today):
+    from .satisfaction import trend_by_month
+    return trend_by_month(store, rs, today)
+
+
+def satisfaction_segment(store, rs, today):
+    from .satisfaction import trend_by_segment
+    return trend_by_segment(store, rs, today)
+
+
+def quality(store, rs, today):
+    from .quality import report
+    return report(store, rs, today)
+
+
 def _report(key, rs, columns, rows, totals, chart_label, chart_values, today) -> Report:
     return Report(key, tr(f"report.{key}"), tr(f"report.help.{key}"), scope_label(rs), columns,
                   rows, totals, chart_label, chart_values, today)
@@ -586,6 +605,9 @@ REPORTS: dict[str, Callable] = {
     "top": top,
     "new_customers": new_customers,
     "overdue": overdue,
+    "satisfaction": satisfaction,
+    "satisfaction_segment": satisfaction_segment,
+    "quality": quality,
 }
 
 

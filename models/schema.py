@@ -57,7 +57,7 @@ PATTERN_TIMEOUT = 0.1
 FIELD_ATTRS = {
     "key", "label", "type", "group", "required", "choices", "default", "pattern",
     "pattern_message", "min", "max", "max_length", "decimals", "index", "searchable",
-    "in_table", "width", "sensitive", "aliases", "computed", "help",
+    "in_table", "width", "sensitive", "aliases", "computed", "help", "important",
 }
 
 
@@ -115,6 +115,8 @@ class FieldSpec:
     aliases: tuple[str, ...] = ()
     computed: bool = False
     help: dict[str, str] | None = None
+    #: counted by the data-quality report's completeness (``models.quality``)
+    important: bool = False
     line: int | None = field(default=None, compare=False)
 
     def label(self, lang: str | None = None) -> str:
@@ -449,7 +451,8 @@ def _field(raw: Any, path: Path, groups: set[str], base: FieldSpec | None = None
                   "aliases": list(base.aliases), "help": base.help,
                   "pattern_message": base.pattern_message}
         for attr in ("required", "default", "pattern", "min", "max", "max_length", "decimals",
-                     "index", "searchable", "in_table", "width", "sensitive", "computed"):
+                     "index", "searchable", "in_table", "width", "sensitive", "computed",
+                     "important"):
             merged[attr] = getattr(base, attr)
     merged.update(raw)
 
@@ -470,9 +473,13 @@ def _field(raw: Any, path: Path, groups: set[str], base: FieldSpec | None = None
     choices = _choices(merged.get("choices"), path, at("choices"), key)
     if ftype in ("choice",) and not choices:
         raise SchemaError(tr("schema.choice_needs_choices"), path, line, key)
-    for attr in ("required", "index", "searchable", "in_table", "sensitive", "computed"):
+    for attr in ("required", "index", "searchable", "in_table", "sensitive", "computed",
+                 "important"):
         if not isinstance(merged.get(attr, False), bool):
             raise SchemaError(tr("schema.not_boolean", attr=attr), path, at(attr), key)
+    if merged.get("important") and merged.get("computed"):
+        # kehu fills a computed field itself: nobody can be asked to complete it
+        raise SchemaError(tr("quality.important_computed"), path, at("important"), key)
     pattern = merged.get("pattern")
     if pattern is not None and "pattern" in raw and path != DEFAULT_SCHEMA_PATH:
         # (kehu's own default is known good: start-up does not import regex for it)
@@ -503,7 +510,7 @@ def _field(raw: Any, path: Path, groups: set[str], base: FieldSpec | None = None
         width=int(width) if width else None, sensitive=merged.get("sensitive", False),
         aliases=tuple(str(a) for a in aliases), computed=merged.get("computed", False),
         help=_labels(merged["help"], path, at("help"), key, "help") if merged.get("help") else None,
-        line=line,
+        important=merged.get("important", False), line=line,
     )
     if spec.default is not None:
         _check_default(spec, path, at("default"))

@@ -211,6 +211,8 @@ def build_models(db: peewee.Database, schema: Schema) -> dict[str, type[peewee.M
         "outcome": peewee.TextField(null=True),
         "next_follow_up": peewee.DateField(null=True),
         "follow_up_done": peewee.BooleanField(default=False),
+        # a satisfaction score on the satisfaction field's scale (models.satisfaction)
+        "score": peewee.DecimalField(max_digits=8, decimal_places=2, auto_round=True, null=True),
         **_system_fields(),
     })
 
@@ -328,6 +330,9 @@ def migrate_schema(store: "Store") -> MigrationReport:
             for column, fld in _customer_system_fields().items():
                 if column not in existing:
                     ops.append(migrator.add_column("customer", column, fld))
+            if "score" not in {c.name for c in db.get_columns("interaction")}:
+                ops.append(migrator.add_column("interaction", "score",
+                                               models["Interaction"].score))
             if ops:
                 migrate(*ops)
             for key in report.retyped:
@@ -351,6 +356,10 @@ def migrate_schema(store: "Store") -> MigrationReport:
         io_models(store)                   # than at the first merge, two of which could clash
         from .agenda import agenda_models  # the agenda's done/snoozed items, purchase rhythm
         agenda_models(store)
+        from .satisfaction import open_history   # satisfaction values become entries, once
+        open_history(store)
+        from .quality import ensure_index   # the index of the query word completeness<50
+        ensure_index(store)
         store.set_meta("schema_types", {f.key: f.type for f in schema.fields}
                        | {k: v for k, v in store.get_meta("schema_types", {}).items()
                           if k not in schema})
@@ -730,6 +739,9 @@ class Store:
         if kind is None:
             raise FieldError("kind", tr("validate.required"))
         data.setdefault("user", self.user)
+        if data.get("score") is not None:
+            from .satisfaction import clean_score
+            data["score"] = clean_score(self, data["score"])
         if data.get("amount") is not None:
             amount = Decimal(str(data["amount"]))
             if not amount.is_finite() or amount.copy_abs() > value_limit(2):
@@ -738,6 +750,9 @@ class Store:
             data["amount"] = amount.quantize(Decimal("0.01"))
         with self.db.atomic():
             self._locked(customer_id)   # merged away or deleted meanwhile: NotFound, not an orphan
+            if data.get("score") is not None:   # a value typed before the history: kept
+                from .satisfaction import before_scored_entry
+                before_scored_entry(self, customer_id)
             row = self.Interaction.create(customer=customer_id, kind=kind, **data)
             from .agenda import touch_contact   # the customer's last contact follows
             touch_contact(self, customer_id, row.occurred_at)
@@ -745,6 +760,9 @@ class Store:
                               after={"kind": kind, **data})
             if kind == "purchase":
                 self.refresh_purchase_totals(customer_id)
+            if data.get("score") is not None:   # the satisfaction field shows the latest
+                from .satisfaction import refresh_latest
+                refresh_latest(self, customer_id)
         return row
 
     def refresh_purchase_totals(self, customer_id: int | None = None) -> None:

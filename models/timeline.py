@@ -16,6 +16,7 @@ from typing import Any, Iterable
 
 import peewee
 
+from . import satisfaction
 from .errors import KehuError
 from .i18n import tr
 from .chain import live_row
@@ -24,7 +25,7 @@ from .store import money_from_sql, money_sums, now
 from .validate import FieldError, RecordInvalid, parse_date, parse_datetime, parse_decimal
 
 EDITABLE = ("kind", "occurred_at", "contact", "summary", "details", "amount", "outcome",
-            "duration_seconds", "next_follow_up", "user")
+            "duration_seconds", "next_follow_up", "user", "score")
 PURCHASE = "purchase"
 
 
@@ -109,6 +110,9 @@ def clean_entry(store, customer_id: int, data: dict[str, Any],
                     fail(key, tr("validate.below_min", min=0))
                     continue
                 value = value.quantize(Decimal("0.01"))
+            elif key == "score" and value is not None:   # satisfaction: the field's scale
+                from .satisfaction import clean_score
+                value = clean_score(store, value)
             elif key == "duration_seconds" and value is not None:
                 try:
                     value = int(value)
@@ -149,11 +153,16 @@ def get_entry(store, entry_id: int, *, include_deleted: bool = False):
 def add_entry(store, customer_id: int, kind: str, **data):
     """A new entry; a purchase updates the customer's purchase totals."""
     store.guard.require("edit", store.get_customer(customer_id))
+    from . import automations   # rules on purchase_logged and a stage it moves
+    seen = automations.before(store, customer_id)
     data.setdefault("occurred_at", None)
     values = clean_entry(store, customer_id, {"kind": kind, **data})
     values.setdefault("user", store.user)
     stamp = now()
+    scored = values.get("score") is not None
     with store.db.atomic():
+        if scored:   # a satisfaction value typed before the history becomes its first entry
+            satisfaction.before_scored_entry(store, customer_id)
         row = store.Interaction.create(customer=customer_id, created_at=stamp, updated_at=stamp,
                                        **values)
         store.audit.child_created(row)
@@ -161,6 +170,10 @@ def add_entry(store, customer_id: int, kind: str, **data):
         touch_contact(store, customer_id, row.occurred_at)
         if values["kind"] == PURCHASE:
             store.refresh_purchase_totals(customer_id)
+        if scored:   # the satisfaction field shows the latest score
+            satisfaction.refresh_latest(store, customer_id)
+    automations.after(store, customer_id, seen,
+                      purchase=row.id if values["kind"] == PURCHASE else None)
     return get_entry(store, row.id)
 
 
@@ -174,11 +187,15 @@ def update_entry(store, entry_id: int, **changes):
         if (not kind_has_amount(store, new_kind) and "amount" not in values
                 and current.amount is not None):
             values["amount"] = None  # the amount went with a kind that had one
+        if values.get("score") is not None and current.score is None:
+            satisfaction.before_scored_entry(store, current.customer_id)
         if values:
             I.update(**values, updated_at=now(), version=I.version + 1).where(
                 I.id == entry_id).execute()
         if PURCHASE in (current.kind, new_kind):
             store.refresh_purchase_totals(current.customer_id)
+        if current.score is not None or values.get("score") is not None:
+            satisfaction.refresh_latest(store, current.customer_id)
     return get_entry(store, entry_id)
 
 
@@ -190,6 +207,8 @@ def delete_entry(store, entry_id: int) -> None:
         I.update(deleted_at=now(), version=I.version + 1).where(I.id == entry_id).execute()
         if current.kind == PURCHASE:
             store.refresh_purchase_totals(current.customer_id)
+        if current.score is not None:
+            satisfaction.refresh_latest(store, current.customer_id)
 
 
 def restore_entry(store, entry_id: int):
@@ -199,6 +218,8 @@ def restore_entry(store, entry_id: int):
         I.update(deleted_at=None, version=I.version + 1).where(I.id == entry_id).execute()
         if current.kind == PURCHASE:
             store.refresh_purchase_totals(current.customer_id)
+        if current.score is not None:
+            satisfaction.refresh_latest(store, current.customer_id)
     return get_entry(store, entry_id)
 
 

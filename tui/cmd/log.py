@@ -1,4 +1,5 @@
-"""`kehu log CUSTOMER KIND "notes" [--follow-up +7d|DATE] [--amount N] [--at WHEN]`:
+"""`kehu log CUSTOMER KIND "notes" [--follow-up +7d|DATE] [--amount N] [--at WHEN]
+[--satisfaction SCORE]`:
 one timeline entry (models/timeline.py), headless. CUSTOMER as in `kehu contact`."""
 from __future__ import annotations
 
@@ -43,6 +44,8 @@ def register(sub) -> None:
     p.add_argument("--details", metavar="TEXT")
     p.add_argument("--follow-up", metavar="WHEN", help=tr("cli16.opt_follow_up"))
     p.add_argument("--amount", metavar="N")
+    p.add_argument("--satisfaction", "--score", dest="score", metavar="SCORE",
+                   help=tr("cli.log_satisfaction", scale="0–10"))
     p.add_argument("--at", metavar="WHEN", help=tr("cli16.opt_at"))
     p.add_argument("--contact", metavar="CONTACT", help=tr("cli16.opt_contact"))
     p.set_defaults(func=run)
@@ -54,7 +57,7 @@ def run(args, ctx) -> int:
     store = ctx.open_store()
     customer = find_customer(store, args.customer)
     data = {"summary": args.summary, "details": args.details, "amount": args.amount,
-            "next_follow_up": follow_up_date(args.follow_up)}
+            "next_follow_up": follow_up_date(args.follow_up), "score": args.score}
     if args.at:
         data["occurred_at"] = args.at
     if args.contact:
@@ -66,6 +69,9 @@ def run(args, ctx) -> int:
               customer=_label(customer))
     if row.amount is not None:
         line += " " + tr("cli16.logged_amount", amount=f"{row.amount:,.2f}")
+    if row.score is not None:
+        from kehu.models.satisfaction import format_score
+        line += " " + tr("cli.logged_score", score=format_score(row.score, store))
     if row.next_follow_up:
         line += " " + tr("cli16.logged_follow_up", date=row.next_follow_up.isoformat())
     print(line, file=ctx.out)

@@ -111,7 +111,7 @@ def _print_table(report: reports.Report, ctx) -> None:
     cells = report.table()
     table = Table(show_lines=False)
     for col, label in zip(report.columns, cells[0]):
-        table.add_column(label, justify="right" if col.kind in ("count", "money", "percent")
+        table.add_column(label, justify="right" if col.kind in ("count", "money", "percent", "score")
                          else "left")
     for i, line in enumerate(cells[1:]):
         is_total = report.totals and i == len(cells) - 2

@@ -55,7 +55,8 @@ def show_schema(args, ctx) -> int:
             flags = [name for name, on in (("required", spec.required), ("index", spec.index),
                                            ("search", spec.searchable), ("table", spec.in_table),
                                            ("sensitive", spec.sensitive),
-                                           ("computed", spec.computed)) if on]
+                                           ("computed", spec.computed),
+                                           ("important", spec.important)) if on]
             print(f"  {spec.key:<20} {spec.type:<9} {spec.label():<12} {' '.join(flags)}",
                   file=ctx.out)
     return 0

@@ -1,6 +1,7 @@
 """Log a call: the current customer (or one found by typing), a running timer,
-notes, outcome and the next follow-up — saved as a timeline entry with its
-duration (``store.add_interaction(kind='call', ...)``).
+notes, outcome, the next follow-up and a satisfaction score (one field, on the
+satisfaction field's scale; the customer's field then shows it) — saved as a
+timeline entry with its duration (``store.add_interaction(kind='call', ...)``).
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from textual.widgets.option_list import Option
 from kehu.models.errors import KehuError
 from kehu.models.i18n import tr
 from kehu.models.results import ResultSet
+from kehu.models.satisfaction import clean_score, scale_text
 from kehu.models.store import NotFound
 from kehu.models.validate import FieldError, display, parse_date
 from kehu.tui.screens.confirm import confirm
@@ -106,6 +108,8 @@ class LogCallScreen(ModalScreen[int | None]):
             yield Label(tr("call.follow_up"))
             yield Input(id="call-follow-up", placeholder="YYYY-MM-DD", compact=True,
                         restrict=r"[0-9\-/.+ dwmDWM天周月]*")
+            yield Label(tr("call.score", scale=scale_text(self.store)))
+            yield Input(id="call-score", compact=True, restrict=r"[0-9.,]*")
             yield Static("", id="call-error")
             yield Static(tr("call.legend"), classes="legend")
 
@@ -234,6 +238,12 @@ class LogCallScreen(ModalScreen[int | None]):
         except ValueError:
             self._error(tr("call.bad_date", value=raw_date), "#call-follow-up")
             return
+        raw_score = self.query_one("#call-score", Input).value.strip().replace(",", ".")
+        try:
+            score = clean_score(self.store, raw_score)
+        except FieldError as exc:
+            self._error(str(exc), "#call-score")
+            return
         notes = self.query_one("#call-notes", TextArea).text.strip()
         summary, _, rest = notes.partition("\n")
         outcome = self.query_one("#call-outcome", Input).value.strip()
@@ -242,7 +252,7 @@ class LogCallScreen(ModalScreen[int | None]):
             row = self.store.add_interaction(
                 self.customer_id, "call", summary=summary.strip() or None,
                 details=notes if rest.strip() else None, outcome=outcome or None,
-                duration_seconds=duration, next_follow_up=follow_up)
+                duration_seconds=duration, next_follow_up=follow_up, score=score)
         except (FieldError, NotFound) as exc:
             self._error(str(exc), "#call-notes")
             return
@@ -255,7 +265,8 @@ class LogCallScreen(ModalScreen[int | None]):
 
     def action_cancel(self) -> None:
         typed = (self.query_one("#call-notes", TextArea).text.strip()
-                 or self.query_one("#call-outcome", Input).value.strip())
+                 or self.query_one("#call-outcome", Input).value.strip()
+                 or self.query_one("#call-score", Input).value.strip())
         if typed:
             confirm(self.app, tr("call.discard_question"), lambda: self.dismiss(None),
                     yes=tr("detail.discard"))

@@ -2,7 +2,8 @@
 
 One key per report (``g`` grade, ``r`` region, ``s`` segment, ``l`` lifecycle
 stage, ``m`` month, ``q`` quarter, ``p`` pipeline, ``c`` expected close, ``t``
-top customers, ``n`` new customers, ``o`` overdue per owner; ``[`` / ``]`` step
+top customers, ``n`` new customers, ``o`` overdue per owner, ``f`` satisfaction
+by month, ``e`` satisfaction by segment, ``d`` data quality; ``[`` / ``]`` step
 through them). Every report covers the workbench's current view and search
 (the scope line says which). ``ctrl+r`` recomputes the RFM segments,
 ``ctrl+s`` saves the screen as an SVG picture. Reports run off the UI thread.
@@ -35,6 +36,7 @@ REPORT_KEYS = {
     "by_grade": "g", "by_region": "r", "by_segment": "s", "by_stage": "l",
     "sales_month": "m", "sales_quarter": "q", "pipeline": "p", "pipeline_close": "c",
     "top": "t", "new_customers": "n", "overdue": "o",
+    "satisfaction": "f", "satisfaction_segment": "e", "quality": "d",
 }
 #: the widest a text cell of the table gets (names, companies); longer ones end in "…"
 TEXT_CELLS = 18
@@ -42,9 +44,10 @@ TEXT_CELLS = 18
 #: fewer than CHART_NARROW_CELLS are, and in between below when every bar fits there
 CHART_MIN_CELLS = 48
 CHART_NARROW_CELLS = 30
-NUMERIC = ("count", "money", "percent")
+NUMERIC = ("count", "money", "percent", "score")
 #: reports whose rows are customers grouped by one field: (report key → field)
-GROUPED = {"by_grade": "grade", "by_region": "region", "by_segment": "segment"}
+GROUPED = {"by_grade": "grade", "by_region": "region", "by_segment": "segment",
+           "satisfaction_segment": "segment"}
 
 
 def chart_labels(report: reports.Report) -> list[str]:
@@ -88,6 +91,8 @@ def drill_query(store, report: reports.Report, row: dict) -> str | None:
         return f"name={_quoted(row.get('name'))}"
     if key == "new_customers" and "acquired_on" in store.schema:
         return f"acquired_on:{row.get('month')}"
+    if key == "quality":   # each line of the quality report carries its own query
+        return row.get("query")
     return None
 
 
