@@ -217,7 +217,7 @@ def refresh_last_contact(store) -> None:
     if "last_contact_at" not in store.schema:
         return
     latest = ("(SELECT MAX(occurred_at) FROM interaction i WHERE i.customer_id = customer.id "
-              "AND i.deleted_at IS NULL)")
+              "AND i.deleted_at IS NULL AND (i.\"user\" IS NULL OR substr(i.\"user\", 1, 5) <> 'rule:'))")
     differs = "IS DISTINCT FROM" if store.is_postgres else "IS NOT"
     store.db.execute_sql(f"UPDATE customer SET last_contact_at = {latest} "
                          f"WHERE last_contact_at {differs} {latest}")

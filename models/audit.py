@@ -253,6 +253,7 @@ class AuditLog:
         self.store = store
         self.Entry = build_audit_model(store.db)
         self._acting: tuple[str, int | None] | None = None
+        self._note: str | None = None   # noted on every entry (``noting``): a rule's change
         self._pg_head: bool | None = None   # PostgreSQL: kehu_audit_head() exists
 
     # -- writing -----------------------------------------------------------
@@ -270,6 +271,8 @@ class AuditLog:
         if action == "update" and not changes:
             return None
         reverts = None
+        if note is None:
+            note = self._note
         if self._acting is not None:
             action, reverts = self._acting
         if customer_id is None and table == "customer":
@@ -381,6 +384,16 @@ class AuditLog:
             yield
         finally:
             self._acting = previous
+
+    @contextmanager
+    def noting(self, note: str):
+        """Every entry recorded inside the block carries ``note`` unless it has its
+        own (``rule:<name>``: the automation rule that made the change)."""
+        previous, self._note = self._note, note
+        try:
+            yield
+        finally:
+            self._note = previous
 
     @contextmanager
     def child_change(self, model, row_id: int, action: str = "update"):

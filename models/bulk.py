@@ -306,6 +306,9 @@ def apply(store: Store, selection: Selection, change: Change, *, dry_run: bool =
                 store.refresh_purchase_totals()
         else:
             txn.rollback()
+    if not dry_run:   # the rules on what it changed (models.automations)
+        from .automations import after_bulk
+        after_bulk(store, result.batch_id)
     return result
 
 

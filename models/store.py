@@ -356,6 +356,8 @@ def migrate_schema(store: "Store") -> MigrationReport:
         io_models(store)                   # than at the first merge, two of which could clash
         from .agenda import agenda_models  # the agenda's done/snoozed items, purchase rhythm
         agenda_models(store)
+        from .automations import fired_model   # which rule fired for whom (kehu automations)
+        fired_model(store)
         from .satisfaction import open_history   # satisfaction values become entries, once
         open_history(store)
         from .quality import ensure_index   # the index of the query word completeness<50
@@ -551,6 +553,8 @@ class Store:
         with self.db.atomic():
             customer_id = self.Customer.insert(**values).execute()
             self.audit.record("create", "customer", customer_id, after=fields)
+        from . import automations   # rules on customer_created (models.automations)
+        automations.created(self, customer_id)
         return self.get_customer(customer_id)
 
     def update_customer(self, customer_id: int,
@@ -585,6 +589,8 @@ class Store:
             self.audit.record("update", "customer", customer_id,
                               before={k: v for k, v in before.items() if k in self.schema},
                               after={k: v for k, v in merged.items() if k in self.schema})
+        from . import automations   # rules on a stage or grade change
+        automations.changed(self, customer_id, before, merged, values["version"])
         return self.get_customer(customer_id)
 
     def _locked(self, customer_id: int, *, include_deleted: bool = False):
@@ -735,6 +741,8 @@ class Store:
 
     def add_interaction(self, customer_id: int, kind: str, **data):
         self.guard.require("edit", self.get_customer(customer_id))
+        from . import automations   # rules on purchase_logged and a stage it moves
+        seen = automations.before(self, customer_id)
         kind = self._check_list("interaction_kinds", "kind", kind)
         if kind is None:
             raise FieldError("kind", tr("validate.required"))
@@ -763,6 +771,7 @@ class Store:
             if data.get("score") is not None:   # the satisfaction field shows the latest
                 from .satisfaction import refresh_latest
                 refresh_latest(self, customer_id)
+        automations.after(self, customer_id, seen, purchase=row.id if kind == "purchase" else None)
         return row
 
     def refresh_purchase_totals(self, customer_id: int | None = None) -> None:

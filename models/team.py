@@ -35,7 +35,7 @@ from .i18n import tr
 TEAM_TABLE = "kehu_team"
 VIEW_SCHEMA = "kehu_masked"
 DEFAULT_PREFIX = "kehu_"
-CHILD_TABLES = ("contact", "interaction", "verification")
+CHILD_TABLES = ("contact", "interaction", "verification", "automation_fired")
 MASK = "****"
 
 
@@ -264,6 +264,8 @@ def apply(store) -> None:
     from .io_tables import io_models
 
     io_models(store)   # the import and merge journal: made now, so it gets its grants
+    from .automations import fired_model
+    fired_model(store)   # what rules did: a child table of the customer (row security)
     for name, role in groups.items():   # a role added by hand to the table
         if not _one(db, "SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)):
             db.execute_sql(f"CREATE ROLE {q(role)} NOLOGIN")
