@@ -35,7 +35,7 @@ def test_a_bug_is_one_sentence_naming_the_log_file(monkeypatch, capsys, tmp_path
         return args
 
     monkeypatch.setattr(parser, "parse_args", parse)
-    monkeypatch.setattr(cli, "build_parser", lambda: parser)
+    monkeypatch.setattr(cli, "build_parser", lambda argv=None: parser)
     assert cli.main(["user", "whoami"]) == 1
     err = capsys.readouterr().err.strip()
     log = tmp_path / "log" / "kehu.log"

@@ -10,22 +10,26 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
-import pkgutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from kehu import __version__
 from kehu.models import i18n
 from kehu.models.config import Config, ConfigError, default_db_url, load_config, user_schema_path
 from kehu.models.errors import KehuError, log_bug
 from kehu.models.i18n import tr
-from kehu.models.schema import Schema, load_schema
-from kehu.models.store import Store
-from kehu.models.validate import set_phone_region
+from kehu.tui.cmd import COMMANDS
+
+if TYPE_CHECKING:  # the store, the schema and the UI are imported when a command needs them
+    from kehu.models.schema import Schema
+    from kehu.models.store import Store
 
 i18n.register_folder(Path(__file__).parent)
+
+#: the top-level options that take a value (so ``--db import.db`` is not the command)
+_VALUE_OPTIONS = ("--db", "--schema", "--lang", "--user", "--keymap", "--theme")
 
 
 @dataclass
@@ -49,10 +53,14 @@ class Context:
         return path if path.exists() else None
 
     def load_schema(self) -> Schema:
+        from kehu.models.schema import load_schema
+
         return load_schema(self.schema_path)
 
     def open_store(self, *, migrate: bool = True) -> Store:
         if self._store is None:
+            from kehu.models.store import Store
+
             # on PostgreSQL the user is who connects: --user must say the same, and
             # config.yaml's user ($USER, $LOGNAME) has no say (models.team.login_for)
             postgres = self.db_url.startswith("postgres")
@@ -91,7 +99,29 @@ class _SubParser(argparse.ArgumentParser):
         _add_shared_options(self, default=argparse.SUPPRESS)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def command_in(argv: list[str]) -> str | None:
+    """The sub-command named in ``argv``, if any (the first word that is not an option)."""
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--":
+            return None
+        elif arg in _VALUE_OPTIONS:
+            skip = True
+        elif not arg.startswith("-"):
+            return arg if arg in COMMANDS else None
+    return None
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The ``kehu`` parser.
+
+    With ``argv``, only the module of the command it names is imported; the other
+    commands get a parser that only knows its help line (enough for ``--help``
+    and for "invalid choice"). Without ``argv``, every command's module is loaded.
+    """
+
     parser = argparse.ArgumentParser(
         prog="kehu", description=tr("cli.description"),
         epilog=tr("cli.epilog"), formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -101,12 +131,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--theme", metavar="NAME", help=tr("cli.opt_theme"))
     parser.add_argument("--demo", action="store_true", help=tr("cli.opt_demo"))
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_SubParser)
-    from kehu.tui import cmd
-
-    for info in sorted(pkgutil.iter_modules(cmd.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"kehu.tui.cmd.{info.name}")
-        if hasattr(module, "register"):
-            module.register(sub)
+    if argv is None:
+        wanted = {module for module, _ in COMMANDS.values()}
+    else:
+        command = command_in(argv)
+        wanted = {COMMANDS[command][0]} if command else set()
+    registered: set[str] = set()
+    for name, (module_name, help_key) in COMMANDS.items():
+        if module_name in wanted:
+            if module_name not in registered:
+                registered.add(module_name)
+                importlib.import_module(f"kehu.tui.cmd.{module_name}").register(sub)
+        else:
+            sub.add_parser(name, help=tr(help_key))
     return parser
 
 
@@ -130,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     os.umask(0o077)  # every file kehu writes (database, backups, exports) is the owner's only
     _early_lang(argv)
-    parser = build_parser()
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     try:
         config = load_config()
@@ -139,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.lang:
         i18n.set_lang(args.lang)
+    from kehu.models.validate import set_phone_region
+
     set_phone_region(config.phone_region)
     ctx = Context(args, config)
     try:
