@@ -70,6 +70,12 @@ class Context:
             self._store.guard.me  # an unknown or disabled login stops here, with one line
         return self._store
 
+    def print_json(self, data) -> None:
+        """``--json`` output: UTF-8 as is, dates and decimals as text, one document."""
+        import json
+
+        print(json.dumps(data, ensure_ascii=False, indent=1, default=str), file=self.out)
+
     def close(self) -> None:
         if self._store is not None:
             self._store.close()

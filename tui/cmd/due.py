@@ -11,6 +11,7 @@ def register(sub) -> None:
     parser.add_argument("--bucket", choices=timeline.BUCKETS, action="append",
                         help=tr("due.opt_bucket"))
     parser.add_argument("--limit", type=int, default=50, metavar="N", help=tr("due.opt_limit"))
+    parser.add_argument("--json", action="store_true", help=tr("cmd_json.opt"))
     parser.set_defaults(func=run_due)
 
     parser = sub.add_parser("verify", help=tr("verify.cli_help"))
@@ -18,12 +19,21 @@ def register(sub) -> None:
     parser.add_argument("--kind", action="append", metavar="KIND", help=tr("verify.opt_kind"))
     parser.add_argument("--due", action="store_true", help=tr("verify.opt_due"))
     parser.add_argument("--limit", type=int, default=50, metavar="N", help=tr("due.opt_limit"))
+    parser.add_argument("--json", action="store_true", help=tr("cmd_json.opt"))
     parser.set_defaults(func=run_verify)
 
 
 def run_due(args, ctx) -> int:
     store = ctx.open_store()
     counts = timeline.follow_up_counts(store)
+    if args.json:
+        ctx.print_json({bucket: {"count": counts[bucket], "items": [
+            {"date": f"{row.next_follow_up:%Y-%m-%d}",
+             "customer_id": row.customer_id, "customer": row.customer_name, "kind": row.kind,
+             "summary": row.summary or ""}
+            for row in timeline.follow_ups(store, bucket, limit=args.limit)]}
+            for bucket in args.bucket or timeline.BUCKETS})
+        return 0
     for bucket in args.bucket or timeline.BUCKETS:
         print(f"{tr('timeline.bucket.' + bucket)} ({counts[bucket]})", file=ctx.out)
         for row in timeline.follow_ups(store, bucket, limit=args.limit):
@@ -41,6 +51,13 @@ def run_verify(args, ctx) -> int:
         print(f"kehu: {exc}", file=ctx.err)
         return 2
     store = ctx.open_store()
+    if (args.due or args.customer is None) and args.json:
+        ctx.print_json({"count": verify.count_due(store, policy), "items": [
+            {"id": row.id, "name": row.name, "grade": row.grade, "due": list(row.due),
+             "every_days": {k: row.every.get(k) for k in row.due},
+             "last_verified": {k: (row.last.get(k) or (None,))[0] for k in row.due}}
+            for row in verify.due_for_verification(store, policy, limit=args.limit)]})
+        return 0
     if args.due or args.customer is None:
         print(tr("verify.cli_due", count=verify.count_due(store, policy)), file=ctx.out)
         for row in verify.due_for_verification(store, policy, limit=args.limit):

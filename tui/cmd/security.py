@@ -52,6 +52,7 @@ def register(sub) -> None:
     pw.add_argument("--password-stdin", action="store_true", help=tr("cmd_team.opt_password_stdin"))
     add.set_defaults(func=user_add)
     listing = actions.add_parser("list", help=tr("cmd_user.list_help"))
+    listing.add_argument("--json", action="store_true", help=tr("cmd_json.opt"))
     listing.set_defaults(func=user_list)
     set_role = actions.add_parser("set-role", help=tr("cmd_user.set_role_help"))
     set_role.add_argument("login")
@@ -74,6 +75,7 @@ def register(sub) -> None:
     audit.add_argument("--action", choices=list(ACTIONS))
     audit.add_argument("--limit", type=int, default=200, metavar="N", help=tr("cmd_audit.opt_limit"))
     audit.add_argument("--revert", type=int, metavar="ENTRY", help=tr("cmd_audit.opt_revert"))
+    audit.add_argument("--json", action="store_true", help=tr("cmd_json.opt"))
     audit.set_defaults(func=audit_show)
 
     _register_team(sub)
@@ -107,6 +109,11 @@ def user_list(args, ctx) -> int:
     roles = store.guard.roles
     users = security.list_users(store)
     me = store.user
+    if args.json:
+        ctx.print_json([{"login": u.login, "role": u.role, "name": u.display_name or "",
+                         "disabled": bool(u.disabled), "you": u.login == me,
+                         "team": bool(store.guard.team)} for u in users])
+        return 0
     width = max([len(u.login) for u in users] + [5])
     print(f"{tr('cmd_user.col_login'):<{width}}  {tr('cmd_user.col_role'):<14} "
           f"{tr('cmd_user.col_name')}", file=ctx.out)
@@ -179,6 +186,11 @@ def audit_verify(args, ctx) -> int:
     """`kehu audit verify [--head HASH]`: walk the hash chain; 0 intact, 1 tampered."""
     store = ctx.open_store()
     report = store.audit.verify(noted_head=args.head)
+    if getattr(args, "json", False):
+        ctx.print_json({"ok": report.ok, "entries": report.entries, "head": report.head,
+                        "problem": report.problem, "entry": report.entry,
+                        "migrated_upto": report.migrated_upto, "sentence": report.sentence()})
+        return 0 if report.ok else 1
     print(report.sentence(), file=ctx.out if report.ok else ctx.err)
     meta = store.get_meta("audit_chain") or {}
     if report.migrated_upto is not None:
@@ -205,6 +217,15 @@ def audit_show(args, ctx) -> int:
         changes = store.audit.entries(customer=args.customer, user=args.audit_user,
                                       since=since, action=args.action, limit=args.limit)
     names = _customer_names(store, {c.customer_id for c in changes if c.customer_id})
+    if args.json:
+        ctx.print_json([{"id": c.id, "at": c.at.isoformat(timespec="seconds"), "user": c.user,
+                         "action": c.action, "table": c.table, "record_id": c.record_id,
+                         "customer_id": c.customer_id,
+                         "customer": names.get(c.record_id if c.table == "customer"
+                                               else c.customer_id),
+                         "fields": c.fields, "batch": c.batch, "note": c.note,
+                         "reverts": c.reverts} for c in changes])
+        return 0
     for c in changes:
         what = f"{c.table} {c.record_id}" if c.record_id is not None else c.table
         if c.table == "customer" and c.record_id in names:
