@@ -78,6 +78,8 @@ class SchemaError(KehuError):
 class Choice:
     value: str
     labels: dict[str, str]
+    #: Other words people write for it (import and form match them: 制造 → 制造业).
+    synonyms: tuple[str, ...] = ()
 
     def label(self, lang: str | None = None) -> str:
         return pick_label(self.labels, lang) or self.value
@@ -346,7 +348,12 @@ def _choices(raw: Any, path, line, key) -> tuple[Choice, ...]:
         elif isinstance(item, dict) and _scalar(item.get("value")) and all(
                 _scalar(v) for k, v in item.items() if k in ("zh", "en")):
             labels = {k: str(v) for k, v in item.items() if k in ("zh", "en")}
-            out.append(Choice(str(item["value"]), labels or {"en": str(item["value"])}))
+            synonyms = item.get("synonyms") or []
+            if not isinstance(synonyms, list) or not all(_scalar(s) and str(s).strip() for s in synonyms):
+                raise SchemaError(tr("schema.bad_synonyms", value=item["value"]), path,
+                                  _item_line(item, raw, i, line), key)
+            out.append(Choice(str(item["value"]), labels or {"en": str(item["value"])},
+                              tuple(str(s).strip() for s in synonyms)))
         else:
             raise SchemaError(tr("schema.bad_choices_list", example=CHOICE_EXAMPLE), path,
                               _item_line(item, raw, i, line), key)
@@ -354,6 +361,16 @@ def _choices(raw: Any, path, line, key) -> tuple[Choice, ...]:
     dup = next((v for v in values if values.count(v) > 1), None)
     if dup is not None:
         raise SchemaError(tr("schema.duplicate_choice", value=dup), path, line, key)
+    owner: dict[str, str] = {}   # a word (folded) -> the choice it names
+    for c in out:
+        for word in {c.value, *c.labels.values()}:
+            owner.setdefault(word.casefold(), c.value)
+    for c in out:
+        for word in c.synonyms:
+            other = owner.setdefault(word.casefold(), c.value)
+            if other != c.value:   # one word for two choices: which one would 'word' be?
+                raise SchemaError(tr("schema.synonym_taken", word=word, value=c.value, other=other),
+                                  path, line, key)
     return tuple(out)
 
 
@@ -447,7 +464,9 @@ def _field(raw: Any, path: Path, groups: set[str], base: FieldSpec | None = None
     merged: dict[str, Any] = {}
     if base is not None:
         merged = {"type": base.type, "group": base.group, "label": base.labels,
-                  "choices": [{"value": c.value, **c.labels} for c in base.choices] or None,
+                  "choices": [{"value": c.value, **c.labels,
+                               **({"synonyms": list(c.synonyms)} if c.synonyms else {})}
+                              for c in base.choices] or None,
                   "aliases": list(base.aliases), "help": base.help,
                   "pattern_message": base.pattern_message}
         for attr in ("required", "default", "pattern", "min", "max", "max_length", "decimals",

@@ -24,11 +24,23 @@ from .schema import FieldSpec, Schema, match_pattern, value_limit
 DEFAULT_PHONE_REGION = "CN"
 _phone_region = DEFAULT_PHONE_REGION
 TAG_SPLIT_RE = re.compile(r"[,，;；、|\n]+")
-TRUE_WORDS = {"1", "true", "yes", "y", "t", "on", "是", "对", "真", "✓", "x"}
-FALSE_WORDS = {"0", "false", "no", "n", "f", "off", "否", "不", "假", ""}
+TRUE_WORDS = {"1", "true", "yes", "y", "t", "on", "是", "对", "真", "有", "✓", "✔", "√", "☑", "x"}
+FALSE_WORDS = {"0", "false", "no", "n", "f", "off", "否", "不", "假", "无", "×", "✗", "✘", "☐", ""}
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日", "%d.%m.%Y")
 DATETIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S",
                     "%Y-%m-%dT%H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M")
+#: The year a birthday given without one (``--04-12``, as Google writes it) is stored
+#: with: the same placeholder as models/vcard.py (Apple Contacts' own; a leap year, so
+#: ``--02-29`` is kept). The agenda takes any year up to 1900 as unknown (no age shown);
+#: ``display`` writes such a date ``--04-12`` again.
+NO_YEAR = 1604
+#: Date fields that take a day of the year without its year.
+YEARLESS_FIELDS = frozenset({"birthday"})
+_YEARLESS_RE = re.compile(r"^--?(\d{1,2})-?(\d{2})$|^(\d{1,2})月(\d{1,2})日?$")
+#: A date followed by a time of day (as WPS and Excel write a date cell to CSV).
+_WITH_TIME_RE = re.compile(r"^(.+?)[ T]+(\d{1,2})[:：](\d{2})(?:[:：](\d{2})(?:\.\d+)?)?$")
+#: Day, month and year with the year last: 15/03/2021, 15-03-2021, 15.3.2021.
+_YEAR_LAST_RE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
 #: Integer fields are 64-bit columns (BIGINT on PostgreSQL, INTEGER on SQLite).
 INT_MIN, INT_MAX = -(2 ** 63), 2 ** 63 - 1
 #: Characters no stored value holds: C0 and C1 controls and DEL, UTF-16 surrogates,
@@ -89,9 +101,53 @@ def _number_patterns(region: str) -> tuple[re.Pattern, re.Pattern, re.Pattern] |
             re.compile("|".join(f"(?:{p})" for p in others) or "(?!)"))
 
 
+class ShortLandline(ValueError):
+    """021-12345: an area code and too few digits after it."""
+
+
+#: An extension after a number: 010-88886666转123, … ext. 123, … x123, … 分机 123, … #123.
+_EXTENSION_RE = re.compile(r"^(.*?\d)\s*(?:[,;]?\s*(?:转|轉|分机|分機|内线|ext\.?|extn\.?|extension|x|#)"
+                           r"\s*[.:：]?\s*|-)(\d{1,6})$", re.I)
+#: Short service numbers kept as dialled: banks, insurers and airlines (95588, 95555),
+#: 96xxx lines and the carriers' 100xx (10086): five or six digits starting so.
+SERVICE_PREFIXES = ("95", "96", "100")
+SERVICE_MIN_DIGITS = 5
+#: The stored form of an extension: E.164, then ";ext=" and its digits (RFC 3966).
+EXT_SEP = ";ext="
+
+
 def normalise_phone(raw: str, region: str | None = None) -> str:
-    """'138 0013 8000', '010-12345678', '+86 21 5555 1234' → E.164. Raises ValueError."""
+    """'138 0013 8000', '010-12345678', '+86 21 5555 1234' → E.164; an extension
+    ('010-88886666-123', '…转123', '… ext. 123') kept as '+861088886666;ext=123';
+    a service number ('95588', '10086') kept as its digits; '400-820-8820' is E.164.
+    Raises ValueError (``ShortLandline`` for '021-12345')."""
     text = str(raw).strip()
+    try:
+        return _normalise_phone(text, region)
+    except ShortLandline:
+        raise
+    except ValueError:
+        pass
+    digits = text.replace(" ", "").replace("-", "")
+    if digits.isdigit() and SERVICE_MIN_DIGITS <= len(digits) <= 6 and digits.startswith(SERVICE_PREFIXES):
+        from phonenumbers import shortnumberinfo
+
+        try:
+            number = phonenumbers.parse(digits, region or _phone_region)
+        except phonenumbers.NumberParseException:
+            raise ValueError(text) from None
+        if shortnumberinfo.is_valid_short_number_for_region(number, region or _phone_region):
+            return digits
+        raise ValueError(text)
+    ext = _EXTENSION_RE.match(text)
+    if ext:
+        head = _normalise_phone(ext.group(1), region)   # ValueError when the number is bad
+        if not _CN_MOBILE_RE.match(head):   # a mobile has no extension
+            return head + EXT_SEP + ext.group(2)
+    raise ValueError(text)
+
+
+def _normalise_phone(text: str, region: str | None) -> str:
     if (region or _phone_region) == "CN":  # the common case, fast (an import of a million rows)
         match = _CN_MOBILE_INPUT_RE.match(text.replace(" ", "").replace("-", ""))
         patterns = match and _number_patterns("CN")
@@ -109,8 +165,13 @@ def normalise_phone(raw: str, region: str | None = None) -> str:
         number = phonenumbers.parse(text, region or _phone_region)
     except phonenumbers.NumberParseException:
         raise ValueError(text) from None
-    if not phonenumbers.is_valid_number(number):
+    if not phonenumbers.is_valid_number(number) or number.extension:
         raise ValueError(text)
+    if number.country_code == 86 and phonenumbers.number_type(number) == \
+            phonenumbers.PhoneNumberType.FIXED_LINE:
+        area = phonenumbers.length_of_geographical_area_code(number)
+        if area and len(phonenumbers.national_significant_number(number)) - area < 7:
+            raise ShortLandline(text)   # a Chinese landline has 7 or 8 digits after its area code
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -121,6 +182,11 @@ def format_phone(value: str | None, region: str | None = None) -> str:
     """E.164 to what people read: national format at home, international abroad."""
     if not value:
         return ""
+    if EXT_SEP in value:
+        number, _, ext = value.partition(EXT_SEP)
+        return tr("import_values.phone_ext", number=format_phone(number, region), ext=ext)
+    if value.isdigit():   # a service number (95588): as it is dialled
+        return value
     if _CN_MOBILE_RE.match(value):  # the common case, without phonenumbers' ~100 µs parse
         local = f"{value[3:6]} {value[6:10]} {value[10:]}"
         return local if (region or _phone_region) == "CN" else "+86 " + local
@@ -166,7 +232,19 @@ NOW_WORDS = {"now", "现在"}
 DEFAULT_ME = "me"
 
 
-def parse_date(text: str) -> dt.date:
+class AmbiguousDate(ValueError):
+    """03/04/2021: the 3rd of April or the 4th of March (``date_order`` decides)."""
+
+
+class YearlessDate(ValueError):
+    """--04-12 in a field that needs its year."""
+
+
+def parse_date(text: str, order: str | None = None, *, yearless: bool = False) -> dt.date:
+    """A date as people write it: 2021-03-15, 2021/3/15, 2021年3月15日, 20210315, a date
+    with a time (the time is dropped), 15/03/2021 (the day > 12 says which is which;
+    otherwise ``order`` "dmy" or "mdy" does, else ``AmbiguousDate``). ``yearless``:
+    --04-12 is the 12th of April with the year ``NO_YEAR`` (a birthday)."""
     text = text.strip()
     if text.casefold() in TODAY_WORDS | NOW_WORDS:
         return dt.date.today()
@@ -180,10 +258,40 @@ def parse_date(text: str) -> dt.date:
             return dt.datetime.strptime(text, fmt).date()
         except ValueError:
             continue
+    timed = _WITH_TIME_RE.match(text)
+    if timed and _valid_time(timed):
+        return parse_date(timed.group(1), order, yearless=yearless)
+    year_last = _YEAR_LAST_RE.match(text)
+    if year_last:
+        a, b, year = (int(g) for g in year_last.groups())
+        if a > 12 or (order == "dmy" and b <= 12):
+            day, month = a, b
+        elif b > 12 or order == "mdy":
+            day, month = b, a
+        else:
+            raise AmbiguousDate(text)
+        try:
+            return dt.date(year, month, day)
+        except ValueError:
+            raise ValueError(text) from None
+    md = _YEARLESS_RE.match(text)
+    if md:
+        month, day = (int(g) for g in (md.group(1, 2) if md.group(1) else md.group(3, 4)))
+        if not yearless:
+            raise YearlessDate(text)
+        try:
+            return dt.date(NO_YEAR, month, day)
+        except ValueError:
+            raise ValueError(text) from None
     raise ValueError(text)
 
 
-def parse_datetime(text: str) -> dt.datetime:
+def _valid_time(match: re.Match) -> bool:
+    hour, minute, second = match.group(2), match.group(3), match.group(4) or "0"
+    return int(hour) < 24 and int(minute) < 60 and int(second) < 60
+
+
+def parse_datetime(text: str, order: str | None = None) -> dt.datetime:
     text = text.strip()
     if text.casefold() in NOW_WORDS:
         return dt.datetime.now().replace(second=0, microsecond=0)
@@ -192,7 +300,12 @@ def parse_datetime(text: str) -> dt.datetime:
             return dt.datetime.strptime(text, fmt)
         except ValueError:
             continue
-    return dt.datetime.combine(parse_date(text), dt.time())
+    timed = _WITH_TIME_RE.match(text)
+    if timed and _valid_time(timed):
+        day = parse_date(timed.group(1), order)
+        return dt.datetime.combine(day, dt.time(int(timed.group(2)), int(timed.group(3)),
+                                                int(timed.group(4) or 0)))
+    return dt.datetime.combine(parse_date(text, order), dt.time())
 
 
 def parse_decimal(text: str) -> Decimal:
@@ -237,7 +350,8 @@ def _match_choice(spec: FieldSpec, raw: Any) -> str | None:
             return choice.value
     for choice in spec.choices:
         if choice.value.casefold() == folded or any(
-                lbl.casefold() == folded for lbl in choice.labels.values()):
+                lbl.casefold() == folded for lbl in choice.labels.values()) or any(
+                syn.casefold() == folded for syn in choice.synonyms):
             return choice.value
     return None
 
@@ -317,7 +431,11 @@ def clean(spec: FieldSpec, raw: Any, *, region: str | None = None) -> Any:
             value = raw
         else:
             try:
-                value = parse_date(str(raw))
+                value = parse_date(str(raw), yearless=spec.key in YEARLESS_FIELDS)
+            except AmbiguousDate:
+                raise fail("import_values.ambiguous_date", value=raw) from None
+            except YearlessDate:
+                raise fail("import_values.needs_year", value=raw) from None
             except ValueError:
                 raise fail("validate.not_date", value=raw) from None
     elif t == "datetime":
@@ -328,6 +446,8 @@ def clean(spec: FieldSpec, raw: Any, *, region: str | None = None) -> Any:
         else:
             try:
                 value = parse_datetime(str(raw))
+            except AmbiguousDate:
+                raise fail("import_values.ambiguous_date", value=raw) from None
             except ValueError:
                 raise fail("validate.not_datetime", value=raw) from None
     elif t == "boolean":
@@ -365,6 +485,8 @@ def clean(spec: FieldSpec, raw: Any, *, region: str | None = None) -> Any:
     elif t == "phone":
         try:
             value = normalise_phone(str(raw), region)
+        except ShortLandline:
+            raise fail("import_values.short_landline", value=raw) from None
         except ValueError:
             raise fail("validate.bad_phone", value=raw) from None
     elif t == "email":
@@ -470,7 +592,9 @@ def display(spec: FieldSpec, value: Any, lang: str | None = None) -> str:
     if t == "datetime" and isinstance(value, dt.datetime):
         return value.strftime(MINUTES)
     if t == "date" and isinstance(value, dt.datetime):
-        return value.date().isoformat()
+        value = value.date()
     if t == "date" and isinstance(value, dt.date):
+        if value.year == NO_YEAR and spec.key in YEARLESS_FIELDS:
+            return f"--{value:%m-%d}"   # a birthday without its year, as it was given
         return value.isoformat()
     return str(value)
