@@ -832,7 +832,7 @@ def run_import(store: Store, source: Source, mapping: Mapping, *, update_by: str
     def process() -> None:
         workers = workers_for(source.estimated_rows)
         for number, values, problems, text in _cleaned(source, cleaner, schema,
-                                                       None if dry_run else defaults, workers):
+                                                       None if dry_run or dupes else defaults, workers):
             result.rows += 1
             if problems:
                 reject(problems)

@@ -284,6 +284,14 @@ class KehuBaseApp(App):
                          answered)
 
     # -- help, palette and keys ----------------------------------------------
+    def action_focus_next(self) -> None:
+        """Tab: a field that completes what was typed (the import's path) does that
+        first (``complete_on_tab()`` is True when it did); else the next field."""
+        complete = getattr(self.focused, "complete_on_tab", None)
+        if callable(complete) and complete():
+            return
+        super().action_focus_next()
+
     def action_command_palette(self) -> None:
         from textual.command import CommandPalette
 

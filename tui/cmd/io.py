@@ -40,6 +40,8 @@ def register(sub) -> None:
     p.add_argument("--dry-run", action="store_true", help=tr("io.opt_dry_run"))
     p.add_argument("--report", metavar="FILE", help=tr("io.opt_report"))
     p.add_argument("--all", action="store_true", help=tr("cli16.opt_all"))
+    p.add_argument("--into", choices=["customers", "contacts", "timeline"], default="customers",
+                   help=tr("import_sheets.opt_into"))
     p.set_defaults(func=run_import)
 
     p = sub.add_parser("imports", help=tr("io.imports_help"))
@@ -105,6 +107,8 @@ def run_import(args, ctx) -> int:
         return 0
     source = importer.open_source(args.file, encoding=args.encoding, delimiter=args.delimiter,
                                   sheet=args.sheet)
+    if args.into != "customers":   # contacts or timeline entries (models/import_sheets.py)
+        return _import_sheet(args, ctx, store, source)
     profile = importer.load_profile(args.profile) if args.profile else None
     mapping = importer.auto_mapping(store.schema, source, profile=profile,
                                     overrides=_overrides(args.map))
@@ -149,6 +153,33 @@ def run_import(args, ctx) -> int:
         print(tr("io.report_at", path=result.report), file=out)
     if not result.dry_run:
         print(tr("io.revert_hint", batch=result.batch_id), file=out)
+    return 0
+
+
+def _print_mapping(mapping, schema, out) -> None:
+    width = max((cell_len(h) for h in mapping.headers), default=0)
+    for header, label, note in importer.mapping_summary(mapping, schema):
+        target = f"→ {label}" if label else "  —"
+        print(f"  {header}{' ' * (width - cell_len(header))}  {target}{'  (' + note + ')' if note else ''}", file=out)
+
+
+def _import_sheet(args, ctx, store, source) -> int:
+    from kehu.models import import_sheets
+
+    schema = import_sheets.target_schema(args.into)
+    mapping = importer.auto_mapping(schema, source, overrides=_overrides(args.map))
+    out = ctx.out
+    _print_mapping(mapping, schema, out)
+    result = import_sheets.run_import(store, source, mapping, args.into, dry_run=args.dry_run,
+                                      report_path=args.report)
+    print(tr("import_sheets.dry_summary" if args.dry_run else "import_sheets.summary",
+             target=tr("import_sheets.target_" + args.into), rows=result.rows, created=result.created,
+             rejected=result.rejected, empty=result.empty), file=out)
+    for problem in result.problems[:SHOW_PROBLEMS]:
+        print("  " + tr("io.problem", row=problem.row, field=problem.field, value=problem.value,
+                        reason=problem.reason), file=out)
+    if result.report:
+        print(tr("io.report_at", path=result.report), file=out)
     return 0
 
 

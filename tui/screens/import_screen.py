@@ -11,12 +11,16 @@ exports what the workbench shows (``ExportScreen``).
 from __future__ import annotations
 
 import datetime as dt
+import inspect
+import os
+import re
 from pathlib import Path
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import ModalScreen, Screen
+from textual.suggester import Suggester
 from textual.widgets import Footer, Header, Label, ProgressBar, Static
 
 from kehu.models.errors import KehuError
@@ -25,43 +29,83 @@ from kehu.models.i18n import tr
 from kehu.tui.widgets.keyed import DataTable, Input, OptionList
 
 
+def field_rank(spec, typed: str) -> tuple[int, int] | None:
+    """How well ``typed`` names ``spec`` (lower is better), None when it does not:
+    equal to a name (its key, labels, aliases) or the pinyin (full or initials) of
+    one, then a name beginning with it, then containing it; a label or the key
+    before an alias. Typing ``dh`` finds 电话 (initials dh) before 手机, whose
+    alias 移动电话 only contains dh."""
+    typed = typed.strip().casefold()
+    if not typed:
+        return (0, 0)
+    best = None
+    labels = {spec.key, *spec.labels.values()}
+    for name in spec.names:
+        words = [name.casefold(), *search.pinyin_words(name)[:2]]
+        for word in words:
+            if word == typed:
+                how = 0
+            elif word.startswith(typed):
+                how = 1
+            elif typed in word:
+                how = 2
+            else:
+                continue
+            rank = (how, 0 if name in labels else 1)
+            best = rank if best is None or rank < best else best
+    return best
+
+
 class FieldPicker(ModalScreen):
     """Choose the field a column goes to (or none): type to narrow the list (any
-    name of a field: key, zh or en label, alias, or the pinyin initials of the
-    Chinese label), Enter takes the highlighted one."""
+    name of a field: key, zh or en label, alias, or the pinyin of the Chinese
+    label, whole or its initials), best match first; Enter takes the highlighted
+    one, which is the best match for the typed text."""
 
     BINDINGS = [Binding("escape", "cancel", tr("import_ui.cancel"), id="import.pick_cancel")]
     DEFAULT_CSS = """
     FieldPicker { align: center middle; }
-    FieldPicker > * { width: 60; }
+    FieldPicker > * { width: 64; max-width: 96%; }
     FieldPicker > Label { background: $panel; padding: 0 1; }
     FieldPicker > OptionList { height: 70%; }
     """
 
-    def __init__(self, schema, header: str) -> None:
+    def __init__(self, schema, header: str, samples: list[str] | None = None,
+                 used: dict[str, str] | None = None) -> None:
         super().__init__()
         self.schema, self.header = schema, header
+        self.samples = samples or []
+        self.used = used or {}   # field key -> the other column that has it
         self.keys: list[str | None] = [None] + [f.key for f in schema.fields if not f.computed]
         self.shown: list[str | None] = list(self.keys)
 
     def compose(self) -> ComposeResult:
-        yield Label(tr("import_ui.pick_field", header=self.header))
+        title = tr("import_ui.pick_field", header=self.header)
+        if self.samples:
+            title += "  " + tr("import_wizard.samples_inline", values=" | ".join(self.samples))
+        yield Label(title)
         yield Input(placeholder=tr("import_ui.pick_filter"), id="field-filter")
         yield OptionList(*self._labels(self.shown))
 
     def _labels(self, keys: list[str | None]) -> list[str]:
-        return [tr("import.note_skipped") if k is None else f"{self.schema[k].label()}  ({k})"
-                for k in keys]
-
-    def on_mount(self) -> None:
-        self.query_one(OptionList).highlighted = 0
-        self.words = {k: " ".join(n + " " + " ".join(search.pinyin_words(n))
-                                  for n in self.schema[k].names).casefold()
-                      for k in self.keys if k is not None}
+        out = []
+        for k in keys:
+            if k is None:
+                out.append(tr("import.note_skipped"))
+                continue
+            text = f"{self.schema[k].label()}  ({k})"
+            if k in self.used:
+                text += "  " + tr("import_wizard.used_by", column=self.used[k])
+            out.append(text)
+        return out
 
     def on_input_changed(self, event: Input.Changed) -> None:
-        typed = event.value.strip().casefold()
-        self.shown = [k for k in self.keys if not typed or (k is not None and typed in self.words[k])]
+        typed = event.value.strip()
+        ranked = [(field_rank(self.schema[k], typed), i, k) for i, k in enumerate(self.keys)
+                  if k is not None] if typed else None
+        self.shown = (list(self.keys) if ranked is None
+                      else [k for rank, _, k in sorted((r for r in ranked if r[0] is not None),
+                                                       key=lambda r: (r[0], r[1]))])
         options = self.query_one(OptionList)
         options.clear_options()
         options.add_options(self._labels(self.shown))
@@ -69,6 +113,7 @@ class FieldPicker(ModalScreen):
             options.highlighted = 0
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
         options = self.query_one(OptionList)
         if self.shown:
             self.dismiss(("set", self.shown[options.highlighted or 0]))
@@ -136,19 +181,200 @@ class ProfileName(ModalScreen):
         self.dismiss(None)
 
 
+#: The files the path field completes to (folders always).
+IMPORTABLE = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".vcf", ".vcard")
+
+
+def path_matches(text: str, limit: int = 200) -> list[str]:
+    """The folders and importable files ``text`` is the beginning of, written as the
+    user wrote the folder part (``~/`` stays ``~/``), a folder ending in ``/``."""
+    if not text:
+        return []
+    head, tail = os.path.split(os.path.expanduser(text))
+    typed_head = text[: len(text) - len(tail)]
+    try:
+        entries = sorted(os.scandir(head or "."), key=lambda e: e.name)
+    except OSError:
+        return []
+    out = []
+    for entry in entries:
+        if not entry.name.startswith(tail) or (entry.name.startswith(".") and not tail.startswith(".")):
+            continue
+        try:
+            folder = entry.is_dir()
+        except OSError:
+            continue
+        if folder or entry.name.lower().endswith(IMPORTABLE):
+            out.append(typed_head + entry.name + (os.sep if folder else ""))
+            if len(out) >= limit:
+                break
+    return out
+
+
+def complete_path(text: str) -> str:
+    """What Tab makes of ``text``: the one match, else the longest beginning all share."""
+    matches = path_matches(text)
+    if not matches:
+        return text
+    common = os.path.commonprefix(matches)
+    return common if len(common) > len(text) else text
+
+
+class PathSuggester(Suggester):
+    """Shows the first folder or file the typed path completes to (→ or Tab takes it)."""
+
+    def __init__(self) -> None:
+        super().__init__(use_cache=False, case_sensitive=True)
+
+    async def get_suggestion(self, value: str) -> str | None:
+        matches = path_matches(value, limit=1)
+        return matches[0] if matches else None
+
+
+class PathInput(Input):
+    """The path field: Tab completes the path as a shell does (the app's Tab asks
+    ``complete_on_tab`` first), → takes the suggestion shown."""
+
+    def complete_on_tab(self) -> bool:
+        # after the keys typed before Tab, which may still wait in this field's queue
+        self.call_later(self._complete_or_move)
+        return True
+
+    def _complete_or_move(self) -> None:
+        done = complete_path(self.value)
+        if done == self.value:
+            self.screen.focus_next()
+            return
+        self.value = done
+        self.cursor_position = len(done)
+
+
+def column_samples(source, count: int = 3, scan: int = 200) -> list[list[str]]:
+    """The first ``count`` different non-empty values of each column (of the first
+    ``scan`` rows), for the user to see what a column holds."""
+    out: list[list[str]] = [[] for _ in source.headers]
+    try:
+        for n, (_, cells) in enumerate(source.rows()):
+            if n >= scan:
+                break
+            for i, cell in enumerate(cells[: len(out)]):
+                text = "" if cell is None else " ".join(str(cell).split())
+                if text and len(out[i]) < count and text not in out[i]:
+                    out[i].append(importer.shown(text)[:24])
+            if all(len(values) >= count for values in out):
+                break
+    except KehuError:
+        pass   # the import itself says what is wrong with the file
+    return out
+
+
+_CLI_CLAUSE = re.compile(r"--[a-z]|`?kehu [a-z]")
+
+
+def for_tui(text: str) -> str:
+    """A sentence of the models without the clauses that tell a CLI user which flag
+    or sub-command to use (the wizard says which key instead)."""
+    parts = re.split(r"(?<=[;；])\s*|\s*(?=[(（])", text)
+    kept = [p for p in parts if not _CLI_CLAUSE.search(p)]
+    out = " ".join(p for p in kept if p).strip().rstrip(";；,，:：").strip()
+    return out or text
+
+
+class HeaderRowPicker(ModalScreen):
+    """Which row of the file holds the column names (the first rows are listed)."""
+
+    BINDINGS = [Binding("escape", "cancel", tr("import_ui.cancel"), id="import.header_cancel")]
+    DEFAULT_CSS = """
+    HeaderRowPicker { align: center middle; }
+    HeaderRowPicker > * { width: 90%; }
+    HeaderRowPicker > Label { background: $panel; padding: 0 1; }
+    HeaderRowPicker > OptionList { height: auto; max-height: 80%; }
+    """
+
+    def __init__(self, rows: list[tuple[int, list[str]]], current: int | None) -> None:
+        super().__init__()
+        self.rows, self.current = rows, current
+
+    def compose(self) -> ComposeResult:
+        yield Label(tr("import_wizard.pick_header"))
+        yield OptionList(*[tr("import_wizard.header_line", row=n, cells=" | ".join(c for c in cells if c)[:120],
+                                                         mark=" ◀" if n == self.current else "")
+                           for n, cells in self.rows])
+
+    def on_mount(self) -> None:
+        options = self.query_one(OptionList)
+        numbers = [n for n, _ in self.rows]
+        options.highlighted = numbers.index(self.current) if self.current in numbers else 0
+
+    def on_option_list_option_selected(self, event) -> None:
+        self.dismiss(self.rows[event.option_index][0])
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ValueDecision(ModalScreen):
+    """A value that matches no choice of its field: map it to a choice, add it to
+    the choices, or leave the field empty (the row is imported either way)."""
+
+    BINDINGS = [Binding("escape", "cancel", tr("import_ui.cancel"), id="import.value_cancel")]
+    DEFAULT_CSS = """
+    ValueDecision { align: center middle; }
+    ValueDecision > * { width: 70; max-width: 96%; }
+    ValueDecision > Label { background: $panel; padding: 0 1; }
+    ValueDecision > OptionList { height: auto; max-height: 70%; }
+    """
+
+    def __init__(self, spec, value: str, count: int, position: str) -> None:
+        super().__init__()
+        self.spec, self.value, self.count, self.position = spec, value, count, position
+        self.options: list[tuple[str, str | None]] = [("add", None), ("empty", None)] + [
+            ("map", c.value) for c in spec.choices]
+
+    def compose(self) -> ComposeResult:
+        yield Label(tr("import_wizard.value_question", field=self.spec.label(), value=self.value,
+                       count=self.count, position=self.position))
+        labels = [tr("import_wizard.value_add", value=self.value, field=self.spec.label()),
+                  tr("import_wizard.value_empty", field=self.spec.label())]
+        labels += [tr("import_wizard.value_map", choice=c.label()) for c in self.spec.choices]
+        yield OptionList(*labels)
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).highlighted = 0
+
+    def on_option_list_option_selected(self, event) -> None:
+        self.dismiss(self.options[event.option_index])
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+#: What a row matching a customer kehu has does, in the order o cycles through them.
+DUPLICATE_ACTIONS = ("skip", "update", "create")
+#: What the rows of the file become, in the order t cycles through them.
+TARGETS = ("customers", "contacts", "timeline")
+
+
 class ImportScreen(Screen):
     BINDINGS = [
         Binding("d", "dry_run", tr("import_ui.dry_run"), id="import.dry_run"),
         Binding("i", "run_import", tr("import_ui.run"), id="import.run"),
+        Binding("o", "cycle_duplicates", tr("import_wizard.key_duplicates"), id="import.duplicates"),
+        Binding("t", "cycle_target", tr("import_wizard.key_target"), id="import.target"),
+        Binding("h", "pick_header", tr("import_wizard.key_header"), id="import.header_row"),
+        Binding("c", "decide_values", tr("import_wizard.key_values"), id="import.values"),
+        Binding("z", "undo_import", tr("import_wizard.key_undo"), id="import.undo"),
         Binding("p", "pick_profile", tr("import_ui.profiles"), id="import.profile"),
         Binding("s", "save_profile", tr("import_ui.save_profile"), id="import.save_profile"),
         Binding("escape", "close", tr("import_ui.close"), id="import.close"),
     ]
     DEFAULT_CSS = """
+    #import-info { height: auto; max-height: 6; }
     #import-mapping { height: auto; max-height: 50%; }
     #import-update-row { height: 3; }
     #import-update-row > Label { padding: 1 1 0 1; }
-    #import-update-by { width: 40; }
+    #import-update-by { width: 30; }
+    #import-options { padding: 1 1 0 1; width: 1fr; }
     #import-result { height: auto; }
     """
 
@@ -157,23 +383,31 @@ class ImportScreen(Screen):
         self.initial = path
         self.source: importer.Source | None = None
         self.mapping: importer.Mapping | None = None
+        self.samples: list[list[str]] = []
         self.profile: str | None = None  # the saved mapping applied, if any
         self.busy = False
+        self.on_duplicate = "skip"
+        self.target = "customers"
+        self.last_batch: int | None = None   # the import made here, for z
+        self.values = None          # import_values.ValueOptions: decisions for unmatched values
+        self.unmatched: list = []   # what the last dry run found matching no choice
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Input(value=self.initial or "", placeholder=tr("import_ui.path_placeholder"),
-                    id="import-path")
+        yield PathInput(value=self.initial or "", placeholder=tr("import_ui.path_placeholder"),
+                        id="import-path", suggester=PathSuggester())
         yield Static(tr("import_ui.hint"), id="import-info")
         yield DataTable(id="import-mapping", cursor_type="row")
         with Horizontal(id="import-update-row"):
             yield Label(tr("import_ui.update_by"))
             yield Input(placeholder=tr("import_ui.update_by_placeholder"), id="import-update-by")
+            yield Static(id="import-options")
         yield ProgressBar(id="import-progress", show_eta=False)
         yield Static(id="import-result")
         yield Footer()
 
     def on_mount(self) -> None:
+        self._show_options()
         if self.initial:
             self._open(self.initial)
         else:
@@ -183,25 +417,38 @@ class ImportScreen(Screen):
         if event.input.id == "import-path":
             self._open(event.value.strip())
 
-    def _open(self, path: str) -> None:
+    # --- the file and its mapping ------------------------------------------------
+
+    def _schema(self):
+        if self.target == "customers":
+            return self.app.store.schema
+        from kehu.models import import_sheets
+
+        return import_sheets.target_schema(self.target)
+
+    def _open(self, path: str, header_row: int | None = None) -> None:
         try:
-            self.source = importer.open_source(Path(path).expanduser())
-        except importer.ImportFailed as exc:
-            self.query_one("#import-info", Static).update(str(exc))
+            source = _open_source(Path(path).expanduser(), self.app.store.schema, header_row)
+        except KehuError as exc:
+            self.query_one("#import-info", Static).update(for_tui(str(exc)))
             self.source = self.mapping = None
             return
-        self._apply_profile(importer.matching_profile(self.source))
+        self.source = source
+        self.samples = column_samples(source)
+        self.values, self.unmatched = _value_options(), []
+        self._apply_profile(importer.matching_profile(source) if self.target == "customers" else None)
         self.query_one(DataTable).focus()
 
     def _apply_profile(self, name: str | None) -> None:
         """Map the columns automatically, then by the saved profile ``name``."""
+        schema = self._schema()
         try:
             profile = importer.load_profile(name) if name else None
-            self.mapping = importer.auto_mapping(self.app.store.schema, self.source, profile=profile)
+            self.mapping = importer.auto_mapping(schema, self.source, profile=profile)
         except importer.ImportFailed as exc:
-            self.notify(str(exc), severity="error")
+            self.notify(for_tui(str(exc)), severity="error")
             if self.mapping is None:
-                self.mapping = importer.auto_mapping(self.app.store.schema, self.source)
+                self.mapping = importer.auto_mapping(schema, self.source)
             name = None
         self.profile = name
         self._show_info()
@@ -214,13 +461,24 @@ class ImportScreen(Screen):
                   if src.kind == "xlsx" else tr("cli16.cards"))
         lines = [tr("io.reading", path=src.path, format=src.format_label, detail=detail,
                     rows=src.estimated_rows)]
+        header_row = getattr(src, "header_row", None)
+        if header_row:
+            titles = getattr(src, "title_rows", None) or []
+            lines.append(tr("import_wizard.header_at", row=header_row)
+                         + (" " + tr("import_wizard.above_header", text=" / ".join(titles)[:60])
+                            if titles else ""))
         if self.profile:
             lines.append(tr("import_ui.profile_applied", name=self.profile))
-        lines.append(tr("import_ui.confirm_hint"))
+        lines.append(tr("import_wizard.confirm_hint"))
         self.query_one("#import-info", Static).update("\n".join(lines))
 
+    def _show_options(self) -> None:
+        self.query_one("#import-options", Static).update(tr(
+            "import_wizard.options", duplicates=tr("import_wizard.dup_" + self.on_duplicate),
+            target=tr("import_wizard.target_" + self.target)))
+
     def action_pick_profile(self) -> None:
-        if self.source is None or self.busy:
+        if self.source is None or self.busy or self.target != "customers":
             return
         try:
             names = list(importer.load_profiles())
@@ -259,29 +517,127 @@ class ImportScreen(Screen):
         table = self.query_one(DataTable)
         row = table.cursor_row  # stays on the column just changed
         table.clear(columns=True)
-        table.add_column(tr("import.report_column"), key="column", width=24)
-        table.add_column(tr("import.report_field"), key="field", width=20)
-        table.add_column(tr("import_ui.note"), key="note", width=48)
+        wide = self.app.size.width >= 110
+        table.add_column(tr("import.report_column"), key="column", width=16 if not wide else 20)
+        table.add_column(tr("import_wizard.samples"), key="samples", width=24 if not wide else 34)
+        table.add_column(tr("import.report_field"), key="field", width=14 if not wide else 18)
+        table.add_column(tr("import_ui.note"), key="note", width=40)
         for i, (header, label, note) in enumerate(
-                importer.mapping_summary(self.mapping, self.app.store.schema)):
-            table.add_row(header, label and f"→ {label}", note, key=str(i))
+                importer.mapping_summary(self.mapping, self._schema())):
+            samples = " | ".join(self.samples[i]) if i < len(self.samples) else ""
+            table.add_row(header, samples, label and f"→ {label}", note, key=str(i))
         table.move_cursor(row=min(row, max(table.row_count - 1, 0)))
 
     def on_data_table_row_selected(self, event) -> None:
         if self.mapping is None or self.busy:
             return
         column = int(event.row_key.value)
+        schema = self._schema()
+        used = {k: self.mapping.headers[i] for i, k in self.mapping.mapped if i != column}
 
         def picked(result) -> None:
             if result is None:
                 return
-            try:
-                self.mapping.set(column, result[1], self.app.store.schema)
-            except importer.ImportFailed as exc:
-                self.notify(str(exc), severity="error")
-            self._fill_mapping()
+            self._assign(column, result[1])
 
-        self.app.push_screen(FieldPicker(self.app.store.schema, self.mapping.headers[column]), picked)
+        samples = self.samples[column] if column < len(self.samples) else []
+        self.app.push_screen(FieldPicker(schema, self.mapping.headers[column], samples, used), picked)
+
+    def _assign(self, column: int, key: str | None) -> None:
+        """Map ``column`` to ``key``; a column that had ``key`` takes this column's old
+        field (a swap), or is left out, and the user is told which."""
+        schema = self._schema()
+        mapping = self.mapping
+        before = mapping.fields[column]
+        other = mapping.column_of(key) if key is not None else None
+        try:
+            mapping.set(column, key, schema)
+            if other is not None and other != column:
+                if before is not None:
+                    mapping.set(other, before, schema)
+                    self.notify(tr("import_wizard.swapped", field=schema[key].label(),
+                                   column=mapping.headers[column], other=mapping.headers[other],
+                                   old=schema[before].label()))
+                else:
+                    self.notify(tr("import_wizard.moved", field=schema[key].label(),
+                                   column=mapping.headers[column], other=mapping.headers[other]),
+                                severity="warning")
+        except importer.ImportFailed as exc:
+            self.notify(for_tui(str(exc)), severity="error")
+        self._fill_mapping()
+
+    def action_pick_header(self) -> None:
+        if self.source is None or self.busy:
+            return
+        try:
+            from kehu.models import import_read
+
+            rows = import_read.preview_rows(self.source, 20)
+        except (ImportError, AttributeError):
+            self.notify(tr("import_wizard.header_unavailable"), severity="warning")
+            return
+        except KehuError as exc:
+            self.notify(for_tui(str(exc)), severity="error")
+            return
+
+        def picked(number) -> None:
+            if number is not None:
+                self._open(str(self.source.path), header_row=number)
+
+        self.app.push_screen(HeaderRowPicker(rows, getattr(self.source, "header_row", None)), picked)
+
+    def action_cycle_duplicates(self) -> None:
+        if self.busy:
+            return
+        self.on_duplicate = DUPLICATE_ACTIONS[(DUPLICATE_ACTIONS.index(self.on_duplicate) + 1)
+                                              % len(DUPLICATE_ACTIONS)]
+        self._show_options()
+
+    def action_cycle_target(self) -> None:
+        if self.busy:
+            return
+        self.target = TARGETS[(TARGETS.index(self.target) + 1) % len(TARGETS)]
+        self._show_options()
+        if self.source is not None:
+            self.mapping = None
+            self._apply_profile(None)
+
+    # --- values that match no choice ------------------------------------------------
+
+    def action_decide_values(self) -> None:
+        if self.busy or not self.unmatched or self.values is None:
+            return
+        schema = self.app.store.schema
+        todo = list(self.unmatched)
+
+        def ask(index: int) -> None:
+            if index >= len(todo):
+                self.unmatched = []
+                self.query_one("#import-result", Static).update(tr("import_wizard.values_decided"))
+                self.action_dry_run()
+                return
+            item = todo[index]
+            spec = schema[item.field]
+
+            def decided(choice) -> None:
+                if choice is None:
+                    return
+                how, value = choice
+                try:
+                    if how == "add":
+                        self.values.add_choice(item.field, item.value)
+                    else:
+                        self.values.map_choice(schema, item.field, item.value, value or "")
+                except KehuError as exc:
+                    self.notify(for_tui(str(exc)), severity="error")
+                ask(index + 1)
+
+            self.app.push_screen(ValueDecision(spec, item.value, item.count,
+                                               f"{index + 1}/{len(todo)}"), decided)
+
+        ask(0)
+
+    # --- running ---------------------------------------------------------------------
 
     def action_dry_run(self) -> None:
         self._start(dry_run=True)
@@ -292,10 +648,28 @@ class ImportScreen(Screen):
     def _start(self, dry_run: bool) -> None:
         if self.source is None or self.busy:
             return
-        self.busy = True
         update_by = self.query_one("#import-update-by", Input).value.strip() or None
+        refusal = self._check(update_by)
+        if refusal:
+            self.query_one("#import-result", Static).update(refusal)
+            return
+        self.busy = True
         self.query_one("#import-result", Static).update(tr("io.importing") + "…")
         self.run_worker(lambda: self._work(dry_run, update_by), thread=True, exclusive=True)
+
+    def _check(self, update_by: str | None) -> str | None:
+        """What stops the import, said with the wizard's keys (not the CLI's flags)."""
+        schema = self._schema()
+        missing = importer.missing_required(schema, self.mapping)
+        if missing:
+            return tr("import_wizard.required_unmapped", fields=", ".join(s.label() for s in missing))
+        if update_by and self.target == "customers":
+            spec = schema.get(update_by) or schema.resolve(update_by)
+            if spec is None:
+                return tr("import_wizard.update_by_unknown", field=update_by)
+            if self.mapping.column_of(spec.key) is None:
+                return tr("import_wizard.update_by_unmapped", field=spec.label())
+        return None
 
     def _work(self, dry_run: bool, update_by: str | None) -> None:
         bar = self.query_one(ProgressBar)
@@ -304,33 +678,99 @@ class ImportScreen(Screen):
             self.app.call_from_thread(bar.update, total=max(total, 1), progress=done)
 
         try:
-            result = importer.run_import(self.app.store, self.source, self.mapping,
-                                         update_by=update_by, dry_run=dry_run, progress=progress)
+            if self.target != "customers":
+                from kehu.models import import_sheets
+
+                result = import_sheets.run_import(self.app.store, self.source, self.mapping,
+                                                  self.target, dry_run=dry_run)
+            else:
+                extra = {"values": self.values} if self.values is not None else {}
+                result = importer.run_import(self.app.store, self.source, self.mapping,
+                                             update_by=update_by, dry_run=dry_run, progress=progress,
+                                             on_duplicate=self.on_duplicate, **extra)
         except KehuError as exc:   # a bad file, a refused right: its sentence
-            self.app.call_from_thread(self._done, str(exc))
+            self.app.call_from_thread(self._done, for_tui(str(exc)))
             return
         except Exception as exc:  # noqa: BLE001 - a bug: logged by the app's one handler
             self.app.call_from_thread(self._done, self.app.call_from_thread(self.app.report_error, exc))
             return
+        self.app.call_from_thread(self._finished, result)
+
+    def _finished(self, result) -> None:
         key = "io.dry_run_summary" if result.dry_run else "io.import_summary"
         lines = [tr(key, rows=result.rows, created=result.created, updated=result.updated,
                     unchanged=result.unchanged, rejected=result.rejected, empty=result.empty,
                     repeated=result.repeated, batch=result.batch_id)]
-        lines += [tr("io.problem", row=p.row, field=p.field, value=p.value, reason=p.reason)
-                  for p in result.problems[:5]]
+        dupes = getattr(result, "duplicates", None)
+        if dupes is not None and dupes.matched:
+            lines.append(dupes.summary() + " " + tr("import_wizard.dup_hint"))
+            lines += ["  " + line for line in dupes.example_lines()[:3]]
+        lines += [for_tui(tr("io.problem", row=p.row, field=p.field, value=p.value, reason=p.reason))
+                  for p in result.problems[:4]]
+        self.unmatched = list(getattr(result, "unmatched", None) or [])
+        if self.unmatched:
+            shown = ", ".join(f"{u.label}: {u.value} ×{u.count}" for u in self.unmatched[:4])
+            lines.append(tr("import_wizard.unmatched", count=len(self.unmatched), values=shown))
         if result.report:
             lines.append(tr("io.report_at", path=result.report))
         if not result.dry_run:
-            lines.append(tr("io.revert_hint", batch=result.batch_id))
-        self.app.call_from_thread(self._done, "\n".join(lines))
+            self.last_batch = result.batch_id
+            if result.batch_id is not None:
+                lines.append(tr("import_wizard.undo_hint", batch=result.batch_id))
+        self._done("\n".join(lines))
 
     def _done(self, text: str) -> None:
         self.busy = False
         self.query_one("#import-result", Static).update(text)
 
+    def action_undo_import(self) -> None:
+        if self.busy or self.last_batch is None:
+            return
+        from kehu.tui.screens.confirm import ConfirmScreen
+
+        batch = self.last_batch
+
+        def answered(answer) -> None:
+            if answer != "yes":
+                return
+            try:
+                done = importer.revert_import(self.app.store, batch)
+            except KehuError as exc:
+                self.query_one("#import-result", Static).update(for_tui(str(exc)))
+                return
+            self.last_batch = None
+            self.query_one("#import-result", Static).update(tr(
+                "io.reverted", batch=done.batch_id, deleted=done.deleted, hidden=done.hidden,
+                restored=done.restored, skipped=len(done.skipped)))
+
+        self.app.push_screen(ConfirmScreen(tr("import_wizard.undo_question", batch=batch)), answered)
+
     def action_close(self) -> None:
         if not self.busy:
             self.dismiss()
+
+
+def _open_source(path: Path, schema, header_row: int | None):
+    """``importer.open_source`` with the header row detected by the schema's names, or
+    the row the user chose (where the reader offers them)."""
+    params = inspect.signature(importer.open_source).parameters
+    kwargs = {}
+    if "schema" in params:
+        kwargs["schema"] = schema
+    if header_row is not None and "header_row" in params:
+        kwargs["header_row"] = header_row
+    return importer.open_source(path, **kwargs)
+
+
+def _value_options():
+    """The decisions for values matching no choice (None where the importer has none)."""
+    try:
+        from kehu.models import import_values
+    except ImportError:
+        return None
+    if "values" not in inspect.signature(importer.run_import).parameters:
+        return None
+    return import_values.ValueOptions()
 
 
 class ExportScreen(ModalScreen):

@@ -1,0 +1,56 @@
+"""Re-import benchmark: `python tests/bench/bench_import_dupes.py [ROWS] [DB_URL]`.
+
+Writes the CSV of bench_import.py (ROWS customers), imports it into an empty
+database, then imports the same file again three times, each time into a copy
+of that state: as before duplicate detection (every row created again), with
+--on-duplicate skip (every row matched and left out) and with update (every row
+matched and compared). Prints the seconds of each and the ratio to the first
+import. The lookups are a few indexed IN queries per chunk of rows.
+"""
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_import import write_csv  # noqa: E402
+
+from kehu.models.importer import auto_mapping, open_source, run_import  # noqa: E402
+from kehu.models.store import Store  # noqa: E402
+
+
+def timed_import(url: str, path: Path, on_duplicate):
+    store = Store.open(url, user="bench")
+    t = time.perf_counter()
+    source = open_source(path)
+    result = run_import(store, source, auto_mapping(store.schema, source), on_duplicate=on_duplicate)
+    seconds = time.perf_counter() - t
+    store.close()
+    return seconds, result
+
+
+def main() -> None:
+    rows = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    folder = Path(tempfile.mkdtemp(prefix="kehu-bench-dupes-"))
+    path = folder / "customers.csv"
+    write_csv(path, rows)
+    base = folder / "base.db"
+    first, result = timed_import(f"sqlite:///{base}", path, None)
+    print(f"first import: {result.created:,} created in {first:.1f} s")
+    for action in (None, "skip", "update"):
+        copy = folder / f"again-{action}.db"
+        shutil.copy(base, copy)
+        for suffix in ("-wal", "-shm"):
+            if Path(str(base) + suffix).exists():
+                shutil.copy(Path(str(base) + suffix), Path(str(copy) + suffix))
+        seconds, result = timed_import(f"sqlite:///{copy}", path, action)
+        d = result.duplicates
+        print(f"again, on_duplicate={action}: {seconds:.1f} s ({seconds / first:.2f}x the first); "
+              f"created {result.created:,}, updated {result.updated:,}, "
+              f"matched {d.matched if d else 0:,}, skipped {d.skipped if d else 0:,}")
+    shutil.rmtree(folder)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,223 @@
+"""The import wizard (Ctrl+O) driven by keys typed in bursts, as fast users type
+(issue 16): sample values beside each column, the field picker's best match,
+a field moved from another column visibly, TUI keys instead of CLI flags, path
+completion, duplicates on re-import, contacts and timeline sheets, the header
+row and values matching no choice."""
+from __future__ import annotations
+
+import csv
+
+import pytest
+from textual.widgets import Static
+
+from kehu.models import importer
+from kehu.tui.app import KehuApp
+from kehu.tui.screens.confirm import ConfirmScreen
+from kehu.tui.screens.import_screen import (FieldPicker, ImportScreen, complete_path, field_rank,
+                                            for_tui, path_matches)
+from tests.ui_app import keys_at_once
+
+SIZE = (120, 35)
+
+
+def write_csv(path, rows, encoding="utf-8"):
+    with open(path, "w", encoding=encoding, newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    return path
+
+
+def text_of(widget) -> str:
+    return str(widget.render())
+
+
+async def settle(app, pilot) -> None:
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.pause()
+
+
+async def open_wizard(app, pilot, path) -> ImportScreen:
+    """Ctrl+O, the path and Enter in one burst."""
+    await pilot.pause()
+    keys_at_once(app, "ctrl+o", *str(path), "enter")
+    await settle(app, pilot)
+    assert isinstance(app.screen, ImportScreen)
+    return app.screen
+
+
+def result_text(screen) -> str:
+    return text_of(screen.query_one("#import-result", Static))
+
+
+def table_rows(screen) -> list[list[str]]:
+    table = screen.query_one("#import-mapping")
+    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+SHEET = [["姓名", "手机", "固定电话", "城市"],
+         ["张三", "13800138000", "010-88886666", "北京"],
+         ["李四", "13900139000", "", "上海"],
+         ["王五", "", "021-66668888", "广州"],
+         ["赵六", "13700137000", "", "深圳"]]
+
+
+async def test_sample_values_are_shown_beside_each_column(store, tmp_path):
+    path = write_csv(tmp_path / "a.csv", SHEET)
+    app = KehuApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_wizard(app, pilot, path)
+        rows = {r[0]: r for r in table_rows(screen)}
+        assert rows["手机"][1] == "13800138000 | 13900139000 | 13700137000"
+        assert rows["固定电话"][1] == "010-88886666 | 021-66668888"   # empty cells left out
+        assert rows["城市"][1] == "北京 | 上海 | 广州"
+
+
+def test_typed_text_ranks_fields_best_first(store):
+    schema = store.schema
+    assert field_rank(schema["phone"], "dh") < field_rank(schema["mobile"], "dh")
+    assert field_rank(schema["mobile"], "sj") == (0, 0)
+    assert field_rank(schema["city"], "dh") is None
+
+
+async def test_dh_enter_on_固定电话_picks_phone_and_keeps_手机(store, tmp_path):
+    path = write_csv(tmp_path / "a.csv", SHEET)
+    app = KehuApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_wizard(app, pilot, path)
+        screen.mapping.set(2, None, store.schema)   # 固定电话 starts out not imported
+        screen._fill_mapping()
+        keys_at_once(app, "down", "down", "enter", "d", "h", "enter")
+        await settle(app, pilot)
+        assert not isinstance(app.screen, FieldPicker)
+        assert screen.mapping.by_header()["固定电话"] == "phone"
+        assert screen.mapping.by_header()["手机"] == "mobile"
+
+
+async def test_a_field_another_column_has_is_swapped_and_said(store, tmp_path):
+    path = write_csv(tmp_path / "a.csv", SHEET)
+    app = KehuApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_wizard(app, pilot, path)
+        assert screen.mapping.by_header()["手机"] == "mobile"
+        assert screen.mapping.by_header()["固定电话"] == "phone"
+        keys_at_once(app, "down", "down", "enter", "s", "j", "enter")   # 固定电话 → 手机 (mobile)
+        await settle(app, pilot)
+        assert screen.mapping.by_header() == {"姓名": "name", "手机": "phone", "固定电话": "mobile",
+                                              "城市": "city"}
+        assert any("column '手机' took its old field Phone" in str(n.message)
+                   for n in app._notifications)
+        # a field moved from a column that had none: that column is left out, and said so
+        screen.mapping.set(3, None, store.schema)
+        screen._fill_mapping()
+        keys_at_once(app, "down", "enter", *"city", "enter")
+        await settle(app, pilot)
+        assert screen.mapping.by_header()["城市"] == "city"
+
+
+async def test_errors_say_keys_not_cli_flags_and_z_undoes_the_import(store, tmp_path):
+    path = write_csv(tmp_path / "a.csv", [["Kunde", "手机"], ["张三", "13800138000"]])
+    app = KehuApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_wizard(app, pilot, path)
+        keys_at_once(app, "d")
+        await settle(app, pilot)
+        said = result_text(screen)
+        assert "required field Name" in said and "press Enter and choose Name" in said
+        assert "--map" not in said
+        keys_at_once(app, "enter", *"name", "enter", "i")   # map Kunde → Name, then import
+        await settle(app, pilot)
+        said = result_text(screen)
+        assert "1 created" in said and "press z" in said and "kehu imports" not in said
+        assert store.count_customers() == 1
+        keys_at_once(app, "z")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        keys_at_once(app, "y")
+        await settle(app, pilot)
+        assert "reverted" in result_text(screen).lower()
+    assert store.count_customers() == 0
+
+
+def test_models_sentences_lose_their_cli_clauses():
+    text = importer.tr("import.wrong_encoding", path="a.csv", encoding="gbk", error="bad")
+    assert "--encoding" in text and "--" not in for_tui(text)
+    assert for_tui("there is no import #3 (`kehu imports` lists them)") == "there is no import #3"
+
+
+async def test_tab_completes_the_path_and_a_suggestion_follows(store, tmp_path):
+    folder = tmp_path / "客户资料"
+    folder.mkdir()
+    write_csv(folder / "2026年客户.csv", SHEET)
+    (folder / "readme.md").write_text("x")
+    assert path_matches(str(tmp_path / "客户")) == [str(folder) + "/"]
+    assert path_matches(str(folder) + "/") == [str(folder / "2026年客户.csv")]   # no .md
+    assert complete_path(str(tmp_path / "客")) == str(folder) + "/"
+    app = KehuApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        keys_at_once(app, "ctrl+o", *str(tmp_path / "客"), "tab")
+        await settle(app, pilot)
+        field = app.screen.query_one("#import-path")
+        assert field.value == str(folder) + "/"
+        keys_at_once(app, "tab", "enter")
+        await settle(app, pilot)
+        assert app.screen.source is not None and app.screen.source.path.name == "2026年客户.csv"
+
+
+async def test_reimport_finds_duplicates_skips_then_o_updates_and_z_restores(store, tmp_path):
+    path = write_csv(tmp_path / "a.csv", SHEET)
+    app = KehuApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_wizard(app, pilot, path)
+        keys_at_once(app, "i")
+        await settle(app, pilot)
+        assert store.count_customers() == 4
+        keys_at_once(app, "escape")
+        await settle(app, pilot)
+    changed = [row[:] for row in SHEET]
+    changed[1][3] = "天津"
+    write_csv(path, changed)
+    app = KehuApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_wizard(app, pilot, path)
+        assert "Duplicates (o): skip" in text_of(screen.query_one("#import-options"))
+        keys_at_once(app, "d")
+        await settle(app, pilot)
+        said = result_text(screen)
+        assert "4 rows match customers kehu already has: 4 skipped" in said
+        assert "row 2 is #" in said and "张三" in said
+        keys_at_once(app, "i")
+        await settle(app, pilot)
+        assert store.count_customers() == 4
+        keys_at_once(app, "o", "i")   # update the matched customers
+        await settle(app, pilot)
+        assert "Duplicates (o): update the customer" in text_of(screen.query_one("#import-options"))
+        assert "1 updated" in result_text(screen)
+        zhang = store.customers().where(store.Customer.name == "张三").get()
+        assert zhang.city == "天津" and store.count_customers() == 4
+        keys_at_once(app, "z", "y")
+        await settle(app, pilot)
+    assert store.customers().where(store.Customer.name == "张三").get().city == "北京"
+
+
+async def test_t_imports_a_contact_list_to_the_right_customers(store, tmp_path):
+    a = store.create_customer({"name": "李娜", "company": "星辰科技"}).id
+    path = write_csv(tmp_path / "联系人.csv", [["公司", "联系人", "职务", "手机"],
+                                              ["星辰科技", "王总", "总经理", "13911112222"],
+                                              ["无此公司", "小李", "", ""]])
+    app = KehuApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_wizard(app, pilot, path)
+        keys_at_once(app, "t")
+        await settle(app, pilot)
+        assert "Into (t): contacts of customers" in text_of(screen.query_one("#import-options"))
+        assert screen.mapping.by_header() == {"公司": "customer", "联系人": "name", "职务": "title",
+                                              "手机": "phone"}
+        keys_at_once(app, "i")
+        await settle(app, pilot)
+        said = result_text(screen)
+        assert "1 created" in said and "1 rejected" in said and "row 3" in said
+        assert "no customer is called '无此公司'" in said
+    assert [(c.name, c.title, c.phone) for c in store.contacts(a)] == [
+        ("王总", "总经理", "+8613911112222")]
