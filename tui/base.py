@@ -15,6 +15,7 @@ workbench ends kehu — with that sentence, not a traceback.
 """
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from textual import events
@@ -22,6 +23,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.screen import Screen
+from textual.scroll_view import ScrollView
 from textual.widget import Widget
 from textual.widgets import Input, TextArea
 from textual.worker import WorkerFailed
@@ -37,6 +39,11 @@ from kehu.tui.keymap import (Keymap, check_keymap, clash_ids, clash_message, loa
 i18n.register_folder(Path(__file__).parent)
 
 WARN_SECONDS = 12
+#: the longest keys wait for a screen to open or close before they are routed anyway
+HOLD_SECONDS = 5.0
+#: keys that only move a list's cursor (a table, a tree, an option list)
+CURSOR_KEYS = frozenset({"up", "down", "left", "right", "pageup", "pagedown", "home", "end",
+                         "space"})
 
 
 class KehuBaseApp(App):
@@ -63,6 +70,7 @@ class KehuBaseApp(App):
         self._sequences: dict[tuple[str, ...], list[str]] = {}
         self._pending: tuple[str, ...] = ()
         self._clashes_reported: set[frozenset[str]] = set()
+        self._held: list[events.Key | events.Paste] | None = None   # keys waiting (_settle)
         #: the bugs reported while running (tests look here: a bug never passes quietly)
         self.bugs: list[BaseException] = []
         super().__init__(*args, **kwargs)
@@ -150,14 +158,102 @@ class KehuBaseApp(App):
         return None
 
     async def on_event(self, event: events.Event) -> None:
-        if isinstance(event, events.Key) and not event.is_forwarded:
-            if self._sequences and await self._sequence_key(event):
+        if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
+            if self._held is not None:   # a screen is changing: keep the keys in order
+                self._held.append(event)
                 return
-            own = self._own_binding(event)
-            if own is not None:
-                own.node.call_later(self._run_own_binding, own, event)
-                return
+            await self._route_input(event)
+            return
         await super().on_event(event)
+
+    async def _route_input(self, event: events.Key | events.Paste) -> None:
+        if isinstance(event, events.Key):
+            hold = self._may_change_screen(event)
+            if self._sequences and await self._sequence_key(event):
+                pass
+            elif (own := self._own_binding(event)) is not None:
+                own.node.call_later(self._run_own_binding, own, event)
+            else:
+                await super().on_event(event)
+            if hold:
+                self._hold_keys()
+            return
+        await super().on_event(event)
+
+    # -- keys typed after a key that changes the screen ----------------------------
+    # Enter on a row, Esc back, F2-F12, Ctrl+T … open or close a screen, or move the
+    # focus, in the queues of the widgets that take them; Textual routes the keys
+    # typed after them at once, to the widget focused *then*: '/name Enter Enter'
+    # sent the second Enter to the search box, 'Enter End X' put the X in the
+    # table, 'F6 Down' moved nothing. After such a key the app holds the keys that
+    # follow until the screens' queues are empty and the focus stays put (and the
+    # screen on top has nothing loading, see ``holds_keys``), then routes them.
+
+    def _may_change_screen(self, event: events.Key) -> bool:
+        """Every key but a character typed into a field, or a list's cursor key (those
+        never change screens, and typing and arrowing stay as fast as they were)."""
+        focused = self.focused
+        if focused is None:
+            return True
+        if focused.check_consume_key(event.key, event.character):
+            return False
+        return not (event.key in CURSOR_KEYS and isinstance(focused, ScrollView)
+                    and not isinstance(focused, (Input, TextArea)))
+
+    def _hold_keys(self) -> None:
+        self._held = []
+        self.run_worker(self._settle(), group="kehu-held-keys")
+
+    def _screen_state(self):
+        try:
+            screen = self.screen
+        except Exception:  # noqa: BLE001 - no screen (closing): nothing to wait for
+            return None, None
+        return screen, screen.focused
+
+    async def _settle(self) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + HOLD_SECONDS
+        last = None
+        try:
+            while loop.time() < deadline and self.is_running:
+                await self._queues_drained(deadline - loop.time())
+                screen, focused = state = self._screen_state()
+                if screen is None:
+                    break
+                holds = getattr(screen, "holds_keys", None)
+                if callable(holds) and holds():
+                    last = None
+                    await asyncio.sleep(0.005)
+                    continue
+                pumps = [self, *screen.walk_children(with_self=True)]
+                if state == last and not any(p.message_queue_size for p in pumps):
+                    break
+                last = state
+        finally:
+            self.call_later(self._release_keys)
+
+    async def _queues_drained(self, timeout: float) -> None:
+        """Until the app, the screen and its widgets have handled what they hold now."""
+        _screen, _focused = self._screen_state()
+        pumps = [self, *(_screen.walk_children(with_self=True) if _screen else [])]
+        waiting = [asyncio.Event() for _ in pumps]
+        posted = [event for pump, event in zip(pumps, waiting) if pump.call_later(event.set)]
+        if _screen is not None:   # and what waits for the next paint (a tree's cursor …)
+            painted = asyncio.Event()
+            if _screen.call_after_refresh(painted.set):
+                posted.append(painted)
+        if posted:
+            await asyncio.wait([asyncio.ensure_future(e.wait()) for e in posted],
+                               timeout=max(timeout, 0.01))
+
+    async def _release_keys(self) -> None:
+        held, self._held = self._held or [], None
+        for index, event in enumerate(held):
+            await self._route_input(event)
+            if self._held is not None:   # that key changes the screen too: hold the rest
+                self._held[:0] = held[index + 1:]
+                return
 
     # -- the one error handler ----------------------------------------------------
     def report_error(self, error: BaseException) -> str:

@@ -104,6 +104,7 @@ class WorkbenchScreen(Screen):
         self.result: ResultSet | None = None
         self.total_customers: int | None = None
         self._query_generation = 0
+        self._shown_generation = 0
         self._sums_text = ""
         self._resumed_once = False
         self._covered_by_dialog = False
@@ -225,7 +226,19 @@ class WorkbenchScreen(Screen):
         self.run_worker(partial(self._load, self._query_generation, keep_cursor, warn_sort),
                         exclusive=True, group="workbench-query")
 
+    def holds_keys(self) -> bool:
+        """Keys typed after Enter, Esc … wait while a query's first page is on its way
+        (``KehuBaseApp._settle``): '/name Enter Enter' opens a row of the new result."""
+        return self._shown_generation != self._query_generation
+
     async def _load(self, generation: int, keep_cursor: bool, warn_sort: bool) -> None:
+        try:
+            await self._load_rows(generation, keep_cursor, warn_sort)
+        finally:
+            if generation == self._query_generation:
+                self._shown_generation = generation
+
+    async def _load_rows(self, generation: int, keep_cursor: bool, warn_sort: bool) -> None:
         view, search = self.view, self.search_text
         runner = self.app_runner()
         try:
@@ -253,6 +266,7 @@ class WorkbenchScreen(Screen):
         table = self.table
         table.empty_message = ""
         table.show(result, first, groups=groups, keep_cursor=keep_cursor)
+        self._shown_generation = generation
         self._sums_text = ""
         self._update_status()
         if result.slow_sort and warn_sort:
