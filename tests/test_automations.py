@@ -420,3 +420,90 @@ def test_cli_messages_in_chinese(capsys):
     assert main(["--lang", "zh", "automations", "check"]) == 2
     err = capsys.readouterr().err
     assert "automations.yaml:4: 规则「坏」：客户等级" in err
+
+
+def test_examples_a_schema_cannot_run_are_left_out(tmp_path):
+    schema_file = tmp_path / "schema.yaml"
+    schema_file.write_text("extends: default\ndrop: [mobile]\n", encoding="utf-8")
+    schema = load_schema(schema_file)
+    names = [r.name for r in automations.load_rules(schema)]
+    assert "missing-phone" not in names
+    write_rules("rules:\n  - name: missing-phone\n    enabled: true\n")
+    with pytest.raises(automations.AutomationError) as err:
+        automations.load_rules(schema)
+    assert "rule 'missing-phone'" in str(err.value)
+
+
+# --- a team on PostgreSQL: the server's rights decide -------------------------------------
+
+@pytest.mark.postgres
+def test_automations_team_pg(worker_id, monkeypatch):
+    import os
+
+    import psycopg2
+    from conftest import pg_url_or_skip
+
+    from kehu.models import team
+    from kehu.models.security import roles_document
+
+    url = pg_url_or_skip(worker_id)
+    pid = os.getpid()
+    prefix, alice = f"ka{pid}_", f"autoalice{pid}"
+    roles = [alice, *(prefix + r for r in ("admin", "manager", "sales", "viewer"))]
+
+    def drop_roles():
+        conn = psycopg2.connect(url)
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            for role in roles:
+                cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,))
+                if cur.fetchone():
+                    cur.execute(f'DROP OWNED BY "{role}"')
+                    cur.execute(f'DROP ROLE "{role}"')
+        conn.close()
+
+    drop_roles()
+    try:
+        owner = Store.open(url)
+        team.init(owner, roles_document(shared=True), prefix)
+        owner.guard.reset()
+        owner.guard._pg_team = None
+        add_user(owner, alice, "sales")
+        mine = owner.create_customer({"name": "Mine", "grade": "A", "owner": alice}).id
+        theirs = owner.create_customer({"name": "Theirs", "grade": "A", "owner": "lee"}).id
+        owner.close()
+        write_rules("""
+            rules:
+              - name: check-a
+                if: "grade:A"
+                then:
+                  - add_tag: checked
+                  - follow_up: {in: 2d, note: look at it}
+        """)
+        from urllib.parse import urlparse
+        parts = urlparse(url)
+        as_alice = parts._replace(netloc=f"{alice}@{parts.hostname}:{parts.port or 5432}").geturl()
+        sales = Store.open(as_alice)
+        ran = automations.run(sales, TODAY)
+        assert [(f.customer_id, f.done) for f in ran.firings] == [
+            (mine, ["tag +checked", "follow-up in 2d: look at it"])]
+        assert automations.run(sales, TODAY).firings == []
+        assert sales.get_customer(mine).tags == "checked"
+        Fired = automations.fired_model(sales)
+        assert [f.customer_id for f in Fired.select()] == [mine]
+        sales.close()
+        owner = Store.open(url)
+        assert [f.customer_id for f in automations.run(owner, TODAY).firings] == [theirs]
+        # the sales login reads only what rules did to its own customers (row security)
+        conn = psycopg2.connect(as_alice)
+        with conn.cursor() as cur:
+            cur.execute("SELECT customer_id FROM automation_fired ORDER BY customer_id")
+            assert cur.fetchall() == [(mine,)]
+        conn.close()
+        E = owner.audit.Entry
+        logins = {(e.login, e.note) for e in E.select().where(E.customer_id == mine,
+                                                              E.note == "rule:check-a")}
+        assert logins == {(alice, "rule:check-a")}
+        owner.close()
+    finally:
+        drop_roles()

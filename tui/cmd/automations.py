@@ -48,7 +48,7 @@ def run_list(args, ctx) -> int:
         print(tr("cmd_automations.no_rules"), file=ctx.out)
     for rule in rules:
         state = tr("cmd_automations.on" if rule.enabled else "cmd_automations.off")
-        print(f"[{state}] {rule.name}  ({rule.path.name if rule.path else '?'}:{rule.line})",
+        print(f"[{state}] {rule.name}  ({rule.path}:{rule.line})",
               file=ctx.out)
         print("    " + tr("cmd_automations.when", when=rule.when_text()), file=ctx.out)
         if rule.condition:
