@@ -31,7 +31,7 @@ from .errors import KehuError
 from . import search
 from .exporter import csv_text, csv_unquote
 from .config import config_dir, data_dir
-from . import i18n, validate
+from . import i18n, import_read, validate
 from .i18n import label as pick_label
 from .i18n import tr
 from .io_tables import from_json, io_models, to_json
@@ -64,31 +64,17 @@ def _formats() -> dict[str, Any]:
 
 
 def detect_encoding(path: Path) -> str:
-    """utf-8-sig, utf-16, utf-8, gbk or gb18030 — whichever decodes the whole file."""
-    with open(path, "rb") as fh:
-        head = fh.read(4)
-    if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
-        return "utf-16"
-    for encoding in ("utf-8", "gbk", "gb18030"):
-        decoder = codecs.getincrementaldecoder(encoding)()
-        try:
-            with open(path, "rb") as fh:
-                while block := fh.read(1 << 20):
-                    decoder.decode(block)
-                decoder.decode(b"", final=True)
-            return encoding
-        except UnicodeDecodeError:
-            continue
-    raise ImportFailed(tr("import.unknown_encoding", path=path))
+    """utf-8-sig, utf-16, utf-8, gbk, gb18030, big5 or charset-normalizer's guess — one that
+    decodes the whole file (``import_read.detect_encoding``)."""
+    encoding = import_read.detect_encoding(path)
+    if encoding is None:
+        raise ImportFailed(tr("import_read.unknown_encoding", path=path))
+    return encoding
 
 
 def detect_delimiter(first_line: str) -> str:
-    """The delimiter the header line uses most (a comma when none appears)."""
-    counts = {d: first_line.count(d) for d in DELIMITERS}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] else ","
+    """The delimiter the given lines use most (a comma when none appears)."""
+    return import_read.detect_delimiter([first_line], DELIMITERS)
 
 
 def _cell(value: Any) -> Any:
@@ -111,7 +97,20 @@ class Source:
     sheet: str | None = None
     format: str | None = None  # a key of import_formats.yaml when recognised
     estimated_rows: int = 0
-    _skip: int = 0  # lines before the header row
+    _skip: int = 0  # rows (CSV records) before the header row
+    epoch: Any = None  # an XLSX workbook's date system (1900 or 1904), for serial dates
+    titles: list[str] = field(default_factory=list)  # the text of the rows above the header
+
+    @property
+    def header_row(self) -> int:
+        """The header's row number as a spreadsheet shows it (1 = the first row)."""
+        return self._skip + 1
+
+    def with_header_row(self, number: int, schema: Schema | None = None) -> "Source":
+        """This file read again with row ``number`` (1-based) as its header."""
+        return open_source(self.path, encoding=self.encoding if self.kind == "csv" else None,
+                           delimiter=self.delimiter, sheet=self.sheet, header_row=number,
+                           schema=schema)
 
     @property
     def format_label(self) -> str:
@@ -160,8 +159,11 @@ def _open_workbook(path: Path):
 
 
 def open_source(path: str | Path, *, encoding: str | None = None, delimiter: str | None = None,
-                sheet: str | None = None) -> Source:
-    """Read the header row of ``path`` and detect what can be detected."""
+                sheet: str | None = None, header_row: int | None = None,
+                schema: Schema | None = None) -> Source:
+    """Read the header row of ``path`` and detect what can be detected: the header is
+    row ``header_row`` (1-based) if given, else the row of the first ones naming most
+    fields of ``schema`` (default: kehu's default schema) — see ``import_read``."""
     path = Path(path)
     if not path.is_file():
         raise ImportFailed(tr("import.no_file", path=path))
@@ -172,16 +174,25 @@ def open_source(path: str | Path, *, encoding: str | None = None, delimiter: str
     if suffix == ".xls":
         raise ImportFailed(tr("import.old_xls", path=path))
     if suffix in (".xlsx", ".xlsm"):
-        source = _open_xlsx(path, sheet)
+        source = _open_xlsx(path, sheet, header_row, schema)
     else:
-        source = _open_csv(path, encoding, delimiter)
+        source = _open_csv(path, encoding, delimiter, header_row, schema)
     if not any(h for h in source.headers):
         raise ImportFailed(tr("import.no_header", path=path))
     source.format = recognise_format(source.headers)
     return source
 
 
-def _open_csv(path: Path, encoding: str | None, delimiter: str | None) -> Source:
+def _header_names(schema: Schema | None) -> set[str]:
+    if schema is None:
+        from .schema import load_schema
+
+        schema = load_schema()
+    return import_read.known_names(schema)
+
+
+def _open_csv(path: Path, encoding: str | None, delimiter: str | None,
+              header_row: int | None = None, schema: Schema | None = None) -> Source:
     if encoding:
         try:
             codecs.lookup(encoding)
@@ -190,48 +201,51 @@ def _open_csv(path: Path, encoding: str | None, delimiter: str | None) -> Source
     else:
         encoding = detect_encoding(path)
     csv.field_size_limit(sys.maxsize)
-    skip = 0
+    sep_line = 0
     try:
         with open(path, encoding=encoding, newline="") as fh:
             first = fh.readline()
             if first.strip().lower().startswith("sep=") and len(first.strip()) == 5:
-                delimiter, skip = delimiter or first.strip()[4], 1  # Excel's "sep=;" line
-                first = fh.readline()
-            while not first.strip() and first:
-                skip += 1
-                first = fh.readline()
-            delimiter = delimiter or detect_delimiter(first)
-            headers = next(csv.reader([first], delimiter=delimiter), [])
+                delimiter, sep_line = delimiter or first.strip()[4], 1  # Excel's "sep=;" line
+            head = [first] + [fh.readline() for _ in range(import_read.SCAN_ROWS)]
+        delimiter = delimiter or import_read.detect_delimiter(head[sep_line:], DELIMITERS)
+        rows = import_read.first_rows_csv(path, encoding, delimiter)
     except UnicodeDecodeError as exc:
         raise ImportFailed(tr("import.wrong_encoding", path=path, encoding=encoding,
                               error=exc.reason)) from None
+    if sep_line:   # a spreadsheet does not show the "sep=" line: its row 1 is the next
+        rows[0] = []
+    skip = (import_read.check_header_row(path, header_row + sep_line, rows) if header_row
+            else import_read.detect_header_row(rows, _header_names(schema)))
+    headers = rows[skip] if rows else []
     with open(path, "rb") as fh:
         lines = sum(block.count(b"\n") for block in iter(lambda: fh.read(1 << 20), b""))
     headers = [h.strip().lstrip("\ufeff") for h in headers]
     return Source(path, "csv", headers, encoding=encoding, delimiter=delimiter,
-                  estimated_rows=max(lines - skip - 1, 0), _skip=skip)
+                  estimated_rows=max(lines - skip - 1, 0), _skip=skip,
+                  titles=import_read.title_rows(rows, skip))
 
 
-def _open_xlsx(path: Path, sheet: str | None) -> Source:
+def _open_xlsx(path: Path, sheet: str | None, header_row: int | None = None,
+               schema: Schema | None = None) -> Source:
     wb = _open_workbook(path)
     try:
         if sheet and sheet not in wb.sheetnames:
             raise ImportFailed(tr("import.no_sheet", sheet=sheet, sheets=", ".join(wb.sheetnames)))
         ws = wb[sheet] if sheet else wb.worksheets[0]
-        skip, headers = 0, []
-        for values in ws.iter_rows(values_only=True):
-            cells = ["" if v is None else str(_cell(v)) for v in values]
-            if any(cells):
-                headers = cells
-                break
-            skip += 1
+        rows = [list(r) for r in ws.iter_rows(max_row=import_read.SCAN_ROWS, values_only=True)]
+        skip = (import_read.check_header_row(path, header_row, rows) if header_row
+                else import_read.detect_header_row(rows, _header_names(schema)))
+        headers = ["" if v is None else str(_cell(v)) for v in rows[skip]] if rows else []
         total = max((ws.max_row or 0) - skip - 1, 0)
         name = ws.title
+        epoch = wb.epoch
     finally:
         wb.close()
     while headers and not headers[-1]:
         headers.pop()
-    return Source(path, "xlsx", headers, sheet=name, estimated_rows=total, _skip=skip)
+    return Source(path, "xlsx", headers, sheet=name, estimated_rows=total, _skip=skip,
+                  epoch=epoch, titles=import_read.title_rows(rows, skip))
 
 
 def recognise_format(headers: list[str]) -> str | None:
@@ -253,6 +267,19 @@ class Mapping:
     fields: list[str | None]
     notes: dict[int, str] = field(default_factory=dict)
     name_parts: dict[str, int] = field(default_factory=dict)
+    #: columns left out for good (skipped by the user, ignored by the file's format, a
+    #: rejects file's own columns); every other unmapped column is kept in ``extra``
+    dropped: set[int] = field(default_factory=set)
+    keep_extra: bool = True  # False: --skip-unmapped, nothing kept in extra
+
+    @property
+    def extra_columns(self) -> list[int]:
+        """The columns kept in the customer's Other columns (``extra``)."""
+        if not self.keep_extra:
+            return []
+        parts = set(self.name_parts.values())
+        return [i for i, k in enumerate(self.fields)
+                if k is None and i not in self.dropped and i not in parts]
 
     def by_header(self) -> dict[str, str | None]:
         return {h: k for h, k in zip(self.headers, self.fields) if h}
@@ -277,8 +304,10 @@ class Mapping:
                     self.notes[i] = tr("import.note_duplicate", field=spec.label())
         self.fields[column] = key
         self.notes.pop(column, None)
+        self.dropped.discard(column)
         if key is None:
             self.notes[column] = tr("import.note_skipped")
+            self.dropped.add(column)
 
 
 def _resolve_user_field(schema: Schema, name: str | None) -> str | None:
@@ -301,13 +330,19 @@ def auto_mapping(schema: Schema, source: Source, *, profile: dict[str, Any] | No
     ignored = {_fold(h) for h in fmt.get("ignore", [])}
     mapping = Mapping(list(source.headers), [None] * len(source.headers))
     taken: dict[str, int] = {}
+    own_columns = import_read.rejects_headers()
     for i, header in enumerate(source.headers):
         if not header:
             continue
+        if _fold(header) in own_columns:   # a rejects file imported again: its reason and row
+            mapping.notes[i] = tr("import_read.note_rejects_column")
+            mapping.dropped.add(i)
+            continue
         if _fold(header) in ignored:
             mapping.notes[i] = tr("import.note_format_ignores", format=source.format_label)
+            mapping.dropped.add(i)
             continue
-        spec = schema.resolve(header)
+        spec = import_read.resolve_header(schema, header)
         if spec is None:
             mapping.notes[i] = tr("import.note_unknown")
         elif spec.computed:
@@ -326,7 +361,10 @@ def auto_mapping(schema: Schema, source: Source, *, profile: dict[str, Any] | No
                     raise ImportFailed(tr("import.no_such_column", header=header,
                                           headers=", ".join(h for h in source.headers if h)))
                 continue
-            mapping.set(column, _resolve_user_field(schema, name), schema)
+            key = _resolve_user_field(schema, name)
+            if key is None and extra is profile and mapping.fields[column] is None:
+                continue   # a profile's unmapped column: kept in extra as auto-mapping has it
+            mapping.set(column, key, schema)
     parts = _formats().get("name_parts", {})
     for part, names in parts.items():
         folded = {_fold(n) for n in names}
@@ -438,32 +476,25 @@ class ImportResult:
 
 
 class _Report:
-    """Rejected rows, written as they are found to a CSV Excel opens (UTF-8 with BOM)."""
+    """Rejected rows: the first problems kept for display, and the rows themselves in
+    a rejects file (``import_read.RejectsFile``: original header and cells, the reason
+    and row number in front) when ``path`` is given."""
     KEEP = 200
 
-    def __init__(self, path: Path):
-        self.path, self._fh, self._writer = path, None, None
+    def __init__(self, path: Path | None, source: Source):
+        self.source = source
+        self.file = import_read.RejectsFile(path, source.headers) if path is not None else None
         self.first: list[Problem] = []
 
-    def add(self, problem: Problem) -> None:
-        if self._fh is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._fh = open(self.path, "w", encoding="utf-8-sig", newline="")
-            self._writer = csv.writer(self._fh)
-            self._writer.writerow([tr("import.report_row"), tr("import.report_column"),
-                                   tr("import.report_field"), tr("import.report_value"),
-                                   tr("import.report_reason")])
-        # the file is opened in a spreadsheet: no cell of it is run as a formula
-        self._writer.writerow([problem.row, csv_text(problem.column), problem.field,
-                               csv_text(problem.value), problem.reason])
-        if len(self.first) < self.KEEP:
-            self.first.append(problem)
+    def reject(self, problems: list[Problem], cells: list[Any] | None = None) -> None:
+        for problem in problems:
+            if len(self.first) < self.KEEP:
+                self.first.append(problem)
+        if self.file is not None and problems:
+            self.file.add(problems[0].row, import_read.reason_text(problems), cells)
 
     def close(self) -> Path | None:
-        if self._fh is None:
-            return None
-        self._fh.close()
-        return self.path
+        return self.file.close(self.source) if self.file is not None else None
 
 
 def default_report_path(source: Source) -> Path:
@@ -509,8 +540,14 @@ class _Cleaner:
         # a CSV cell written "'=SUM(…)" (as kehu's export and others keep a spreadsheet
         # from running it) is the text "=SUM(…)"
         self.unquote = source.kind == "csv"
+        # the columns no field takes, kept in the customer's extra (import_read)
+        self.extra = import_read.extra_headers(mapping.headers, mapping.extra_columns)
+        self.xlsx_epoch = source.epoch if source.kind == "xlsx" else None
+        self.xlsx = source.kind == "xlsx"
 
     def _prepare(self, spec: FieldSpec, raw: Any) -> Any:
+        if self.xlsx and spec.type in ("date", "datetime"):   # a serial number in a General cell
+            raw = import_read.xlsx_date(raw, self.xlsx_epoch, spec.type == "datetime")
         if isinstance(raw, str):
             raw = raw.strip()
             if raw in self.empty_values:
@@ -573,6 +610,10 @@ class _Cleaner:
                     problems.append(Problem(number, "+".join(
                         self.headers[i] for i in self.name_parts.values()),
                         self.name_spec.label(), shown(name), exc.message))
+        if self.extra and values and not problems:
+            kept = import_read.extra_json(self.extra, cells)
+            if kept is not None:
+                values[import_read.EXTRA] = kept
         return values, problems
 
     def _compose_name(self, cells: list[Any]) -> str:
@@ -629,13 +670,14 @@ def _clean_rows(rows: list[tuple[int, list[Any]]], cleaner: "_Cleaner", schema: 
     out = []
     for number, cells in rows:
         values, problems = cleaner.row(number, cells)
-        if not values or problems:
-            out.append((number, None if creating else values, problems, None))
+        if not values or problems:   # a rejected row brings its cells for the rejects file
+            out.append((number, None if creating else values, problems, cells if problems else None))
         elif creating is not None:
             record = defaults | values
             problems = _missing(number, record, creating.required)
             out.append((number, None if problems else creating.plan.row(
-                record, search.build_search_text(schema, record)), problems, None))
+                record, search.build_search_text(schema, record)), problems,
+                cells if problems else None))
         else:
             out.append((number, values, problems, search.build_search_text(schema, defaults | values)
                         if defaults is not None else None))
@@ -727,7 +769,9 @@ def run_import(store: Store, source: Source, mapping: Mapping, *, update_by: str
     defaults = {s.key: default_value(s, store.user) for s in schema.fields
                 if s.default is not None and not s.computed}
     required = [s for s in schema.fields if s.required and not s.computed]
-    report = _Report(Path(report_path) if report_path else default_report_path(source))
+    # the rejects file: where asked; a real import writes one beside the file by default
+    report = _Report(Path(report_path) if report_path else None if dry_run
+                     else default_report_path(source), source)
     result = ImportResult(None, dry_run)
     C = store.Customer
     models = io_models(store)
@@ -756,10 +800,9 @@ def run_import(store: Store, source: Source, mapping: Mapping, *, update_by: str
     pending_updates: dict[int, dict[str, Any]] = {}
     batch_id = None
 
-    def reject(problems: list[Problem]) -> None:
+    def reject(problems: list[Problem], cells: list[Any] | None = None) -> None:
         result.rejected += 1
-        for problem in problems:
-            report.add(problem)
+        report.reject(problems, cells)
 
     update_rows: dict[int, int] = {}  # customer id -> the row of the file that updates it
 
@@ -811,10 +854,10 @@ def run_import(store: Store, source: Source, mapping: Mapping, *, update_by: str
                         _Creating(plan, required))
 
         def good_rows():
-            for number, row, problems, _ in rows:
+            for number, row, problems, cells in rows:
                 result.rows += 1
                 if problems:
-                    reject(problems)
+                    reject(problems, cells)
                 elif row is None:
                     result.empty += 1
                 else:
@@ -835,7 +878,7 @@ def run_import(store: Store, source: Source, mapping: Mapping, *, update_by: str
                                                        None if dry_run or dupes else defaults, workers):
             result.rows += 1
             if problems:
-                reject(problems)
+                reject(problems, text)   # a rejected row's cells come in text's place
             elif not values:
                 result.empty += 1
             else:
@@ -1018,8 +1061,12 @@ def _apply_updates(store: Store, updates: dict[int, dict[str, Any]], befores: di
             if refuse is not None:
                 refuse(cid, changes, tr("import_lock.gone"))
             continue
-        diff = {k: v for k, v in changes.items() if not store.schema[k].computed
-                and not _same(getattr(row, k), v)}
+        diff = {k: v for k, v in changes.items() if k != import_read.EXTRA
+                and not store.schema[k].computed and not _same(getattr(row, k), v)}
+        if changes.get(import_read.EXTRA):   # the kept columns join those the customer has
+            kept = import_read.merge_extra(row.extra, changes[import_read.EXTRA])
+            if kept != row.extra:
+                diff[import_read.EXTRA] = kept
         try:
             diff = store.guard.check_update(row, diff)
         except PermissionDenied as exc:
@@ -1138,9 +1185,13 @@ def revert_import(store: Store, batch_id: int) -> RevertResult:
 def mapping_summary(mapping: Mapping, schema: Schema) -> list[tuple[str, str, str]]:
     """(column, field label or '', note) per column, for the CLI and the wizard."""
     out = []
+    kept = set(mapping.extra_columns)
     for i, header in enumerate(mapping.headers):
         key = mapping.fields[i]
         label = schema[key].label() if key else ""
-        out.append((header, label, mapping.notes.get(i, "")))
+        note = mapping.notes.get(i, "")
+        if i in kept and header:   # not a field, but not lost: the customer's Other columns
+            note = tr("import_read.note_kept") + (f" ({note})" if note else "")
+        out.append((header, label, note))
     return out
 

@@ -95,6 +95,9 @@ def from_json(store: Store, text: str) -> dict[str, Any]:
     out = {}
     for key, value in json.loads(text).items():
         spec = store.schema.get(key)
+        if key == "extra":   # an import's kept columns (models.import_read): JSON text as it was
+            out[key] = value
+            continue
         if spec is None:
             continue
         if value is None:

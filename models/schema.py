@@ -47,7 +47,7 @@ def value_limit(decimals: int) -> Decimal:
 TEXT_TYPES = ("text", "longtext", "choice", "tags", "phone", "email", "url")
 #: Columns every customer row has whatever the schema says.
 SYSTEM_COLUMNS = ("id", "created_at", "updated_at", "version", "deleted_at", "search_text",
-                  "import_batch")
+                  "import_batch", "extra")
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
 #: At most this many decimal places (money and decimal fields; see ``value_limit``).
 MAX_DECIMALS = 6

@@ -161,6 +161,8 @@ def _customer_system_fields() -> dict[str, peewee.Field]:
         # The import (models.importer) that created the row, so it can be reverted as a whole.
         # Its index is made by migrate_schema (after the column exists in an older database).
         "import_batch": peewee.IntegerField(null=True),
+        # The columns of an imported file no field took (JSON {column: text}; models.import_read).
+        "extra": peewee.TextField(null=True),
     }
 
 
@@ -831,7 +833,7 @@ class InsertPlan:
     so an import sends it to its worker processes, which then hand back rows
     ready to insert. ``stamp`` is the creation time of rows without one."""
 
-    SYSTEM = ("created_at", "updated_at", "version", "search_text", "import_batch")
+    SYSTEM = ("created_at", "updated_at", "version", "search_text", "import_batch", "extra")
 
     def __init__(self, store: "Store", keys: Iterable[str], stamp: dt.datetime,
                  import_batch: int | None):
@@ -856,7 +858,7 @@ class InsertPlan:
             if values[i] is not None:
                 values[i] = to_minor(values[i], decimals)
         created = record.get("created_at") or self.stamp
-        return (created, created, 1, search_text, self.import_batch, *values)
+        return (created, created, 1, search_text, self.import_batch, record.get("extra"), *values)
 
 
 def _os_user() -> str:

@@ -64,13 +64,13 @@ def test_rejected_rows_are_in_the_report_with_row_field_and_reason(store, tmp_pa
     result = do_import(store, path, report_path=tmp_path / "report.csv")
     with open(result.report, encoding="utf-8-sig", newline="") as fh:
         report = list(csv.reader(fh))
-    assert report[0] == ["Row", "Column", "Field", "Value", "Reason"]
-    by_field = {(r[0], r[2]): r for r in report[1:]}
-    assert set(by_field) == {("3", "Mobile"), ("3", "Email"), ("3", "Grade"), ("3", "Acquired"),
-                             ("6", "Name")}
-    assert "12345" in by_field[("3", "Mobile")][4]
-    assert "is not one of" in by_field[("3", "Grade")][4]
-    assert by_field[("6", "Name")][4] == "is required"
+    # the rejected rows as they were, under the original header, the reason in front
+    assert report[0] == ["Why not imported", "Original row", *CHINESE_SHEET[0]]
+    assert [r[1:] for r in report[1:]] == [["3", *CHINESE_SHEET[2]], ["6", *CHINESE_SHEET[5]]]
+    reasons = {r[1]: r[0].split("; ") for r in report[1:]}
+    assert [r.split(":")[0] for r in reasons["3"]] == ["Mobile", "Email", "Grade", "Acquired"]
+    assert "12345" in reasons["3"][0] and "is not one of" in reasons["3"][2]
+    assert reasons["6"] == ["Name: is required"]
     # every row is accounted for: created + rejected + empty
     assert result.rows == result.created + result.rejected + result.empty == 5
 
@@ -433,7 +433,7 @@ def test_bad_cells_in_a_csv_reject_their_row_not_the_import(store, tmp_path):
     result = do_import(store, path, report_path=tmp_path / "r.csv")
     check_nasty_import(store, result, cells)
     with open(tmp_path / "r.csv", encoding="utf-8-sig", newline="") as fh:
-        values = [line[3] for line in csv.reader(fh)]
+        values = {cell for line in csv.reader(fh) for cell in line}   # the rejected rows
     assert "张<U+0000>三" in values and "red <U+001B>[31m text" in values  # shown, not hidden
     from kehu.models.exporter import export
 

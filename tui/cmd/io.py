@@ -39,6 +39,9 @@ def register(sub) -> None:
                    help=tr("import_dupes.opt_on_duplicate"))
     p.add_argument("--dry-run", action="store_true", help=tr("io.opt_dry_run"))
     p.add_argument("--report", metavar="FILE", help=tr("io.opt_report"))
+    p.add_argument("--rejects", dest="report", metavar="FILE", help=tr("import_read.opt_rejects"))
+    p.add_argument("--header-row", type=int, metavar="N", help=tr("import_read.opt_header_row"))
+    p.add_argument("--skip-unmapped", action="store_true", help=tr("import_read.opt_skip_unmapped"))
     p.add_argument("--all", action="store_true", help=tr("cli16.opt_all"))
     p.add_argument("--into", choices=["customers", "contacts", "timeline"], default="customers",
                    help=tr("import_sheets.opt_into"))
@@ -106,18 +109,23 @@ def run_import(args, ctx) -> int:
             print("  " + tr("cli16.left_out", columns=", ".join(result.left_out)), file=ctx.out)
         return 0
     source = importer.open_source(args.file, encoding=args.encoding, delimiter=args.delimiter,
-                                  sheet=args.sheet)
+                                  sheet=args.sheet, header_row=args.header_row, schema=store.schema)
     if args.into != "customers":   # contacts or timeline entries (models/import_sheets.py)
         return _import_sheet(args, ctx, store, source)
     profile = importer.load_profile(args.profile) if args.profile else None
     mapping = importer.auto_mapping(store.schema, source, profile=profile,
                                     overrides=_overrides(args.map))
+    mapping.keep_extra = not args.skip_unmapped   # else unmapped columns go to Other columns
     out = ctx.out
     detail = (tr("io.csv_detail", encoding=source.encoding, delimiter=repr(source.delimiter))
               if source.kind == "csv" else tr("io.sheet_detail", sheet=source.sheet)
               if source.kind == "xlsx" else tr("cli16.cards"))
     print(tr("io.reading", path=source.path, format=source.format_label, detail=detail,
              rows=source.estimated_rows), file=out)
+    if source.header_row > 1:   # a title above the header (models/import_read.py)
+        above = "; ".join(source.titles)
+        print("  " + tr("import_read.header_at", row=source.header_row)
+              + (", " + tr("import_read.above_header", text=above) if above else ""), file=out)
     width = max((cell_len(h) for h in mapping.headers), default=0)
     for header, label, note in importer.mapping_summary(mapping, store.schema):
         target = f"→ {label}" if label else "  —"
