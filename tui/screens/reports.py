@@ -5,8 +5,9 @@ stage, ``m`` month, ``q`` quarter, ``p`` pipeline, ``c`` expected close, ``t``
 top customers, ``n`` new customers, ``o`` overdue per owner, ``f`` satisfaction
 by month, ``e`` satisfaction by segment, ``d`` data quality; ``[`` / ``]`` step
 through them). Every report covers the workbench's current view and search
-(the scope line says which). ``ctrl+r`` recomputes the RFM segments,
-``ctrl+s`` saves the screen as an SVG picture. Reports run off the UI thread.
+(the scope line says which). ``ctrl+r`` recomputes the RFM segments (on the
+quality report: checks the stored values again), ``ctrl+s`` saves the screen as
+an SVG picture. Reports run off the UI thread.
 """
 from __future__ import annotations
 
@@ -186,8 +187,21 @@ class ReportsScreen(Screen):
         self.app.pop_screen()
 
     def action_recompute(self) -> None:
+        if self.report_key == "quality":   # the quality report: check the stored values again
+            self.query_one("#report-status", Static).update(tr("reports.scanning"))
+            self._scan()
+            return
         self.query_one("#report-status", Static).update(tr("reports.recomputing"))
         self._recompute()
+
+    @work(exclusive=True, group="recompute")
+    async def _scan(self) -> None:
+        from kehu.models import quality
+
+        store = self.app.store
+        counts = await self.runner.background(lambda: quality.scan(store))
+        self.notify(tr("reports.scanned", count=sum(counts.values())))
+        self.show(self.report_key)
 
     def action_screenshot(self) -> None:
         from kehu.models.security import PermissionDenied
