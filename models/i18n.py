@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import locale
 import os
+import re
 from pathlib import Path
 
 import yaml
@@ -17,6 +18,8 @@ _catalogue: dict[str, dict[str, str]] = {}
 #: libyaml's loader when present: every catalogue is read at start-up (~8x faster).
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _lang: str | None = None
+#: ``{count|row|rows}``: the word for one or for any other number of ``count``
+_PLURAL = re.compile(r"\{(\w+)\|([^|{}]*)\|([^|{}]*)\}")
 
 
 def register_catalogue(path: str | Path) -> None:
@@ -65,7 +68,9 @@ def tr(msg_id: str, lang: str | None = None, /, **values) -> str:
     """The message ``msg_id`` in ``lang`` (default: the current language).
 
     ``lang`` may also be given as a keyword; every other keyword fills a
-    ``{placeholder}`` (so a message may use ``{key}``).
+    ``{placeholder}`` (so a message may use ``{key}``). ``{count|row|rows}``
+    is "row" when ``count`` is 1 and "rows" otherwise (English plurals; Chinese
+    needs none).
 
     A missing translation falls back to English, a missing key to the key
     itself, so a gap in the catalogue never crashes a screen.
@@ -75,7 +80,12 @@ def tr(msg_id: str, lang: str | None = None, /, **values) -> str:
     if texts is None:
         return msg_id
     text = texts.get(lang or get_lang()) or texts.get("en") or msg_id
-    return text.format(**values) if values else text
+    if not values:
+        return text
+    if "|" in text:
+        text = _PLURAL.sub(lambda m: (m.group(2) if values.get(m.group(1)) == 1 else m.group(3))
+                           .replace("{", "{{").replace("}", "}}"), text)
+    return text.format(**values)
 
 
 def label(texts: dict[str, str] | str | None, lang: str | None = None) -> str:

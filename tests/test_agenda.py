@@ -61,7 +61,7 @@ def test_each_list_for_the_owner(store):
     assert got.owner == "tester"
     s = got.sections
     assert names(s["followup"]) == ["Alpha", "Beta"]
-    assert s["followup"][0].why == "follow-up 1 days overdue: send the offer"
+    assert s["followup"][0].why == "follow-up 1 day overdue: send the offer"
     assert s["followup"][1].why == "follow-up due today: ring back"
     # A every 30 days (40 days silent), C every 90 (never, entered 100 days ago);
     # B 60 (40 days): not yet; D: none. Longest silent first. Bob's customer is not mine.

@@ -132,7 +132,7 @@ def test_backup_and_restore_commands(sqlite_url, tmp_path, capsys):
     assert "--yes" in capsys.readouterr().err
     assert main(["--db", sqlite_url, "restore", str(made), "--yes"]) == 0
     out = capsys.readouterr().out
-    assert "2 customers, 1 contacts, 2 timeline entries" in out and "kept at" in out
+    assert "2 customers, 1 contact, 2 timeline entries" in out and "kept at" in out
     # the restored database's audit trail says who restored which backup
     assert main(["--db", sqlite_url, "--user", "ana", "restore", str(made), "--yes"]) == 0
     capsys.readouterr()

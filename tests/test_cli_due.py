@@ -20,7 +20,7 @@ def test_due_lists_follow_ups_and_verify_records_them(sqlite_url, capsys, monkey
     assert "Overdue (1)" in out and "Acme" in out and "ring back" in out
 
     assert main(["verify", "--due"]) == 0
-    assert "1 customers due" in capsys.readouterr().out
+    assert "1 customer due" in capsys.readouterr().out
     assert main(["--user", "alice", "verify", str(acme.id), "--kind", "credit"]) == 0
     assert "Acme verified: Credit status" in capsys.readouterr().out
     assert main(["verify", str(acme.id), "--kind", "weather"]) == 2

@@ -108,7 +108,7 @@ def test_kehu_export_command(store, tmp_path, capsys):
     out = tmp_path / "a.csv"
     assert main(["--db", url, "export", "-o", str(out), "--query", "grade:A",
                  "--columns", "name,客户等级"]) == 0
-    assert "1 customers, 2 columns" in capsys.readouterr().out
+    assert "1 customer, 2 columns" in capsys.readouterr().out
     assert out.read_text(encoding="utf-8-sig").splitlines() == ["Name,Grade", "甲,A key"]
     assert main(["--db", url, "export", "-o", str(tmp_path / "v.xlsx"), "--view", "roster"]) == 0
     assert main(["--db", url, "export", "-o", str(out), "--query", "grade:"]) == 2

@@ -67,7 +67,7 @@ def test_a_type_change_that_would_lose_data_is_refused(db_url, tmp_path):
         Store.open(db_url, load_schema(retyped))
     assert "field 'age'" in str(err.value)
     assert "integer to date" in str(err.value)
-    assert "1 customers have a value" in str(err.value)
+    assert "1 customer has a value" in str(err.value)
 
     store = Store.open(db_url, load_schema(schema_file(tmp_path)))
     assert store.get_customer(1).age == 50

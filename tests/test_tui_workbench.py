@@ -260,7 +260,7 @@ async def test_each_builtin_roster(app_store):
             assert table.row_count == TOTAL
             if view.group_by:
                 header = lines(pilot.app)[1]
-                assert "▸" in header and "customers" in header  # a group row with its count
+                assert "▸" in header and "customer" in header  # a group row with its count
             if view.key == "ranking":
                 assert names(pilot.app)[:2] == ["张三", "李四"]  # highest purchases first
             if view.key == "roster":
@@ -273,7 +273,7 @@ async def test_region_roster_groups_with_count_and_sum(app_store):
         await settle(pilot)
         await choose_view(pilot, "Customers by region")
         shown = "\n".join(lines(pilot.app))
-        assert "▸ North · 1 customers" in shown
+        assert "▸ North · 1 customer" in shown
         assert "▸ East · 2 customers · Purchases Σ 120,000.00" in shown
 
 

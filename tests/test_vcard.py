@@ -133,7 +133,7 @@ def test_cli_exports_and_imports_vcf(tmp_path, capsys):
     assert "1 created" in capsys.readouterr().out
     out = tmp_path / "out.vcf"
     assert main(["--db", url, "export", "-o", str(out)]) == 0
-    assert "1 customers written" in capsys.readouterr().out
+    assert "1 customer written" in capsys.readouterr().out
     assert "FN:李娜" in out.read_text(encoding="utf-8")
 
 
