@@ -715,6 +715,8 @@ def history(store, customer_id: int | None = None, limit: int = 100) -> list[dic
     if customer_id is not None:
         store.get_customer(customer_id)
         query = query.where(Fired.customer_id == customer_id)
+    elif store.guard.row_scope() is not None:   # only the customers the user may see
+        query = query.where(Fired.customer_id.in_(store.customers().select(store.Customer.id)))
     return [{"rule": r.rule, "customer_id": r.customer_id, "occasion": r.occasion,
              "fired_at": r.fired_at, "login": r.login,
              "changes": json.loads(r.changes or "[]")} for r in query]

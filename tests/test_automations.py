@@ -143,6 +143,24 @@ def test_customer_created_grade_and_stage_changed(store):
         [("welcome", a.id), ("promoted", b.id), ("lost", a.id)])
 
 
+def test_a_stage_moved_by_a_purchase_fires_stage_changed(store):
+    write_rules("""
+        rules:
+          - name: first-order
+            when: stage_changed
+            if: "-stage:lead"
+            then:
+              - add_tag: customer-now
+    """)
+    acme = store.create_customer({"name": "Acme"})
+    assert store.get_customer(acme.id).stage == "lead"
+    timeline.add_entry(store, acme.id, "purchase", amount=Decimal("50"))
+    row = store.get_customer(acme.id)      # the purchase re-scored the stage
+    assert row.stage != "lead" and row.tags == "customer-now"
+    fired = automations.fired_model(store).get()
+    assert fired.occasion.startswith(f"stage_changed:lead>{row.stage}:")
+
+
 def test_a_bulk_change_fires_the_change_rules(store):
     write_rules("""
         rules:
@@ -256,6 +274,7 @@ def test_run_skips_what_the_role_may_not_change(db_url):
     assert by_rule["only-birthday"].done == []
     # nothing could be done: not remembered, so someone who may do it will
     assert automations.run(sam, TODAY).firings[0].rule == "only-birthday"
+    assert [h["customer_id"] for h in automations.history(sam)] == [mine]
     sam.close()
     admin = Store.open(db_url, user="admin")
     assert admin.get_customer(theirs).tags is None
@@ -406,6 +425,17 @@ def test_cli_list_check_run(db_url, capsys, monkeypatch):
     assert main(["automations", "run", "--today", TODAY.isoformat()]) == 0
     assert capsys.readouterr().out.strip() == (
         "2 time rules ran: 0 customers, 0 changes, 0 skipped")
+    assert main(["automations", "run", "--rule", "quiet", "--dry-run"]) == 0
+    assert capsys.readouterr().out.strip().endswith("1 time rules would make 0 changes "
+                                                    "for 0 customers, 0 skipped")
+    assert main(["automations", "log"]) == 0
+    logged = capsys.readouterr().out.splitlines()
+    assert len(logged) == 2 and "no-phone → #4 (run by " in logged[0]
+    assert logged[0].endswith("tag +to-complete")
+    assert main(["automations", "log", "--customer", "1", "--json"]) == 0
+    assert [r["rule"] for r in json.loads(capsys.readouterr().out)] == ["quiet"]
+    assert main(["automations", "run", "--rule", "quite"]) == 2
+    assert "unknown rule 'quite' — did you mean 'quiet'?" in capsys.readouterr().err
     path = write_rules("rules:\n  - name: bad\n    when: grade_changd\n    then: [{add_tag: y}]\n")
     assert main(["automations", "check"]) == 2
     err = capsys.readouterr().err

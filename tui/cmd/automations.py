@@ -27,6 +27,11 @@ def register(sub) -> None:
     p.add_argument("--rule", metavar="NAME", help=tr("cmd_automations.opt_rule"))
     p.add_argument("--today", metavar="DATE", help=tr("cmd_automations.opt_today"))
     p.set_defaults(func=run_run)
+    p = inner.add_parser("log", help=tr("cmd_automations.log_help"))
+    p.add_argument("--customer", type=int, metavar="ID", help=tr("cmd_automations.opt_customer"))
+    p.add_argument("--limit", type=int, default=50, metavar="N", help=tr("agenda.opt_limit"))
+    p.add_argument("--json", action="store_true", help=tr("cmd_automations.opt_json"))
+    p.set_defaults(func=run_log)
     parser.set_defaults(func=lambda args, ctx: parser.print_help(ctx.out) or 0)
 
 
@@ -89,3 +94,18 @@ def run_run(args, ctx) -> int:
         print(problem, file=ctx.err)
     print(result.summary(), file=ctx.out)
     return 1 if result.problems else 0
+
+
+def run_log(args, ctx) -> int:
+    store = ctx.open_store()
+    rows = automations.history(store, args.customer, max(1, args.limit))
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=1, default=str), file=ctx.out)
+        return 0
+    if not rows:
+        print(tr("cmd_automations.log_empty"), file=ctx.out)
+    for row in rows:
+        print(tr("cmd_automations.log_line", at=f"{row['fired_at']:%Y-%m-%d %H:%M}",
+                 rule=row["rule"], id=row["customer_id"], login=row["login"],
+                 changes="; ".join(row["changes"]) or "-"), file=ctx.out)
+    return 0
