@@ -32,6 +32,7 @@ from . import search
 from .exporter import csv_text, csv_unquote
 from .config import config_dir, data_dir
 from . import i18n, import_read, validate
+from . import import_values
 from .i18n import label as pick_label
 from .i18n import tr
 from .io_tables import from_json, io_models, to_json
@@ -271,6 +272,9 @@ class Mapping:
     #: rejects file's own columns); every other unmapped column is kept in ``extra``
     dropped: set[int] = field(default_factory=set)
     keep_extra: bool = True  # False: --skip-unmapped, nothing kept in extra
+    #: columns that are not customer fields: "contact.name", "purchase.total", "phone:N" …
+    #: (models/import_values.py)
+    roles: dict[int, str] = field(default_factory=dict)
 
     @property
     def extra_columns(self) -> list[int]:
@@ -305,6 +309,7 @@ class Mapping:
         self.fields[column] = key
         self.notes.pop(column, None)
         self.dropped.discard(column)
+        self.roles.pop(column, None)
         if key is None:
             self.notes[column] = tr("import.note_skipped")
             self.dropped.add(column)
@@ -352,6 +357,7 @@ def auto_mapping(schema: Schema, source: Source, *, profile: dict[str, Any] | No
         else:
             mapping.fields[i] = spec.key
             taken[spec.key] = i
+    import_values.refine_mapping(schema, source, mapping)   # contacts, purchases, typed phones
     for extra in (profile or {}), (overrides or {}):
         by_fold = {_fold(h): i for i, h in enumerate(source.headers) if h}
         for header, name in extra.items():
@@ -473,6 +479,12 @@ class ImportResult:
     duplicates: Any = None  # import_dupes.Duplicates: rows matching existing customers
     problems: list[Problem] = field(default_factory=list)  # the first ones, for display
     report: Path | None = None
+    # rows kept with a value left out (import_values): notes, and per value its count
+    notes: list[Problem] = field(default_factory=list)
+    unmatched: list = field(default_factory=list)  # import_values.Unmatched
+    unmatched_index: dict = field(default_factory=dict, repr=False)
+    contacts: int = 0  # decision-chain contacts created (import_values)
+    purchases: int = 0  # opening purchases created (import_values)
 
 
 class _Report:
@@ -519,7 +531,8 @@ CACHE_VALUES = 20_000
 class _Cleaner:
     """Turns the cells of one row into field values (or problems), per the mapping."""
 
-    def __init__(self, schema: Schema, source: Source, mapping: Mapping):
+    def __init__(self, schema: Schema, source: Source, mapping: Mapping,
+                 values: "import_values.ValueOptions | None" = None):
         fmt = _formats()["formats"].get(source.format or "", {})
         self.sep = fmt.get("multi_value_separator")
         self.drop_prefix = fmt.get("drop_values_starting")
@@ -544,6 +557,8 @@ class _Cleaner:
         self.extra = import_read.extra_headers(mapping.headers, mapping.extra_columns)
         self.xlsx_epoch = source.epoch if source.kind == "xlsx" else None
         self.xlsx = source.kind == "xlsx"
+        # choices matched leniently, dates in the user's order, typed phones, company type
+        self.values = import_values.RowValues.build(schema, source, mapping, values, self.sep)
 
     def _prepare(self, spec: FieldSpec, raw: Any) -> Any:
         if self.xlsx and spec.type in ("date", "datetime"):   # a serial number in a General cell
@@ -571,6 +586,7 @@ class _Cleaner:
     def row(self, number: int, cells: list[Any]) -> tuple[dict[str, Any], list[Problem]]:
         values: dict[str, Any] = {}
         problems: list[Problem] = []
+        kept_notes: list[Problem] = []   # values left out of a row that is kept (import_values)
         width = len(cells)
         unquote = self.unquote
         for i, spec, cache, plain in self.columns:
@@ -589,17 +605,22 @@ class _Cleaner:
             key = raw if raw.__class__ is str else (raw.__class__, raw)
             hit = cache.get(key) if cache is not None else None
             if hit is None:
-                prepared = self._prepare(spec, raw)
                 try:
-                    hit = (clean(spec, prepared), None, prepared)
-                except FieldError as exc:
-                    hit = (None, exc.message, prepared)
+                    prepared = self.values.prepare(spec, self._prepare(spec, raw))
+                    try:
+                        hit = (clean(spec, prepared), None, prepared)
+                    except FieldError as exc:
+                        rescued = self.values.rescue(spec, prepared)
+                        hit = (None, exc.message, prepared) if rescued is None else (*rescued, prepared)
+                except import_values.KeptValue as left_out:
+                    hit = (None, left_out.kept, raw)
                 if cache is not None and len(cache) < CACHE_VALUES:
                     cache[key] = hit
             value, error, prepared = hit
             if error is not None:
-                problems.append(Problem(number, self.headers[i], spec.label(), shown(prepared), error))
-            elif value is not None:
+                (kept_notes if error.__class__ is import_values.Kept else problems).append(
+                    Problem(number, self.headers[i], spec.label(), shown(prepared), error))
+            if value is not None:
                 values[spec.key] = value
         if self.name_parts:
             name = self._compose_name(cells)
@@ -610,11 +631,12 @@ class _Cleaner:
                     problems.append(Problem(number, "+".join(
                         self.headers[i] for i in self.name_parts.values()),
                         self.name_spec.label(), shown(name), exc.message))
+        self.values.finish(cells, values, problems, number, Problem)
         if self.extra and values and not problems:
             kept = import_read.extra_json(self.extra, cells)
             if kept is not None:
                 values[import_read.EXTRA] = kept
-        return values, problems
+        return values, problems + kept_notes
 
     def _compose_name(self, cells: list[Any]) -> str:
         def part(key):
@@ -626,7 +648,7 @@ class _Cleaner:
 
         family, given, middle = part("family"), part("given"), part("middle")
         if search.CJK_RE.search(family + given):
-            return family + given
+            return import_values.cjk_name(family, given)   # the surname first
         return " ".join(p for p in (given, middle, family) if p)
 
 
@@ -670,16 +692,18 @@ def _clean_rows(rows: list[tuple[int, list[Any]]], cleaner: "_Cleaner", schema: 
     out = []
     for number, cells in rows:
         values, problems = cleaner.row(number, cells)
+        problems, kept = import_values.split_kept(problems)   # kept: notes of a kept row
         if not values or problems:   # a rejected row brings its cells for the rejects file
-            out.append((number, None if creating else values, problems, cells if problems else None))
+            out.append((number, None if creating else values, problems + kept,
+                        cells if problems else None))
         elif creating is not None:
             record = defaults | values
             problems = _missing(number, record, creating.required)
             out.append((number, None if problems else creating.plan.row(
-                record, search.build_search_text(schema, record)), problems,
+                record, search.build_search_text(schema, record)), problems + kept,
                 cells if problems else None))
         else:
-            out.append((number, values, problems, search.build_search_text(schema, defaults | values)
+            out.append((number, values, kept, search.build_search_text(schema, defaults | values)
                         if defaults is not None else None))
     return out
 
@@ -748,10 +772,13 @@ def _key(spec: FieldSpec, value: Any) -> Any:
 def run_import(store: Store, source: Source, mapping: Mapping, *, update_by: str | None = None,
                dry_run: bool = False, report_path: str | Path | None = None,
                progress: Progress | None = None, chunk: int = CHUNK,
-               on_duplicate: str | None = None) -> ImportResult:
+               on_duplicate: str | None = None,
+               values: "import_values.ValueOptions | None" = None) -> ImportResult:
     """Import ``source``; see the module docstring. Nothing is written on ``dry_run``
     except the report of rejected rows. ``on_duplicate`` (skip, update, create; None:
-    not looked for) is what a row matching an existing customer does (import_dupes)."""
+    not looked for) is what a row matching an existing customer does (import_dupes).
+    ``values``: the user's decisions on dates and on values no choice matches
+    (import_values.ValueOptions)."""
     schema = store.schema
     missing = missing_required(schema, mapping)
     if missing:
@@ -765,7 +792,9 @@ def run_import(store: Store, source: Source, mapping: Mapping, *, update_by: str
         if mapping.column_of(key_spec.key) is None and not (key_spec.key == "name"
                                                               and mapping.name_parts):
             raise ImportFailed(tr("import.update_by_unmapped", field=key_spec.label()))
-    cleaner = _Cleaner(schema, source, mapping)
+    if import_values.before_import(store, source, mapping, values, dry_run):
+        schema = store.schema   # new choices added to the user schema
+    cleaner = _Cleaner(schema, source, mapping, values)
     defaults = {s.key: default_value(s, store.user) for s in schema.fields
                 if s.default is not None and not s.computed}
     required = [s for s in schema.fields if s.required and not s.computed]
@@ -848,7 +877,8 @@ def run_import(store: Store, source: Source, mapping: Mapping, *, update_by: str
 
     def create_all() -> None:
         """A plain import: rows come ready to insert, one insert call for them all."""
-        keys = {k for _, k in mapping.mapped} | set(defaults) | ({"name"} if mapping.name_parts else set())
+        keys = {k for _, k in mapping.mapped} | set(defaults) | ({"name"} if mapping.name_parts else set()) | (
+            cleaner.values.keys())
         plan = InsertPlan(store, [s.key for s in schema.fields if s.key in keys], now(), batch_id)
         rows = _cleaned(source, cleaner, schema, defaults, workers_for(source.estimated_rows),
                         _Creating(plan, required))
@@ -856,6 +886,7 @@ def run_import(store: Store, source: Source, mapping: Mapping, *, update_by: str
         def good_rows():
             for number, row, problems, cells in rows:
                 result.rows += 1
+                problems = import_values.note_kept(result, problems)
                 if problems:
                     reject(problems, cells)
                 elif row is None:
@@ -877,6 +908,7 @@ def run_import(store: Store, source: Source, mapping: Mapping, *, update_by: str
         for number, values, problems, text in _cleaned(source, cleaner, schema,
                                                        None if dry_run or dupes else defaults, workers):
             result.rows += 1
+            problems = import_values.note_kept(result, problems)
             if problems:
                 reject(problems, text)   # a rejected row's cells come in text's place
             elif not values:
@@ -925,6 +957,7 @@ def run_import(store: Store, source: Source, mapping: Mapping, *, update_by: str
 
     if dry_run:
         process()
+        import_values.after_rows(store, source, cleaner, mapping, result, None, key_spec, True, Problem)
     else:
         # into a table smaller than the file, indexes are faster built once afterwards
         big = source.estimated_rows >= BULK_ROWS
@@ -940,6 +973,9 @@ def run_import(store: Store, source: Source, mapping: Mapping, *, update_by: str
                 update_by=key_spec.key if key_spec else None)
             batch_id = batch.id
             create_all() if key_spec is None and dupes is None else process()
+            # contacts and opening purchases of the rows (import_values)
+            import_values.after_rows(store, source, cleaner, mapping, result, batch_id, key_spec,
+                                     False, Problem)
             rows = [{"batch": batch_id, "customer_id": cid, "before": to_json(before),
                      "after_version": after_versions[cid]} for cid, before in befores.items()]
             for start in range(0, len(rows), 1000):

@@ -68,9 +68,11 @@ def test_rejected_rows_are_in_the_report_with_row_field_and_reason(store, tmp_pa
     assert report[0] == ["Why not imported", "Original row", *CHINESE_SHEET[0]]
     assert [r[1:] for r in report[1:]] == [["3", *CHINESE_SHEET[2]], ["6", *CHINESE_SHEET[5]]]
     reasons = {r[1]: r[0].split("; ") for r in report[1:]}
-    assert [r.split(":")[0] for r in reasons["3"]] == ["Mobile", "Email", "Grade", "Acquired"]
-    assert "12345" in reasons["3"][0] and "is not one of" in reasons["3"][2]
+    # (grade Z is no choice: listed, and no reason to reject a row — import_values)
+    assert [r.split(":")[0] for r in reasons["3"]] == ["Mobile", "Email", "Acquired"]
+    assert "12345" in reasons["3"][0]
     assert reasons["6"] == ["Name: is required"]
+    assert [(u.label, u.value, u.rows) for u in result.unmatched] == [("Grade", "Z", [3])]
     # every row is accounted for: created + rejected + empty
     assert result.rows == result.created + result.rejected + result.empty == 5
 
@@ -167,8 +169,10 @@ def test_xlsx_import(store, tmp_path):
     assert row.acquired_on == dt.date(2022, 7, 1)
     assert row.marketing_opt_in is True and row.stage == "growth" and row.headcount == 120
     assert {p.field for p in result.problems} == {
-        "Mobile", "Registered capital", "Acquired", "Marketing opt-in", "Stage", "Headcount"}
+        "Mobile", "Registered capital", "Acquired", "Marketing opt-in", "Headcount"}
     assert all(p.row == 4 for p in result.problems)
+    # a value no choice matches does not reject a row itself: it is listed (import_values)
+    assert [(u.label, u.value, u.count) for u in result.unmatched] == [("Stage", "unknown", 1)]
 
 
 def test_dry_run_writes_nothing_but_counts(store, tmp_path):

@@ -13,7 +13,7 @@ import sys
 from rich.cells import cell_len
 
 from kehu.models import backup as backups
-from kehu.models import dedupe, exporter, importer
+from kehu.models import dedupe, exporter, import_values, importer
 from kehu.models.db import sqlite_path
 from kehu.models.i18n import tr
 from kehu.models.results import ResultSet
@@ -39,6 +39,12 @@ def register(sub) -> None:
                    help=tr("import_dupes.opt_on_duplicate"))
     p.add_argument("--dry-run", action="store_true", help=tr("io.opt_dry_run"))
     p.add_argument("--report", metavar="FILE", help=tr("io.opt_report"))
+    # values that are not choices, dates like 03/04/2021 (models/import_values.py)
+    p.add_argument("--choice", action="append", default=[], metavar="FIELD:VALUE=CHOICE",
+                   help=tr("import_values.opt_choice"))
+    p.add_argument("--add-choices", nargs="?", const="*", metavar="FIELDS",
+                   help=tr("import_values.opt_add_choices"))
+    p.add_argument("--date-order", choices=["ymd", "dmy", "mdy"], help=tr("import_values.opt_date_order"))
     p.add_argument("--rejects", dest="report", metavar="FILE", help=tr("import_read.opt_rejects"))
     p.add_argument("--header-row", type=int, metavar="N", help=tr("import_read.opt_header_row"))
     p.add_argument("--skip-unmapped", action="store_true", help=tr("import_read.opt_skip_unmapped"))
@@ -136,11 +142,14 @@ def run_import(args, ctx) -> int:
     if args.save_profile:
         path = importer.save_profile(args.save_profile, mapping)
         print(tr("io.profile_saved", name=args.save_profile, path=path), file=out)
+    values = import_values.options_from_args(store.schema, choices=args.choice,
+                                             add_choices=args.add_choices, date_order=args.date_order,
+                                             schema_path=ctx.schema_path)
     bar = progress_bar(ctx, tr("io.importing"))
     try:
         result = importer.run_import(store, source, mapping, update_by=args.update_by,
                                      dry_run=args.dry_run, report_path=args.report, progress=bar,
-                                     on_duplicate=args.on_duplicate)
+                                     on_duplicate=args.on_duplicate, values=values)
     finally:
         bar.end()
     key = "io.dry_run_summary" if result.dry_run else "io.import_summary"
@@ -152,6 +161,8 @@ def run_import(args, ctx) -> int:
               file=out)
         for line in result.duplicates.example_lines():
             print("  " + line, file=out)
+    for line in import_values.report_lines(result, values, ctx.schema_path):
+        print(line, file=out)   # values left out of kept rows, choices added, contacts
     for problem in result.problems[:SHOW_PROBLEMS]:
         print("  " + tr("io.problem", row=problem.row, field=problem.field, value=problem.value,
                         reason=problem.reason), file=out)
