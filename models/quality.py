@@ -167,34 +167,82 @@ def _still_valid(spec: FieldSpec, value: Any) -> str | None:
     return None
 
 
+def _by_sql(spec: FieldSpec) -> bool:
+    """A rule the database can check alone: a choice, a number's range, a plain text's
+    length. Phones, e-mails, web addresses and patterns go through ``validate.clean``."""
+    if spec.type == "choice":
+        return True
+    if spec.storage in ("int", "decimal", "money"):
+        return True
+    return spec.type in ("text", "longtext") and not spec.pattern
+
+
+def _sql_candidates(store, spec: FieldSpec) -> peewee.Expression:
+    """Rows whose value the rule of ``spec`` may refuse (each is checked by ``clean``)."""
+    col = getattr(store.Customer, spec.key)
+    if spec.type == "choice":
+        return col.is_null(False) & (col != "") & col.not_in([c.value for c in spec.choices])
+    if spec.storage in ("int", "decimal", "money"):
+        parts = []
+        if spec.min is not None:
+            parts.append(col < spec.min)
+        if spec.max is not None:
+            parts.append(col > spec.max)
+        out = peewee.SQL("1 = 0")
+        for p in parts:
+            out = out | p
+        return out
+    return peewee.fn.LENGTH(col) > (spec.max_length or 10 ** 9)
+
+
 def scan(store, *, batch: int = BATCH, progress=None) -> dict[str, int]:
-    """Run the validators over every live customer's stored values, ``batch`` customers
-    at a time (by id); the findings replace the last scan's. Returns {field: count}."""
+    """Run the validators over every live customer's stored values; the findings
+    replace the last scan's. Returns {field: count}. Choices, number ranges and text
+    lengths are asked of the database (``_sql_candidates``); phones, e-mails, web
+    addresses and patterns go through ``validate.clean``, ``batch`` customers at a
+    time (by id)."""
     C = store.Customer
     Q = invalid_model(store)
-    fields = checked_fields(store.schema)
     counts: dict[str, int] = {}
     found: list[dict[str, Any]] = []
+
+    def keep(spec: FieldSpec, customer_id: int, value: Any) -> None:
+        message = _still_valid(spec, value)
+        if message is not None:
+            counts[spec.key] = counts.get(spec.key, 0) + 1
+            found.append({"field": spec.key, "customer_id": customer_id,
+                          "value": _as_text(value)[:500], "message": message})
+
+    checked = checked_fields(store.schema)
+    by_sql = [f for f in checked if _by_sql(f)]
+    fields = [f for f in checked if not _by_sql(f)]
+    if by_sql:   # one pass over the table for every rule the database can check
+        candidates = _sql_candidates(store, by_sql[0])
+        for spec in by_sql[1:]:
+            candidates = candidates | _sql_candidates(store, spec)
+        for row in (C.select(C.id, *(getattr(C, f.key) for f in by_sql))
+                    .where(C.deleted_at.is_null(), candidates).order_by(C.id).tuples()):
+            for spec, value in zip(by_sql, row[1:]):
+                if value is not None and value != "":
+                    keep(spec, row[0], value)
     last = 0
     total = store.customers().count() if progress else 0
     done = 0
-    cols = [C.id, *(getattr(C, f.key) for f in fields)]
+    # deleted rows are skipped here, not in SQL: a condition on deleted_at lets SQLite
+    # walk that index and sort each batch (220 ms a batch instead of a few)
+    cols = [C.id, C.deleted_at, *(getattr(C, f.key) for f in fields)]
     while fields:
-        rows = list(C.select(*cols).where(C.id > last, C.deleted_at.is_null())
-                    .order_by(C.id).limit(batch).tuples())
+        rows = list(C.select(*cols).where(C.id > last).order_by(C.id).limit(batch).tuples())
         if not rows:
             break
         for row in rows:
-            for spec, value in zip(fields, row[1:]):
-                if value is None or value == "":
-                    continue
-                message = _still_valid(spec, value)
-                if message is not None:
-                    counts[spec.key] = counts.get(spec.key, 0) + 1
-                    found.append({"field": spec.key, "customer_id": row[0],
-                                  "value": _as_text(value)[:500], "message": message})
+            if row[1] is not None:
+                continue
+            for spec, value in zip(fields, row[2:]):
+                if value is not None and value != "":
+                    keep(spec, row[0], value)
         last = rows[-1][0]
-        done += len(rows)
+        done += sum(1 for row in rows if row[1] is None)
         if progress:
             progress(done, total)
     with store.db.atomic():
