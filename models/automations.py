@@ -745,6 +745,14 @@ def _note(store, text: str) -> None:
     del notes[:-50]
 
 
+def take_notes(store) -> list[str]:
+    """What rules did (or could not do) on the events since the last call: for a
+    screen to show after a save."""
+    notes = store.__dict__.get("automation_notes") or []
+    store.__dict__["automation_notes"] = []
+    return notes
+
+
 def _watched_keys(store, rules_: list[Rule]) -> list[str]:
     return sorted({WATCHED[e] for r in rules_ for e in r.events
                    if e in WATCHED and WATCHED[e] in store.schema})

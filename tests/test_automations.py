@@ -537,3 +537,39 @@ def test_automations_team_pg(worker_id, monkeypatch):
         owner.close()
     finally:
         drop_roles()
+
+
+# --- the screen: a purchase logged by keys, the rule's work seen at once --------------------
+
+async def test_a_purchase_logged_in_the_timeline_screen_shows_what_the_rule_did(sqlite_url):
+    from kehu.tui.app import KehuApp
+    from kehu.tui.screens.timeline import TimelineScreen
+
+    write_rules("""
+        rules:
+          - name: big-order
+            when: purchase_logged
+            if: "purchase_total>=1000"
+            then:
+              - follow_up: {in: 7d, note: thank them}
+              - add_tag: VIP
+    """)
+    store = Store.open(sqlite_url, user="tester")
+    acme = store.create_customer({"name": "Acme"})
+    app = KehuApp(store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await app.push_screen(TimelineScreen(acme.id))
+        await pilot.pause()
+        await pilot.press("a")
+        await pilot.pause()
+        await pilot.press("enter", *"pur", "enter", "tab", "tab", "tab", *"order", "tab",
+                          *"5000", "enter")
+        await pilot.pause()
+        screen = app.screen
+        shown = [screen.list.render_line(y).text.rstrip() for y in range(2)]
+        assert "rule:big-order" in shown[0] and "thank them" in shown[0]
+        assert "Purchase" in shown[1]
+        said = str(screen.query_one("#timeline-status").render())
+        assert "rule big-order → #1 Acme:" in said and "tag +VIP" in said
+    assert store.get_customer(acme.id).tags == "VIP"
+    store.close()

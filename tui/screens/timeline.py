@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from kehu.models import chain, timeline
+from kehu.models import automations, chain, timeline
 from kehu.models.i18n import tr
 from kehu.models.store import NotFound
 from kehu.models.validate import MINUTES
@@ -204,7 +204,8 @@ class TimelineScreen(Screen):
     def _after_save(self, entry) -> None:
         if entry is not None:
             self.refresh_list(select_id=entry.id)
-            self.status(tr("timeline.saved"))
+            # what automation rules did on this save, after the word that it was saved
+            self.status("  ".join([tr("timeline.saved"), *automations.take_notes(self.store)]))
 
     def action_add(self) -> None:
         self.open_form()
