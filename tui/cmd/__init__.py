@@ -13,6 +13,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "agenda": ("agenda", "agenda.cli_help"),
     "automations": ("automations", "cmd_automations.help"),
     "bench": ("bench", "cmd_bench.help"),
+    "completion": ("completion", "completion.help"),
     "contact": ("contact", "cli16.contact_help"),
     "demo": ("demo", "demo.help"),
     "due": ("due", "due.cli_help"),
