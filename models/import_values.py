@@ -354,7 +354,9 @@ def role_note(mapping, role: str) -> str:
     if role == "purchase.date":
         return tr("import_values.note_purchase_date")
     if role.startswith("phone:"):
-        return tr("import_values.note_typed_phone", column=mapping.headers[int(role[6:])])
+        column = int(role[6:])
+        return (tr("import_values.note_typed_phone", column=mapping.headers[column]) if column >= 0
+                else tr("import_values.note_phone_by_shape"))
     return role
 
 
@@ -374,10 +376,11 @@ def refine_mapping(schema: Schema, source, mapping) -> None:
         if not match:
             continue
         kind = next((j for j, h in enumerate(mapping.headers) if re.fullmatch(
-            rf"phone\s*{match[1]}\s*-\s*(type|label)", h or "", re.I)), None)
-        if kind is not None and "phone:" not in str(mapping.roles.get(i)):
+            rf"phone\s*{match[1]}\s*-\s*(type|label)", h or "", re.I)), -1)
+        if i not in mapping.roles:   # no type column (-1): the number's shape decides
             set_role(mapping, i, f"phone:{kind}")
-            mapping.notes.setdefault(kind, mapping.notes.get(kind, ""))
+            if kind >= 0 and hasattr(mapping, "dropped"):
+                mapping.dropped.add(kind)   # used: not kept again in the Other columns
     # 累计采购金额 → an opening purchase; 最近采购 → its date
     for role, spec_key in (("purchase.total", "purchase_total"), ("purchase.date", "last_purchase_on")):
         names = list(cfg.get(role.replace(".", "_"), []))
@@ -531,7 +534,7 @@ class RowValues:
                 continue
             sep = (self.sep or " ::: ").strip()
             numbers = [p.strip() for p in text.split(sep) if p.strip()]
-            kind = cell(type_col).lstrip("* ").strip()
+            kind = cell(type_col).lstrip("* ").strip() if type_col >= 0 else ""
             target = self._phone_field(kind, numbers[0])
             label = kind or self.headers[value_col]
             rest = numbers[1:]

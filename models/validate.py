@@ -107,7 +107,7 @@ class ShortLandline(ValueError):
 
 #: An extension after a number: 010-88886666转123, … ext. 123, … x123, … 分机 123, … #123.
 _EXTENSION_RE = re.compile(r"^(.*?\d)\s*(?:[,;]?\s*(?:转|轉|分机|分機|内线|ext\.?|extn\.?|extension|x|#)"
-                           r"\s*[.:：]?\s*|-)(\d{1,6})$", re.I)
+                           r"\s*[.:：=]?\s*|-)(\d{1,6})$", re.I)
 #: Short service numbers kept as dialled: banks, insurers and airlines (95588, 95555),
 #: 96xxx lines and the carriers' 100xx (10086): five or six digits starting so.
 SERVICE_PREFIXES = ("95", "96", "100")

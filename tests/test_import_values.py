@@ -334,3 +334,38 @@ def test_kept_values_come_back_from_worker_processes(tmp_path, monkeypatch, sqli
         assert store.Customer.select().where(store.Customer.industry == "manufacturing").count() == 100
     finally:
         store.close()
+
+
+def test_a_year_less_birthday_is_on_the_agenda_without_an_age(store, tmp_path):
+    from kehu.models import agenda
+
+    today = dt.date.today()
+    soon = today + dt.timedelta(days=3)
+    if (soon.month, soon.day) == (2, 29):
+        soon += dt.timedelta(days=1)
+    rows = [GOOGLE_LEGACY, ["Ada Lovelace", "Ada", "", "Lovelace", "", f"--{soon:%m-%d}", "", "", "", "",
+                            "Mobile", "13800138000", "", "", "", ""]]
+    do_import(store, write_csv(tmp_path / "g.csv", rows))
+    items, _ = agenda.birthdays(store, today, None, 10, 14)
+    assert [(i.name, i.when, i.age) for i in items] == [("Ada Lovelace", soon, None)]
+
+
+def test_an_extension_goes_out_and_comes_back_the_same(store, tmp_path):
+    from kehu.models import exporter
+
+    path = write_csv(tmp_path / "c.csv", [["客户名称", "电话"], ["甲公司", "010-88886666 ext. 123"]])
+    do_import(store, path)
+    for name in ("out.csv", "out.xlsx"):
+        exporter.export(store, tmp_path / name)
+        before = customer(store, "甲公司").phone
+        store.Customer.delete().execute()
+        do_import(store, tmp_path / name)
+        assert customer(store, "甲公司").phone == before == "+861088886666;ext=123"
+
+
+def test_phone_value_columns_without_a_type_go_by_the_number(store, tmp_path):
+    path = write_csv(tmp_path / "g.csv", [["Name", "Phone 1 - Value", "Phone 2 - Value"],
+                                          ["Ada", "010-65529988", "13800138000"]])
+    do_import(store, path)
+    ada = customer(store, "Ada")
+    assert (ada.phone, ada.mobile) == ("+861065529988", "+8613800138000")
