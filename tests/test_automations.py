@@ -54,16 +54,19 @@ def counts(store):
 
 # --- events --------------------------------------------------------------------------
 
+BIG_ORDER = """
+    rules:
+      - name: big-order
+        when: purchase_logged
+        if: "purchase_total>=1000"
+        then:
+          - follow_up: {in: 7d, note: thank them}
+          - add_tag: VIP
+"""
+
+
 def test_purchase_logged_fires_when_the_condition_holds(store):
-    write_rules("""
-        rules:
-          - name: big-order
-            when: purchase_logged
-            if: "purchase_total>=1000"
-            then:
-              - follow_up: {in: 7d, note: thank them}
-              - add_tag: VIP
-    """)
+    write_rules(BIG_ORDER)
     acme = store.create_customer({"name": "Acme", "tags": "old"})
     timeline.add_entry(store, acme.id, "purchase", amount=Decimal("500"), occurred_at=at(3))
     assert entries_by_rules(store, acme.id) == []                 # 500 < 1000: nothing
@@ -545,31 +548,20 @@ async def test_a_purchase_logged_in_the_timeline_screen_shows_what_the_rule_did(
     from kehu.tui.app import KehuApp
     from kehu.tui.screens.timeline import TimelineScreen
 
-    write_rules("""
-        rules:
-          - name: big-order
-            when: purchase_logged
-            if: "purchase_total>=1000"
-            then:
-              - follow_up: {in: 7d, note: thank them}
-              - add_tag: VIP
-    """)
+    write_rules(BIG_ORDER)
     store = Store.open(sqlite_url, user="tester")
     acme = store.create_customer({"name": "Acme"})
-    app = KehuApp(store)
-    async with app.run_test(size=(120, 30)) as pilot:
-        await app.push_screen(TimelineScreen(acme.id))
+    from test_tui_chain import add_entry, list_lines, status   # the keys a user types there
+
+    async with KehuApp(store).run_test(size=(120, 30)) as pilot:
+        await pilot.app.push_screen(TimelineScreen(acme.id))
         await pilot.pause()
-        await pilot.press("a")
-        await pilot.pause()
-        await pilot.press("enter", *"pur", "enter", "tab", "tab", "tab", *"order", "tab",
-                          *"5000", "enter")
-        await pilot.pause()
-        screen = app.screen
-        shown = [screen.list.render_line(y).text.rstrip() for y in range(2)]
+        await add_entry(pilot, "pur", "2026-01-27 10:00", "order", "5000")
+        screen = pilot.app.screen
+        shown = list_lines(screen.list)
         assert "rule:big-order" in shown[0] and "thank them" in shown[0]
         assert "Purchase" in shown[1]
-        said = str(screen.query_one("#timeline-status").render())
+        said = status(screen, "#timeline-status")
         assert "rule big-order → #1 Acme:" in said and "tag +VIP" in said
     assert store.get_customer(acme.id).tags == "VIP"
     store.close()
