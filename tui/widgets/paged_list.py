@@ -9,12 +9,12 @@ the theme's block-cursor colours.
 """
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import Any, Callable
 
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
+from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -65,7 +65,7 @@ class PagedList(ScrollView, can_focus=True):
         self.empty_text = empty
         self.page_size = page_size
         self.row_count = 0
-        self._pages: OrderedDict[int, list] = OrderedDict()
+        self._pages: LRUCache[int, list] = LRUCache(MAX_PAGES)
 
     def on_mount(self) -> None:
         if self.load_on_mount:
@@ -92,11 +92,7 @@ class PagedList(ScrollView, can_focus=True):
         rows = self._pages.get(number)
         if rows is None:
             rows = self._fetch(number * self.page_size, self.page_size)
-            self._pages[number] = rows
-            while len(self._pages) > MAX_PAGES:
-                self._pages.popitem(last=False)
-        else:
-            self._pages.move_to_end(number)
+            self._pages.set(number, rows)
         return rows[within] if within < len(rows) else None
 
     @property
