@@ -461,6 +461,11 @@ def fired_model(store) -> type[peewee.Model]:
     # public: a role reading through the masking views has kehu_masked first in its path
     if not store.db.table_exists("automation_fired",
                                  schema="public" if store.is_postgres else None):
+        if store.is_postgres:
+            from .team import may_migrate
+
+            if not may_migrate(store.db):   # no DDL by a team member: the owner migrates
+                raise AutomationError(tr("automations.no_table"))
         store.db.create_tables([Fired], safe=True)
     store.__dict__["_automation_fired"] = Fired
     return Fired
@@ -523,7 +528,9 @@ def _today() -> dt.date:
 
 
 def _busy(store) -> bool:
-    return bool(store.__dict__.get("_automation_busy"))
+    """A rule is acting (its changes fire no rule), or an undo is (``audit.revert``:
+    putting a value back is no new event, and its entries must stay the undo's)."""
+    return bool(store.__dict__.get("_automation_busy")) or store.audit._acting is not None
 
 
 class _Acting:

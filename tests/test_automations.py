@@ -144,6 +144,15 @@ def test_customer_created_grade_and_stage_changed(store):
     Fired = automations.fired_model(store)
     assert sorted((f.rule, f.customer_id) for f in Fired.select()) == sorted(
         [("welcome", a.id), ("promoted", b.id), ("lost", a.id)])
+    # an undo puts a value back: no new event (its audit entry stays the undo's)
+    E = store.audit.Entry
+    grade_entry = E.select().where(E.customer_id == b.id, E.action == "update",
+                                   E.note.is_null()).order_by(E.id).first()
+    store.update_customer(b.id, {"tags": None})
+    store.audit.revert(grade_entry.id)
+    assert store.get_customer(b.id).grade == "B" and store.get_customer(b.id).tags is None
+    store.update_customer(b.id, {"grade": "A"})      # a change again: the rule again
+    assert store.get_customer(b.id).tags == "key"
 
 
 def test_a_stage_moved_by_a_purchase_fires_stage_changed(store):
@@ -286,6 +295,28 @@ def test_run_skips_what_the_role_may_not_change(db_url):
     assert [(f.rule, f.customer_id) for f in automations.run(admin, TODAY).firings] == [
         ("stamp", theirs), ("only-birthday", mine), ("only-birthday", theirs)]
     admin.close()
+
+
+def test_a_condition_on_a_field_the_role_may_not_see_is_refused_and_said(sqlite_url, capsys,
+                                                                         monkeypatch):
+    monkeypatch.setenv("KEHU_DB", sqlite_url)
+    write_rules("""
+        rules:
+          - name: by-birthday
+            if: "birthday:empty"
+            then: [{add_tag: x}]
+          - name: by-grade
+            if: "grade:A"
+            then: [{add_tag: y}]
+    """)
+    admin = Store.open(sqlite_url, user="admin")
+    add_user(admin, "sam", "sales")
+    admin.create_customer({"name": "Sam's", "grade": "A", "owner": "sam"})
+    admin.close()
+    assert main(["--user", "sam", "automations", "run"]) == 2
+    captured = capsys.readouterr()
+    assert "rule by-birthday could not run: " in captured.err and "Birthday" in captured.err
+    assert "rule by-grade → #1 Sam's:  tag +y" in captured.out
 
 
 def test_a_disabled_example_is_switched_on_by_name(store):

@@ -87,13 +87,13 @@ def run_run(args, ctx) -> int:
     result = automations.run(store, today, dry_run=args.dry_run, only=args.rule)
     if args.json:
         print(json.dumps(result.as_dict(), ensure_ascii=False, indent=1), file=ctx.out)
-        return 1 if result.problems else 0
+        return 2 if result.problems else 0
     for firing in result.firings:
         print(firing.sentence(), file=ctx.out)
     for problem in result.problems:
         print(problem, file=ctx.err)
     print(result.summary(), file=ctx.out)
-    return 1 if result.problems else 0
+    return 2 if result.problems else 0   # a rule that could not run at all: cron hears it
 
 
 def run_log(args, ctx) -> int:
