@@ -20,7 +20,7 @@ def bash_script(tmp_path_factory) -> str:
     out = io.StringIO()
     parser = cli.build_parser(["completion", "bash"])
     args = parser.parse_args(["completion", "bash"])
-    args.func(args, type("Ctx", (), {"out": out})())
+    args.func(args, type("Ctx", (), {"out": out, "full_parser": staticmethod(cli.build_parser)})())
     path.write_text(out.getvalue(), encoding="utf-8")
     return str(path)
 

@@ -70,6 +70,10 @@ class Context:
             self._store.guard.me  # an unknown or disabled login stops here, with one line
         return self._store
 
+    def full_parser(self) -> argparse.ArgumentParser:
+        """The parser with every sub-command's options (for ``kehu completion``)."""
+        return build_parser()
+
     def print_json(self, data) -> None:
         """``--json`` output: UTF-8 as is, dates and decimals as text, one document."""
         import json

@@ -157,12 +157,10 @@ def fish(root: Node) -> str:
     return "\n".join(lines) + "\n"
 
 
-def script(shell: str) -> str:
-    from kehu.tui.cli import build_parser
-
-    return {"bash": bash, "zsh": zsh, "fish": fish}[shell](tree(build_parser()))
+def script(shell: str, parser: argparse.ArgumentParser) -> str:
+    return {"bash": bash, "zsh": zsh, "fish": fish}[shell](tree(parser))
 
 
 def run(args, ctx) -> int:
-    ctx.out.write(script(args.shell))
+    ctx.out.write(script(args.shell, ctx.full_parser()))
     return 0
