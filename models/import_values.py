@@ -45,11 +45,21 @@ FORMATS_PATH = Path(__file__).with_name("import_formats.yaml")
 DATE_ORDERS = ("ymd", "dmy", "mdy")
 CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 #: A name ending so is a company's (customer type and company field set).
+COMPANY_ENDS = ("有限责任公司", "股份有限公司", "有限公司", "公司", "集团", "总厂", "工厂", "厂", "工作室",
+                "事务所", "研究院", "研究所", "设计院", "商行", "门市部", "经营部", "合作社", "银行", "医院",
+                "学校", "大学", "学院", "协会", "商会", "中心", "超市", "酒店")
 COMPANY_END_RE = re.compile(
-    r"(有限责任公司|股份有限公司|有限公司|公司|集团|总厂|工厂|厂|工作室|事务所|研究院|研究所|设计院|"
-    r"商行|门市部|经营部|合作社|银行|医院|学校|大学|学院|协会|商会|中心|超市|酒店|"
-    r"[.,\s](?:co\.?,?\s*ltd\.?|ltd\.?|limited|inc\.?|llc|corp\.?|corporation|gmbh|plc|s\.?a\.?))\s*$",
-    re.I)
+    r"[.,\s](?:co\.?,?\s*ltd\.?|ltd\.?|limited|inc\.?|llc|corp\.?|corporation|gmbh|plc|s\.?a\.?)\s*$", re.I)
+
+
+def is_company_name(name: str) -> bool:
+    """北京星辰科技有限公司, 粤海集团, Acme Ltd: a company's name, not a person's."""
+    name = name.rstrip()
+    if name.endswith(COMPANY_ENDS):
+        return True
+    return name[-1:].isascii() and COMPANY_END_RE.search(name) is not None
+
+
 ROLE_PREFIXES = ("contact.", "purchase.", "phone:")
 
 
@@ -516,6 +526,17 @@ class RowValues:
     def finish(self, cells: list[Any], values: dict[str, Any], problems: list, number: int,
                problem_type) -> None:
         """Typed phones, extra values of a multi-value cell, company type."""
+        if self.type_key:
+            name = values.get("name")
+            if name and self.type_key not in values and (self.companies or is_company_name(str(name))):
+                values[self.type_key] = self.company_value
+                if self.company_key and not values.get(self.company_key):
+                    values[self.company_key] = name
+        if self.sep or self.typed_phones:
+            self._more_values(cells, values, problems, number, problem_type)
+
+    def _more_values(self, cells: list[Any], values: dict[str, Any], problems: list, number: int,
+                     problem_type) -> None:
         width = len(cells)
 
         def cell(i: int) -> str:
@@ -553,12 +574,6 @@ class RowValues:
                 extra.append(tr("import_values.more_values", label=label, values=", ".join(rest)))
         if extra and self.notes_key:
             values[self.notes_key] = "\n".join(p for p in (values.get(self.notes_key), *extra) if p)
-        name = values.get("name")
-        if self.type_key and name and self.type_key not in values and (
-                self.companies or COMPANY_END_RE.search(str(name))):
-            values[self.type_key] = self.company_value
-            if self.company_key and not values.get(self.company_key):
-                values[self.company_key] = name
 
     def _phone_field(self, kind: str, number: str) -> str | None:
         mobile, landline = self.phone_keys
