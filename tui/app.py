@@ -48,6 +48,8 @@ class KehuApp(KehuBaseApp):
         Binding("f9", "show_deleted", tr("app.deleted"), id="app.deleted", show=False),
         Binding("f4", "show_reports", tr("app.reports"), id="app.reports", show=False),
         Binding("f5", "meeting", tr("app.meeting"), id="app.meeting", show=False),
+        Binding("q", "leave_screen", tr("page.leave"), id="app.leave", show=False,
+                priority=True),   # steps aside where q is typed or a screen's own key
     ]
     #: App actions the user's role must allow (models/roles.yaml); off otherwise.
     ROLE_ACTIONS = {"new_customer": "create", "log_call": "edit", "import_file": "import",
@@ -72,6 +74,12 @@ class KehuApp(KehuBaseApp):
             self.action_show_agenda()
 
     # -- app-wide actions; screens fill these in as they are built --------
+    async def action_leave_screen(self) -> None:
+        """``q``: as Escape on a screen over the workbench (tui/page_keys.py)."""
+        from kehu.tui.page_keys import leave_screen
+
+        await leave_screen(self)
+
     def open_customer(self, customer_id: int) -> None:
         """Open the detail editor of one customer."""
         from kehu.tui.screens.detail import open_detail

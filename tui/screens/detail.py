@@ -11,17 +11,20 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import peewee
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Checkbox, Footer, Header, Select, Static
 
 from kehu.models.i18n import tr
 from kehu.models.schema import Schema
 from kehu.models.security import PermissionDenied
 from kehu.models.store import ConflictError, NotFound
-from kehu.models.validate import FieldError, RecordInvalid, default_value
+from kehu.models.validate import FieldError, RecordInvalid, default_value, display
 from kehu.tui.screens.confirm import ConfirmScreen, confirm
+from kehu.tui.widgets.customer_page import PageSide, layout_for
 from kehu.tui.widgets.fields import FieldForm, same_value
 
 NAME_KEY = "name"  # every schema has it (models.schema refuses one without)
@@ -57,6 +60,14 @@ class DetailScreen(Screen):
     DetailScreen #detail-legend { padding: 0 1; color: $text-muted; height: auto; }
     DetailScreen #detail-churn { padding: 0 1; height: auto; color: $text-muted; }
     DetailScreen #detail-churn.warned { color: $warning; text-style: bold; }
+    DetailScreen #page-body { height: 1fr; }
+    DetailScreen #page-side { display: none; }
+    DetailScreen.-wide #page-side { display: block; }
+    DetailScreen.-two FieldForm { layout: grid; grid-size: 2; grid-columns: 1fr 1fr;
+                                  grid-rows: auto; grid-gutter: 0 2; }
+    DetailScreen.-two FieldForm > .form-section { column-span: 2; }
+    DetailScreen.-two FieldRow .field-label { width: 16; }
+    DetailScreen.-two FieldRow > .field-note { padding-left: 16; }
     """
     BINDINGS = [
         Binding("ctrl+s", "save", tr("detail.save"), id="detail.save"),
@@ -65,6 +76,9 @@ class DetailScreen(Screen):
         Binding("ctrl+down", "group(1)", tr("detail.next_group"), id="detail.next_group",
                 show=False),
         Binding("ctrl+up", "group(-1)", tr("detail.prev_group"), id="detail.prev_group",
+                show=False),
+        # y where the focus is not a text box (a choice, a check box), Alt+Y anywhere
+        Binding("y,alt+y", "copy_field", tr("page.copy_field"), id="detail.copy_field",
                 show=False),
     ]
 
@@ -101,11 +115,49 @@ class DetailScreen(Screen):
             yield Static(tr("agenda_ui.churn_line", score=f"{churn.score:.1f}", why=churn.why()),
                          id="detail-churn", classes="warned" if churn.warned else "")
         yield Static(tr("detail.legend"), id="detail-legend")
-        yield FieldForm(schema, schema.fields, values, originals=originals, id="form")
+        with Horizontal(id="page-body"):
+            yield FieldForm(schema, schema.fields, values, originals=originals, id="form")
+            if self.record is not None:   # the customer page: dealings and people beside
+                yield PageSide(self.store, self.record["id"], id="page-side")
         yield Footer()
 
     def on_mount(self) -> None:
+        self._lay_out(self.app.size.width)
         self.form.focus_field(NAME_KEY)
+        from kehu.tui.widgets.import_extra import mount_extra
+
+        mount_extra(self)   # issue 16 (h16a): an import's columns no field took, below the fields
+
+    # -- the customer page (issue 17): side by side when the terminal is wide ----
+    def on_resize(self, event: events.Resize) -> None:
+        self._lay_out(event.size.width)
+
+    def _lay_out(self, width: int) -> None:
+        wide, two = layout_for(width)
+        self.set_class(wide and self.record is not None, "-wide")
+        self.set_class(two, "-two")
+
+    def on_screen_resume(self) -> None:
+        """Back from F6/F7 (or a call logged): the side shows what changed."""
+        for side in self.query(PageSide):
+            side.reload()
+
+    def action_copy_field(self) -> None:
+        """The focused field as shown (a masked value stays masked) to the clipboard."""
+        from kehu.tui.widgets.find_copy import copy_shown
+
+        row = self.form.focused_row()
+        if row is None:
+            self.notify(tr("page.nothing_to_copy_field"), severity="warning")
+            return
+        widget, spec = row.widget, row.spec
+        if isinstance(widget, (Select, Checkbox)):
+            text = display(spec, row.raw)
+        elif isinstance(widget, Static):   # a computed field
+            text = str(widget.render())
+        else:
+            text = str(row.raw or "")
+        copy_shown(self.app, text, spec.label())
 
     def _churn(self):
         from kehu.models import agenda

@@ -29,6 +29,7 @@ from kehu.models.validate import display
 from kehu.tui.screens.views_screen import (ColumnChooser, SaveViewScreen, SortPicker,
                                            ViewListScreen, next_sort)
 from kehu.tui.widgets.customer_table import PAGE_SIZE, Column, CustomerTable, GroupRow
+from kehu.tui.widgets import find_copy
 from kehu.tui.widgets.db_runner import DbRunner
 from kehu.models.views import View, load_views, save_view
 
@@ -94,6 +95,12 @@ class WorkbenchScreen(Screen):
         Binding("a", "select_all", tr("bulk.select_all"), show=False, id="customers.select_all"),
         Binding("b", "bulk_change", tr("bulk.change"), show=False, id="customers.bulk_change"),
         Binding("u", "undo_bulk", tr("bulk.undo_last"), show=False, id="customers.undo_bulk"),
+        # issue 17 (h17a, tui/widgets/find_copy.py): copy what is shown, find in it
+        Binding("y", "copy_cell", tr("page.copy_cell"), show=False, id="customers.copy_cell"),
+        Binding("Y", "copy_row", tr("page.copy_row"), show=False, id="customers.copy_row"),
+        Binding("n", "find(1)", tr("page.find_next"), show=False, id="customers.find_next"),
+        Binding("N", "find(-1)", tr("page.find_previous"), show=False,
+                id="customers.find_previous"),
     ]
 
     def __init__(self) -> None:
@@ -220,6 +227,7 @@ class WorkbenchScreen(Screen):
 
     def reload(self, *, keep_cursor: bool = False, warn_sort: bool = False) -> None:
         """Run the current view's query again (cancelling the one in flight)."""
+        self.table.set_find_words(find_copy.find_words_for(self.store, self.search_text))
         self._query_generation += 1
         self.table.cancel_loads()
         self.app_runner().cancel_all()
@@ -507,6 +515,16 @@ class WorkbenchScreen(Screen):
         except (KehuError, OSError) as exc:   # views.yaml or the disk; a bug goes to the app
             self.notify(tr("views.save_failed", error=exc), severity="error")
         self._apply_columns()
+
+    # -- copy and find (issue 17: tui/widgets/find_copy.py) -------------------
+    def action_copy_cell(self) -> None:
+        find_copy.copy_cell(self.table, self.app)
+
+    def action_copy_row(self) -> None:
+        find_copy.copy_row(self.table, self.app)
+
+    def action_find(self, step: int) -> None:
+        find_copy.find_next(self.table, self.app, step)
 
     # -- bulk changes (models.bulk) ------------------------------------------
 

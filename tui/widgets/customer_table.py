@@ -100,7 +100,7 @@ class CustomerTable(ScrollView, can_focus=True):
     COMPONENT_CLASSES = {
         "customer-table--header", "customer-table--cursor", "customer-table--group",
         "customer-table--loading", "customer-table--message", "customer-table--sort",
-        "customer-table--selected",
+        "customer-table--selected", "customer-table--found",
     }
 
     DEFAULT_CSS = """
@@ -129,6 +129,10 @@ class CustomerTable(ScrollView, can_focus=True):
     }
     CustomerTable > .customer-table--selected {
         color: $accent;
+        text-style: bold underline;
+    }
+    CustomerTable > .customer-table--found {
+        background: $warning 40%;
         text-style: bold underline;
     }
     CustomerTable > .customer-table--group {
@@ -187,6 +191,10 @@ class CustomerTable(ScrollView, can_focus=True):
         self._styles: dict[str, Style] = {}
         self._visible_width = 0
         self.bulk_selection = None   # models.bulk.Selection: rows marked for a bulk change
+        #: issue 17 (h17a): the cell cursor's column (y copies that cell; ←/→ move it)
+        #: and the search's words, highlighted where the cells show them (n/N)
+        self.cursor_column = 0
+        self.find_words: list[str] = []
 
     # -- what to show ----------------------------------------------------
     def set_columns(self, columns: list[Column], sort_marks: dict[str, str] | None = None) -> None:
@@ -359,6 +367,7 @@ class CustomerTable(ScrollView, can_focus=True):
                 if getattr(self.app, "no_color", False):
                     cursor += Style(reverse=True)
                 strip = Strip(Segment.apply_style(strip, post_style=cursor), strip.cell_length)
+                strip = self._cursor_cell(strip, display_row, scroll_x)
             return strip
         return strip.crop_extend(scroll_x, scroll_x + width, base)
 
@@ -401,6 +410,8 @@ class CustomerTable(ScrollView, can_focus=True):
         return strip
 
     def _cells(self, row: dict[str, Any]) -> Strip:
+        if self.find_words:   # the search's words marked in the cells (find_copy)
+            return self._found_cells(row)
         cells = []
         for column in self.columns:
             value = row.get(column.key)
@@ -408,6 +419,73 @@ class CustomerTable(ScrollView, can_focus=True):
                              column.width, column.right))
         cells.append("")
         return Strip([Segment(" ".join(cells), self._style("base"))], self.total_width)
+
+    def cell_text(self, row: dict[str, Any], column: Column) -> str:
+        """A cell as shown (a masked value stays masked), not cut to the column."""
+        value = row.get(column.key)
+        return display(column.spec, value) if value is not None else ""
+
+    def _found_cells(self, row: dict[str, Any]) -> Strip:
+        from kehu.tui.widgets.find_copy import highlight_segments, match_spans
+
+        base, found = self._style("base"), self._style("found")
+        segments = []
+        for column in self.columns:
+            text = fit(self.cell_text(row, column), column.width, column.right)
+            segments += highlight_segments(text, match_spans(text.rstrip("…"), self.find_words),
+                                           base, found)
+            segments.append(Segment(" ", base))
+        return Strip(segments, self.total_width)
+
+    def set_find_words(self, words: list[str]) -> None:
+        if words != self.find_words:
+            self.find_words = words
+            self._lines.clear()
+            self.refresh()
+
+    def column_edges(self) -> list[int]:
+        """Where each column starts in a row line, and the end of the last."""
+        edges = [0]
+        for column in self.columns:
+            edges.append(edges[-1] + column.width + 1)
+        return edges
+
+    def _cursor_cell(self, strip: Strip, display_row: int, scroll_x: int) -> Strip:
+        """The cursor row with its cursor cell marked (reverse; underlined without colour)."""
+        if not self.columns:
+            return strip
+        column = min(self.cursor_column, len(self.columns) - 1)
+        edges = self.column_edges()
+        shift = 1 if self._marked(display_row) else 0
+        left = 0 if column == 0 else scroll_x   # the first column is frozen (_window)
+        start = max(edges[column] + shift - left, 0)
+        end = min(edges[column + 1] - 1 + shift - left, strip.cell_length)
+        if end <= start:
+            return strip
+        look = Style(underline=True) if getattr(self.app, "no_color", False) else \
+            Style(reverse=True)
+        before, cell, after = strip.divide([start, end, strip.cell_length])
+        return Strip.join([before, Strip(Segment.apply_style(cell, post_style=look)), after])
+
+    def move_cursor_column(self, step: int) -> None:
+        """The cell cursor one column left/right, scrolled into view."""
+        if not self.columns:
+            return
+        self.cursor_column = max(0, min(len(self.columns) - 1, self.cursor_column + step))
+        self.show_cursor_column()
+
+    def show_cursor_column(self) -> None:
+        edges = self.column_edges()
+        column = min(self.cursor_column, len(self.columns) - 1)
+        x, width = round(self.scroll_offset.x), self.scrollable_content_region.width
+        frozen = getattr(self, "frozen_width", 0) if column else 0   # always on screen
+        if column and edges[column] < x + (frozen if x else 0):
+            self.scroll_to(x=max(edges[column] - frozen, 0), animate=False, immediate=True)
+        elif edges[column + 1] - 1 > x + width:
+            self.scroll_to(x=max(edges[column + 1] - 1 - width, 0), animate=False,
+                           immediate=True)
+        self._lines.clear()
+        self.refresh()
 
     def _marked(self, display_row: int) -> bool:
         if self.bulk_selection is None or self.bulk_selection.empty:
@@ -521,6 +599,9 @@ class CustomerTable(ScrollView, can_focus=True):
         self.cursor_row = self.display_rows - 1
 
     def action_scroll_columns(self, direction: int) -> None:
+        if self.columns:   # the cell cursor moves; the view follows it (move_cursor_column)
+            self.move_cursor_column(direction)
+            return
         edges = [0]
         for column in self.columns:
             edges.append(edges[-1] + column.width + 1)

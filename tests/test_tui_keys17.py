@@ -1,0 +1,167 @@
+"""Issue 17's keys as a user presses them: y/Y copy what is shown (OSC 52), q leaves a
+screen, n/N go to the cells that show the search, marked in the cells."""
+from __future__ import annotations
+
+import pytest
+
+from kehu.models.security import add_user
+from kehu.models.store import Store
+from kehu.tui.app import KehuApp
+from kehu.tui.screens.detail import DetailScreen
+from kehu.tui.screens.views_screen import SortPicker, ViewListScreen
+from kehu.tui.screens.workbench import WorkbenchScreen
+from kehu.tui.widgets.customer_table import CustomerTable
+from tests.ui_app import keys_at_once, notes
+
+SIZE = (120, 35)
+
+
+@pytest.fixture
+def people(store):
+    for data in ({"name": "张三", "company": "北京星辰科技", "mobile": "155 3563 1682", "owner": "sam"},
+                 {"name": "李四", "company": "上海远航物流", "mobile": "139 1111 2222"},
+                 {"name": "John Doe", "company": "Doe & Sons", "mobile": "138 0013 8000"},
+                 {"name": "张三丰", "company": "武当", "mobile": "137 0000 1234"}):
+        store.create_customer(data)
+    return store
+
+
+async def settle(pilot) -> None:
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+def table(app) -> CustomerTable:
+    return app.screen.query_one(CustomerTable)
+
+
+def column_index(app, key: str) -> int:
+    return [c.key for c in table(app).columns].index(key)
+
+
+async def test_y_copies_the_cursor_cell_and_Y_the_row(people):
+    app = KehuApp(people)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("y")
+        first = table(app).row_at(0)["name"]
+        assert app.clipboard == first
+        assert any(first in n and "Name" in n for n in notes(app))
+        mobile = column_index(app, "mobile")
+        await pilot.press(*["right"] * mobile, "y")
+        assert table(app).cursor_column == mobile
+        shown = table(app).cell_text(table(app).row_at(0), table(app).columns[mobile])
+        assert app.clipboard == shown and " " in shown   # as the table shows it: 155 3563 1682
+        await pilot.press("Y")
+        cells = app.clipboard.split("\t")
+        assert cells[0] == first and shown in cells and len(cells) == len(table(app).columns)
+
+
+async def test_y_copies_a_masked_value_masked(people, db_url):
+    add_user(people, "vic", "viewer")
+    vic = Store.open(db_url, user="vic")
+    try:
+        app = KehuApp(vic)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press(*["right"] * column_index(app, "mobile"), "y")
+            assert "*" in app.clipboard and app.clipboard.replace(" ", "") not in (
+                "15535631682", "13911112222", "13800138000", "13700001234")
+            await pilot.press("Y")
+            assert "1682" not in app.clipboard.replace(" ", "")[:-4] or "*" in app.clipboard
+    finally:
+        vic.close()
+
+
+async def test_alt_y_copies_the_focused_field_of_the_detail_screen(people):
+    app = KehuApp(people)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("/", *"zsf", "enter")
+        await settle(pilot)
+        keys_at_once(app, "enter", "alt+y")
+        await settle(pilot)
+        assert isinstance(app.screen, DetailScreen)
+        assert app.clipboard == "张三丰"
+        assert app.screen.query_one("#field-name").value == "张三丰"   # nothing typed
+
+
+async def test_q_leaves_every_pushed_screen_but_is_typed_in_fields(people):
+    app = KehuApp(people)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for key, screen in (("s", SortPicker), ("v", ViewListScreen)):
+            await pilot.press(key)
+            await settle(pilot)
+            assert isinstance(app.screen, screen)
+            await pilot.press("q")
+            await settle(pilot)
+            assert isinstance(app.screen, WorkbenchScreen)
+        keys_at_once(app, "f7", "q")   # the timeline of the customer under the cursor, and back
+        await settle(pilot)
+        assert isinstance(app.screen, WorkbenchScreen)
+        # in the search box q is a letter
+        await pilot.press("/", "q")
+        await settle(pilot)
+        assert app.screen.query_one("#search").value == "q"
+        # the detail screen: q goes into the field; Esc leaves
+        await pilot.press("escape", "escape", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DetailScreen)
+        await pilot.press("end", "q")
+        assert app.screen.query_one("#field-name").value.endswith("q")
+
+
+async def test_q_on_the_workbench_does_not_quit(people):
+    app = KehuApp(people)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("q")
+        await settle(pilot)
+        assert app.is_running and isinstance(app.screen, WorkbenchScreen)
+        assert any("Ctrl+Q" in n for n in notes(app))
+
+
+async def test_n_and_N_go_to_the_cells_showing_the_search_marked(people):
+    app = KehuApp(people)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("/", *"zs", "enter")   # pinyin initials: 张三, 张三丰
+        await settle(pilot)
+        t = table(app)
+        assert t.row_count == 2 and t.find_words == ["zs"]
+        # the matched characters are marked in the cells (pinyin: the characters read zs)
+        strip = t._row_strip(0)
+        found = [seg.text for seg in strip if seg.style and seg.style.underline]
+        assert found == ["张三"]
+        await pilot.press("n")
+        assert (t.cursor_row, t.cursor_column) == (1, column_index(app, "name"))
+        await pilot.press("n")
+        assert t.cursor_row == 1 and any("No cell below" in n for n in notes(app))
+        await pilot.press("N")
+        assert (t.cursor_row, t.cursor_column) == (0, column_index(app, "name"))
+
+
+async def test_n_finds_a_phone_written_as_shown(people):
+    app = KehuApp(people)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("/", *"155 3563", "enter")
+        await settle(pilot)
+        t = table(app)
+        assert t.row_count == 1
+        await pilot.press("N", "n")
+        assert t.cursor_column == column_index(app, "mobile")
+        marked = [seg.text for seg in t._row_strip(0) if seg.style and seg.style.underline]
+        assert marked == ["155 3563"]
+        await pilot.press("y")
+        assert app.clipboard == "155 3563 1682"
+
+
+async def test_n_without_a_search_says_how(people):
+    app = KehuApp(people)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        assert any("search with /" in n for n in notes(app))
