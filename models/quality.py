@@ -330,6 +330,14 @@ def query_filter(schema: Schema, name: str, op: str, raw: str, pos: int, negated
     return None
 
 
+def _verify_days(kind) -> str:
+    """How long a check stays good: one number, or the range over the grades."""
+    days = {d for _, d in getattr(kind, "by_grade", ()) if d} | ({kind.days} if kind.days else set())
+    if len(days) > 1:
+        return tr("quality.verify_grades", low=min(days), high=max(days))
+    return tr("quality.verify_days", days=kind.days)
+
+
 def _verify_kinds() -> str:
     from .verify import PolicyError, load_policy
     try:
@@ -385,7 +393,7 @@ def _examples(store, key: str, rs, limit: int = EXAMPLES) -> list[str]:
     spec = store.schema[key]
     rows = (Q.select(Q.value).join(C, on=(Q.customer_id == C.id))
             .where(Q.field == key, _scope_where(rs), _invalid_condition(store, key))
-            .order_by(Q.customer_id).limit(limit).tuples())
+            .group_by(Q.value).order_by(peewee.fn.MIN(Q.customer_id)).limit(limit).tuples())
     out = []
     for (value,) in rows:
         shown = store.mask(spec, value) if spec.sensitive else value
@@ -428,8 +436,7 @@ def report(store, rs, today: dt.date):
         for kind in policy.active:
             due, _ = verify._due_query(store, policy, today, [kind.key])
             n = due.where(_scope_where(rs)).count()
-            line("verify", kind.label(), n, tr("quality.verify_days", days=kind.days),
-                 f"verify:{kind.key}")
+            line("verify", kind.label(), n, _verify_days(kind), f"verify:{kind.key}")
     when = scanned_at(store)
     if when is None:
         line("invalid", tr("quality.not_scanned"), 0, tr("quality.scan_hint"), None)

@@ -195,6 +195,8 @@ def contact_fields(store, contact=None) -> list[FormField]:
 
 def entry_fields(store, customer_id: int, entry=None, kind: str | None = None,
                  contact_id: int | None = None) -> list[FormField]:
+    from kehu.models.satisfaction import scale_text
+
     def value(key, default=None):
         return getattr(entry, key, default) if entry is not None else default
 
@@ -210,6 +212,8 @@ def entry_fields(store, customer_id: int, entry=None, kind: str | None = None,
         FormField("summary", tr("timeline.field.summary"), value=value("summary")),
         FormField("amount", tr("timeline.field.amount"), value=value("amount"),
                   placeholder=tr("form.amount_hint")),
+        FormField("score", tr("timeline.field.score"), value=value("score"),
+                  placeholder=scale_text(store)),
         FormField("next_follow_up", tr("timeline.field.next_follow_up"),
                   value=value("next_follow_up"), placeholder="YYYY-MM-DD"),
         FormField("details", tr("timeline.field.details"), value=value("details")),

@@ -49,6 +49,9 @@ NUMERIC = ("count", "money", "percent", "score")
 #: reports whose rows are customers grouped by one field: (report key → field)
 GROUPED = {"by_grade": "grade", "by_region": "region", "by_segment": "segment",
            "satisfaction_segment": "segment"}
+#: reports whose lines are the point (lists to clean): on a narrow screen the table
+#: takes the whole height instead of sharing it with a chart of a few bars
+TABLE_FIRST = {"quality"}
 
 
 def chart_labels(report: reports.Report) -> list[str]:
@@ -134,6 +137,7 @@ class ReportsScreen(Screen):
     ReportsScreen #report-body.stacked { layout: vertical; }
     ReportsScreen #report-body.stacked ReportTable { width: 1fr; height: auto; max-height: 60%; }
     ReportsScreen #report-body.stacked BarChart { width: 1fr; height: 1fr; min-height: 6; }
+    ReportsScreen #report-body.table-only ReportTable { height: 1fr; max-height: 100%; }
     ReportsScreen #report-status { height: auto; padding: 0 1; color: $text-muted; }
     """
 
@@ -316,6 +320,9 @@ class ReportsScreen(Screen):
         # beside when there is room; below when beside is narrow and below holds every bar
         stacked = left < CHART_NARROW_CELLS or (left < CHART_MIN_CELLS and below >= bars)
         body.set_class(stacked, "stacked")
+        table_only = stacked and self.report is not None and self.report.key in TABLE_FIRST
+        body.set_class(table_only, "table-only")
+        self.query_one(BarChart).display = not table_only
 
     # -- drill-down ----------------------------------------------------------------
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:

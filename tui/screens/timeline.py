@@ -83,6 +83,8 @@ class TimelineList(PagedList):
         text.append(entry.summary or "")
         if entry.amount is not None:
             text.append(f"  {money(entry.amount)}", self.style_of("success"))
+        if getattr(entry, "score", None) is not None:   # a satisfaction score
+            text.append(f"  ☺{entry.score:.1f}", self.style_of("success"))
         if entry.next_follow_up and not self.show_customer:
             text.append("  ")
             text.append(*self.follow_up(entry))
