@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Header, Input, Label, Static
+from textual.widgets import Header, Input, Label, Static
 
 from kehu.models import bulk
 from kehu.models.errors import KehuError
@@ -31,6 +31,7 @@ from kehu.tui.screens.views_screen import (ColumnChooser, SaveViewScreen, SortPi
 from kehu.tui.widgets.customer_table import PAGE_SIZE, Column, CustomerTable, GroupRow
 from kehu.tui.widgets import find_copy
 from kehu.tui.widgets.db_runner import DbRunner
+from kehu.tui.widgets.footer import KehuFooter
 from kehu.models.views import View, load_views, save_view
 
 
@@ -112,7 +113,7 @@ class WorkbenchScreen(Screen):
         self.total_customers: int | None = None
         self._query_generation = 0
         self._shown_generation = 0
-        self._sums_text = ""
+        self._sums: dict = {}
         self._resumed_once = False
         self._covered_by_dialog = False
         self._lines_shown: dict[str, str] = {}
@@ -128,7 +129,7 @@ class WorkbenchScreen(Screen):
         yield JumpInput(id="jump")
         yield Static(id="summary", markup=False)
         yield Static(id="status", markup=False)
-        yield Footer()
+        yield KehuFooter()
 
     def app_runner(self) -> DbRunner:
         if self.runner is None:
@@ -202,7 +203,7 @@ class WorkbenchScreen(Screen):
 
     def _apply_columns(self) -> None:
         schema = self.store.schema
-        columns = [Column(schema[key], self.view.width(schema, key))
+        columns = [Column(schema[key], self.view.width(schema, key), key in self.view.widths)
                    for key in self.view.column_keys(schema)]
         self.table.set_columns(columns, self._sort_marks())
 
@@ -275,7 +276,7 @@ class WorkbenchScreen(Screen):
         table.empty_message = ""
         table.show(result, first, groups=groups, keep_cursor=keep_cursor)
         self._shown_generation = generation
-        self._sums_text = ""
+        self._sums = {}
         self._update_status()
         if result.slow_sort and warn_sort:
             self._warn_slow_sort(result)
@@ -296,7 +297,7 @@ class WorkbenchScreen(Screen):
             return
         if generation != self._query_generation:
             return
-        self._sums_text = self._format_sums(sums)
+        self._sums = sums
         self._update_status()
 
     def _group_row(self, group) -> GroupRow:
@@ -304,13 +305,21 @@ class WorkbenchScreen(Screen):
         title = display(spec, group.value) if spec is not None else str(group.value)
         return GroupRow(title or "—", group.count, self._format_sums(group.sums))
 
-    def _format_sums(self, sums: dict) -> str:
+    def _format_sums(self, sums: dict, *, short: bool = False) -> str:
+        return " · ".join(self._sum_parts(sums, short=short))
+
+    def _sum_parts(self, sums: dict, *, short: bool = False) -> list[str]:
+        """'Purchases Σ 195,431,070.00', or short ('Purchases Σ 195M', '采购总额合计 2亿')."""
+        from kehu.models.reports import compact_value
+
         parts = []
         for key, total in sums.items():
             spec = self.store.schema.get(key)
             if spec is not None:
-                parts.append(tr("workbench.sum", field=spec.label(), total=display(spec, total)))
-        return " · ".join(parts)
+                text = compact_value("money" if spec.type in ("money", "decimal") else "count",
+                                     total) if short and total is not None else display(spec, total)
+                parts.append(tr("workbench.sum", field=spec.label(), total=text))
+        return parts
 
     def _set_empty_message(self) -> None:
         table = self.table
@@ -366,14 +375,20 @@ class WorkbenchScreen(Screen):
         parts.append(tr("workbench.status_view", name=self.view.name()))
         if self.total_customers is not None:
             parts.append(tr("workbench.all_rows", count=self.total_customers))
-        self._set_line("#status", " · ".join(parts))
-        summary = tr("workbench.summary", count=count) if table.count_exact else \
-            tr("workbench.summary_counting")
+        width = max(self.size.width - 2, 10)   # the lines' padding
+        self._set_line("#status", fit_parts(parts, width))   # the last parts go first
+        summary = [tr("workbench.summary", count=count) if table.count_exact else
+                   tr("workbench.summary_counting")]
         if not self.selection.empty:
-            summary += " · " + tr("bulk.selected", count=f"{self.selected_count():,}")
-        if self._sums_text:
-            summary += " · " + self._sums_text
-        self._set_line("#summary", summary)
+            summary.append(tr("bulk.selected", count=f"{self.selected_count():,}"))
+        full = summary + self._sum_parts(self._sums)
+        if _cells(" · ".join(full)) > width:   # narrow: short money (2亿, 195M), then fewer sums
+            full = summary + self._sum_parts(self._sums, short=True)
+        self._set_line("#summary", fit_parts(full, width))
+
+    def on_resize(self) -> None:
+        if self.view is not None and self.is_mounted:
+            self._update_status()   # the lines are fitted to the width
 
     def _set_line(self, selector: str, text: str) -> None:
         """Update a one-line bar without a relayout (its size never changes)."""
@@ -645,6 +660,17 @@ class WorkbenchScreen(Screen):
                                               what=escape(what))),
                              lambda answer: self.run_worker(run(), group="bulk")
                              if answer == "yes" else None)
+
+
+def fit_parts(parts: list[str], width: int) -> str:
+    """``parts`` joined with ' · ' in ``width`` cells: the last parts are left out
+    first; the first is cut with '…' if it alone is too long."""
+    from kehu.tui.widgets.customer_table import fit
+
+    while len(parts) > 1 and _cells(" · ".join(parts)) > width:
+        parts = parts[:-1]
+    text = " · ".join(parts)
+    return fit(text, width).rstrip() if _cells(text) > width else text
 
 
 def _cells(text: str) -> int:

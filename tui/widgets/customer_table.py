@@ -52,6 +52,7 @@ class RowSource(Protocol):
 class Column:
     spec: FieldSpec
     width: int
+    fixed: bool = False   # a width the user chose: kept at any terminal width
 
     @property
     def key(self) -> str:
@@ -191,6 +192,7 @@ class CustomerTable(ScrollView, can_focus=True):
         self._styles: dict[str, Style] = {}
         self._visible_width = 0
         self.bulk_selection = None   # models.bulk.Selection: rows marked for a bulk change
+        self._wanted: list[Column] = []   # the view's columns; ``columns`` is their layout
         #: issue 17 (h17a): the cell cursor's column (y copies that cell; ←/→ move it)
         #: and the search's words, highlighted where the cells show them (n/N)
         self.cursor_column = 0
@@ -198,12 +200,42 @@ class CustomerTable(ScrollView, can_focus=True):
 
     # -- what to show ----------------------------------------------------
     def set_columns(self, columns: list[Column], sort_marks: dict[str, str] | None = None) -> None:
-        self.columns = columns
+        self._wanted = columns
         if sort_marks is not None:
             self.sort_marks = sort_marks
+        self.columns = self._layout()
         self._lines.clear()
         self._update_virtual_size()
+        self.scroll_to(x=0, animate=False, immediate=True)
         self.refresh()
+
+    def _layout(self) -> list[Column]:
+        """The view's columns fitted to the width there is (table_layout)."""
+        from kehu.tui.widgets.table_layout import layout
+
+        width = self.size.width - self.styles.scrollbar_size_vertical
+        return layout(self._wanted, width) if width > 0 else list(self._wanted)
+
+    def _relayout(self) -> None:
+        columns = self._layout()
+        if columns != self.columns:
+            self.columns = columns
+            self._lines.clear()
+            self._update_virtual_size()
+            self.refresh()
+
+    @property
+    def frozen_width(self) -> int:
+        """The first column (the name) stays on screen when the table scrolls right."""
+        return self.columns[0].width + 1 if self.columns else 0
+
+    def _window(self, strip: Strip, scroll_x: int, width: int, style: Style) -> Strip:
+        """What of a whole line is on screen: the frozen column, then from ``scroll_x`` on."""
+        frozen = self.frozen_width if scroll_x else 0
+        if not frozen or frozen >= width:
+            return strip.crop_extend(scroll_x, scroll_x + width, style)
+        return Strip.join([strip.crop_extend(0, frozen, style),
+                           strip.crop_extend(frozen + scroll_x, scroll_x + width, style)])
 
     def show(self, source: RowSource, first_rows: list[dict[str, Any]], *,
              count: int | None = None, groups: list[GroupRow] | None = None,
@@ -232,8 +264,8 @@ class CustomerTable(ScrollView, can_focus=True):
         self._update_virtual_size()
         row = min(self.cursor_row, max(self.display_rows - 1, 0)) if keep_cursor else 0
         self.cursor_row = row
-        if not keep_cursor:
-            self.scroll_to(y=0, animate=False, immediate=True)
+        if not keep_cursor:   # another view or search: from the top left
+            self.scroll_to(x=0, y=0, animate=False, immediate=True)
         self.refresh()
 
     def set_count(self, count: int) -> None:
@@ -358,7 +390,7 @@ class CustomerTable(ScrollView, can_focus=True):
                                *Segment.apply_style(strip.crop(0, strip.cell_length - 1),
                                                     post_style=self._style("selected"))],
                               strip.cell_length)
-            strip = strip.crop_extend(scroll_x, scroll_x + width, base)
+            strip = self._window(strip, scroll_x, width, base)
             if display_row == self.cursor_row:
                 # post_style: over the cells' own colours (a pre-style lost its
                 # background to them: the cursor was only bold); reverse video
@@ -369,7 +401,7 @@ class CustomerTable(ScrollView, can_focus=True):
                 strip = Strip(Segment.apply_style(strip, post_style=cursor), strip.cell_length)
                 strip = self._cursor_cell(strip, display_row, scroll_x)
             return strip
-        return strip.crop_extend(scroll_x, scroll_x + width, base)
+        return self._window(strip, scroll_x, width, base)
 
     def _header_strip(self) -> Strip:
         header, sorted_style = self._style("header"), self._style("sort")
@@ -603,7 +635,7 @@ class CustomerTable(ScrollView, can_focus=True):
             self.move_cursor_column(direction)
             return
         edges = [0]
-        for column in self.columns:
+        for column in self.columns[1:]:   # the first column is frozen: the others scroll
             edges.append(edges[-1] + column.width + 1)
         x = round(self.scroll_offset.x)
         if direction > 0:
@@ -619,7 +651,7 @@ class CustomerTable(ScrollView, can_focus=True):
 
     def on_click(self, event: events.Click) -> None:
         if event.y == 0:
-            x = round(self.scroll_offset.x) + event.x
+            x = event.x if event.x < self.frozen_width else round(self.scroll_offset.x) + event.x
             for column in self.columns:
                 if x < column.width + 1:
                     self.post_message(self.HeaderClicked(column.key))
@@ -631,5 +663,6 @@ class CustomerTable(ScrollView, can_focus=True):
                 self.action_open_row()
 
     def on_resize(self, event: events.Resize) -> None:
+        self._relayout()   # widths follow the terminal
         self._scroll_to_cursor()
 
