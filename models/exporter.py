@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .errors import KehuError
+from . import import_read
 from .i18n import tr
 from .results import ResultSet
 from .schema import FieldSpec
@@ -151,6 +152,8 @@ def export(store: Store, path: str | Path, *, rows: ResultSet | None = None,
         raise ExportFailed(tr("export.no_folder", path=path.parent))
     rows = rows if rows is not None else ResultSet(store)
     specs = _fields(store, columns)
+    # every field asked for: the columns imports kept (customer.extra) follow, one each
+    kept = import_read.export_extra_keys(store, rows) if columns is None else []
     total = rows.count()
     if kind == ".xlsx" and total > XLSX_MAX_ROWS:
         raise ExportFailed(tr("export.too_many_for_xlsx", count=total, max=XLSX_MAX_ROWS))
@@ -160,15 +163,17 @@ def export(store: Store, path: str | Path, *, rows: ResultSet | None = None,
 
     def records():
         nonlocal written
-        for record in rows.select().dicts().iterator():
+        query = rows.select().select_extend(store.Customer.extra) if kept else rows.select()
+        for record in query.dicts().iterator():
             if guard is not None:
                 record = guard.visible(record)
             written += 1
             if progress and written % 5000 == 0:
                 progress(written, total)
-            yield [cell_text(s, record.get(s.key)) for s in specs]
+            cells = [cell_text(s, record.get(s.key)) for s in specs]
+            yield cells + import_read.extra_cells(record.get("extra"), kept) if kept else cells
 
-    headers = [s.label() for s in specs]
+    headers = [s.label() for s in specs] + kept
     try:
         if kind == ".csv":
             _write_csv(partial, headers, records())
@@ -243,5 +248,7 @@ def _write_xlsx(path: Path, headers: list[str], specs: list[FieldSpec], records)
             if number_format:
                 cell.number_format = number_format
             row.append(cell)
+        for value in values[len(specs):]:   # the kept columns of imports: text
+            row.append(None if value is None else xlsx_cell(ws, value))
         ws.append(row)
     wb.save(path)

@@ -438,3 +438,45 @@ class RejectsFile:
 def reason_text(problems) -> str:
     """One cell naming every field of a row that was refused and why."""
     return "; ".join(f"{p.field}: {p.reason}" if p.field else p.reason for p in problems)
+
+
+# --- the kept columns elsewhere: the customer page, the export ---------------------------
+
+def may_read_extra(store) -> bool:
+    """The kept columns hold anything a file had (an ID number, a salary): only a role that
+    sees every field in clear reads them (as it reads the full search text)."""
+    guard = getattr(store, "guard", None)
+    if guard is None:
+        return True
+    return all(guard.role.allows("view", s) and guard.may_see(s) for s in store.schema.fields)
+
+
+def extra_for(store, customer_id: int) -> list[tuple[str, str]]:
+    """(column, text) of one customer's kept columns, for the customer page ([] when none
+    or the user's role may not read them)."""
+    if not may_read_extra(store):
+        return []
+    C = store.Customer
+    return extra_items(C.select(C.extra).where(C.id == customer_id).scalar())
+
+
+def export_extra_keys(store, rows) -> list[str]:
+    """The kept column names of the customers of ``rows`` (a ResultSet), in the order
+    they first appear: the export writes each as a column after the fields."""
+    if not may_read_extra(store):
+        return []
+    C = store.Customer
+    keys: dict[str, None] = {}
+    query = rows.select().select(C.extra).where(C.extra.is_null(False)).order_by().tuples()
+    for (text,) in query.iterator():
+        for key, _ in extra_items(text):
+            keys.setdefault(key, None)
+    return list(keys)
+
+
+def extra_cells(text: str | None, keys: list[str]) -> list[str | None]:
+    """One customer's kept columns in the order of ``keys`` (None where it has none)."""
+    if not text:
+        return [None] * len(keys)
+    values = dict(extra_items(text))
+    return [values.get(k) or None for k in keys]

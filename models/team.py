@@ -290,10 +290,11 @@ def apply(store) -> None:
             writes = role.allows("create") or role.allows("edit") or role.allows("import")
             seen = [c for c in cust_cols if c not in schema or _sees(role, schema[c])]
             full = len(seen) == len(cust_cols)
-            if not full:   # the search text holds every searchable value in clear
-                seen = [c for c in seen if c != "search_text"]
+            if not full:   # the search text holds every searchable value in clear, an
+                # import's kept columns (extra) whatever the file had: written, not read
+                seen = [c for c in seen if c not in ("search_text", "extra")]
             cols = ", ".join(q(c) for c in seen)
-            writable = cols + ', "search_text"' if not full else cols
+            writable = cols + ', "search_text", "extra"' if not full else cols
             db.execute_sql(f"GRANT SELECT ({cols}) ON public.customer TO {g}")
             if role.allows("create") or role.allows("import"):
                 db.execute_sql(f"GRANT INSERT ({writable}) ON public.customer TO {g}")
@@ -421,6 +422,11 @@ def _masking_view(db, schema, roles, groups, cust_cols) -> None:
             select.append(f"CASE WHEN {_member_of(full)} THEN c.search_text "
                           f"ELSE split_part(c.search_text, {lit(PRIVATE_MARK)}, 1) END "
                           "AS search_text")
+            continue
+        if col == "extra":   # an import's kept columns: for the roles that see every field
+            full = [groups[n] for n, r in roles.roles.items()
+                    if all(_sees(r, s) for s in schema.fields)]
+            select.append(f"CASE WHEN {_member_of(full)} THEN c.extra END AS extra")
             continue
         if spec is None:
             select.append(f"c.{q(col)}")

@@ -3,7 +3,9 @@
 One table per sheet of an XLSX workbook (``.xlsx``), or one CSV per table in a
 folder (any other path): customers (every schema field, computed ones and the
 deleted rows included), contacts (with ``reports_to_id``), timeline,
-verifications, import history (``import_batch``) and the user's saved views.
+verifications, import history (``import_batch`` and ``import_change``, the values an
+import's updates replaced, so that an import stays revertible after the move) and
+the user's saved views.
 Every value is written as text in one exact form — ``2026-03-15 10:30:00.123456``,
 ``12000.00``, ``true`` — so nothing is rounded by a spreadsheet's number or date
 cells; an empty cell is no value.
@@ -14,6 +16,14 @@ customer and contact, a verification's customer, a customer's import batch.
 Moving from SQLite to the team's PostgreSQL is ``export --all`` then
 ``import --all`` into the new database. A column the target database does not
 have (a field its schema lacks) is reported, not silently dropped.
+
+Left out on purpose — bookkeeping of one database, not data: ``kehu_meta`` (schema
+types, migration marks: the target has its own), the audit trail ``kehu_audit`` (a
+hash chain of what happened *in that database*: copied rows would be a second, false
+history; the export and the import each get an entry instead), ``merge_record``
+(undoing a merge of the old database: its JSON lists ids of the old database), the
+agenda's done/snoozed marks (short-lived reminders of one user) and the team's users
+and roles (PostgreSQL roles, made with ``kehu user``/``kehu roles``).
 """
 from __future__ import annotations
 
@@ -34,7 +44,8 @@ from .io_tables import io_models
 from .store import MoneyField, Store
 
 #: sheet/file name → model name, in the order they are written and read back
-TABLES = ("customers", "contacts", "timeline", "verifications", "imports", "views")
+TABLES = ("customers", "contacts", "timeline", "verifications", "imports", "import_changes",
+          "views")
 XLSX_MAX_ROWS = 1_048_575   # a sheet's rows less the header
 
 
@@ -56,7 +67,7 @@ def _models(store: Store) -> dict[str, type[peewee.Model]]:
     io = io_models(store)
     return {"customers": store.Customer, "contacts": store.Contact,
             "timeline": store.Interaction, "verifications": store.Verification,
-            "imports": io["ImportBatch"]}
+            "imports": io["ImportBatch"], "import_changes": io["ImportChange"]}
 
 
 def _columns(model) -> list[peewee.Field]:
@@ -336,6 +347,16 @@ def import_all(store: Store, path: str | Path, *,
         out.done()
         if progress:
             progress("customers", len(ids["customers"]))
+        if "import_changes" in tables:   # an import's updates: revertible after the move too
+            headers, rows = tables["import_changes"]
+            out = _Inserter(store, models["import_changes"])
+            for old, values in _records(models["import_changes"], headers, rows, "import_changes",
+                                        result):
+                where = tr("whole.table.import_changes") + f" #{old}"
+                values["batch_id"] = link("imports", values.get("batch_id"), where)
+                values["customer_id"] = link("customers", values.get("customer_id"), where)
+                ids["import_changes"][old] = out.add(values)
+            out.done()
         managers: list[tuple[int, Any]] = []
         if "contacts" in tables:
             headers, rows = tables["contacts"]

@@ -347,3 +347,107 @@ def test_an_xlsx_rejects_file_keeps_the_cells_as_the_sheet_shows_them(store, tmp
     do_import(store, path, report_path=tmp_path / "r.csv")
     rows = read_csv(tmp_path / "r.csv")
     assert rows[1][1:] == ["4", "1", "李四", "华信", "12345", "", "华东", "", "44270"]
+
+
+# --- the kept columns leave with the customers and show on their page ------------------------
+
+def _imported_with_extra(store, tmp_path):
+    path = wps_csv(tmp_path / "客户信息.csv", "gbk")
+    do_import(store, path, report_path=tmp_path / "r.csv")
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_an_export_has_the_kept_columns_and_imports_back_the_same(store, tmp_path, suffix):
+    from kehu.models.exporter import export
+
+    _imported_with_extra(store, tmp_path)
+    out = tmp_path / f"out{suffix}"
+    result = export(store, out)
+    if suffix == ".csv":
+        rows = read_csv(out)
+    else:
+        wb = openpyxl.load_workbook(out)
+        rows = [["" if v is None else str(v) for v in r] for r in wb.active.iter_rows(values_only=True)]
+    assert rows[0][-2:] == ["序号", "介绍人"]
+    zhang = next(r for r in rows if "张三" in r)
+    assert zhang[-2:] == ["1", "王经理"]
+    assert result.rows == 2
+    other = Store.open(f"sqlite:///{tmp_path / 'other.db'}")
+    try:
+        do_import(other, out, report_path=tmp_path / "r2.csv")
+        assert json.loads(by_name(other)["张三"].extra) == {"序号": "1", "介绍人": "王经理"}
+    finally:
+        other.close()
+
+
+def test_a_view_export_has_only_its_columns(store, tmp_path):
+    from kehu.models.exporter import export
+
+    _imported_with_extra(store, tmp_path)
+    export(store, tmp_path / "v.csv", columns=["name", "mobile"])
+    assert read_csv(tmp_path / "v.csv")[0] == ["Name", "Mobile"]
+
+
+def test_export_all_carries_kept_columns_and_import_updates_and_leaves_bookkeeping(
+        db_url, tmp_path, worker_id):
+    """--all: the kept columns travel with the customers, an import's updates with the
+    import (revertible in the new database); merges, audit trail, meta and agenda marks
+    stay (they are one database's own bookkeeping)."""
+    from conftest import pg_url_or_skip
+    from kehu.models import dedupe
+    from kehu.models.whole_db import TABLES, export_all, import_all
+
+    source = Store.open(db_url, user="tester")
+    first = tmp_path / "a.csv"
+    first.write_text("客户编号,姓名,介绍人\nK1,张三,王经理\nK2,李四,\nK3,李四,\n", encoding="utf-8")
+    do_import(source, first)
+    second = tmp_path / "b.csv"
+    second.write_text("客户编号,姓名,介绍人\nK1,张三丰,李经理\n", encoding="utf-8")
+    assert do_import(source, second, update_by="external_id").updated == 1
+    ids = sorted(c.id for c in source.customers() if c.name == "李四")
+    dedupe.merge(source, ids[0], ids[1], {})
+    export_all(source, tmp_path / "all")
+    source.close()
+    assert sorted(p.stem for p in (tmp_path / "all").iterdir()) == sorted(TABLES)
+    target_url = (pg_url_or_skip(worker_id) if db_url.startswith("sqlite")
+                  else f"sqlite:///{tmp_path / 'target.db'}")
+    target = Store.open(target_url, user="tester")
+    try:
+        result = import_all(target, tmp_path / "all")
+        assert result.counts["import_changes"] == 1 and result.left_out == []
+        zhang = by_name(target)["张三丰"]
+        assert json.loads(zhang.extra) == {"介绍人": "李经理"}
+        from kehu.models.importer import list_imports
+
+        moved = [b for b in list_imports(target) if b.update_by == "external_id"]
+        assert len(moved) == 1
+        revert_import(target, moved[0].id)
+        zhang = target.get_customer(zhang.id)
+        assert zhang.name == "张三" and json.loads(zhang.extra) == {"介绍人": "王经理"}
+        assert dedupe.list_merges(target) == []   # merges are the old database's
+    finally:
+        target.close()
+
+
+async def test_the_customer_page_shows_the_kept_columns(store, tmp_path):
+    from textual.widgets import Static
+
+    from kehu.tui.app import KehuApp
+    from kehu.tui.screens.detail import DetailScreen
+
+    _imported_with_extra(store, tmp_path)
+    zhang = by_name(store)["张三"]
+    plain = store.create_customer({"name": "赵六"})
+    app = KehuApp(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.open_customer(zhang.id)
+        await pilot.pause()
+        assert isinstance(app.screen, DetailScreen)
+        assert str(app.screen.query_one("#section-import-extra", Static).render()) == \
+            "Other columns from import"
+        assert str(app.screen.query_one("#import-extra", Static).render()) == "序号: 1\n介绍人: 王经理"
+        await pilot.press("escape")
+        await pilot.pause()
+        app.open_customer(plain.id)
+        await pilot.pause()
+        assert not app.screen.query("#import-extra")

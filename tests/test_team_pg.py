@@ -537,6 +537,30 @@ def test_a_password_the_server_wants_is_asked_for(team_db, monkeypatch):
     assert not dbmod._asked_password(db, url, peewee.OperationalError("other"))
 
 
+def test_psql_kept_import_columns_only_for_roles_seeing_every_field(team_db, tmp_path, capsys):
+    """An import's kept columns (customer.extra) hold whatever the file had: a role that may
+    not see every field does not read them, on any path; an importing role writes them."""
+    url, ids = team_db
+    conn = psycopg2.connect(url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("UPDATE public.customer SET extra = %s WHERE id = %s",
+                    ('{"身份证号": "110101199001011234"}', ids["alice"]))
+    conn.close()
+    for login in (ALICE, BOB):
+        conn = connect_as(url, login)
+        with conn.cursor() as cur:
+            cur.execute("SELECT extra FROM customer WHERE id = %s", (ids["alice"],))
+            row = cur.fetchone()
+        conn.close()
+        assert row is None or row[0] is None
+        assert refused(url, login, f"SELECT extra FROM public.customer WHERE id = {ids['alice']}")
+    sheet = tmp_path / "kept.csv"
+    sheet.write_text("name,mobile,owner,介绍人" + chr(10) + "带备注客户,13611113333,lee,王经理" + chr(10), "utf-8")
+    assert main(["--db", as_login(url, CAROL), "import", str(sheet)]) == 0
+    assert "1 created" in capsys.readouterr().out
+
+
 def test_attack_count():
     """The figure the README gives: every attack above, by path."""
     sql = len(SQL_ATTACKS)
