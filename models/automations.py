@@ -40,7 +40,9 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import contextlib
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -51,6 +53,7 @@ import yaml
 from .config import ConfigError, config_dir
 from .errors import KehuError, log_bug
 from .i18n import tr
+from .store import now
 
 DEFAULT_PATH = Path(__file__).with_name("automations.yaml")
 EVENTS = ("purchase_logged", "customer_created", "stage_changed", "grade_changed")
@@ -533,26 +536,17 @@ def _busy(store) -> bool:
     return bool(store.__dict__.get("_automation_busy")) or store.audit._acting is not None
 
 
-class _Acting:
+@contextmanager
+def _acting(store, rule: Rule):
     """Inside: the store makes a rule's changes (no rule fires on them; every audit
     entry is noted ``rule:<name>``)."""
-
-    def __init__(self, store, rule: Rule):
-        self.store, self.rule = store, rule
-        self._note = None
-        self._was = False
-
-    def __enter__(self):
-        self._was = _busy(self.store)
-        self.store.__dict__["_automation_busy"] = True
-        self._note = self.store.audit.noting(RULE_USER + self.rule.name)
-        self._note.__enter__()
-        return self
-
-    def __exit__(self, *exc):
-        self._note.__exit__(*exc)
-        self.store.__dict__["_automation_busy"] = self._was
-        return False
+    was = store.__dict__.get("_automation_busy", False)
+    store.__dict__["_automation_busy"] = True
+    try:
+        with store.audit.noting(RULE_USER + rule.name):
+            yield
+    finally:
+        store.__dict__["_automation_busy"] = was
 
 
 def _matches(store, rule: Rule, customer_id: int) -> bool:
@@ -576,26 +570,27 @@ def _fire(store, rule: Rule, customer_id: int, occasion: str, today: dt.date) ->
     except LookupError:
         return None
     firing = Firing(rule.name, customer_id, row.name, occasion)
-    with store.db.atomic() as txn, _Acting(store, rule):
-        for action in rule.actions:
-            try:
-                with store.db.atomic():
-                    _do(store, rule, action, customer_id, today, firing)
-            except KehuError as exc:
-                firing.skipped.append(f"{action.describe(store.schema)}: {exc}")
-        if not firing.done and not firing.unchanged:
-            txn.rollback()      # nothing could be done: a user who may will do it later
-            return firing
-        Fired.insert(rule=rule.name, customer_id=customer_id, occasion=occasion,
-                     fired_at=_now(), login=store.user,
-                     changes=json.dumps(firing.done + firing.skipped, ensure_ascii=False)
-                     ).execute()
+    try:
+        with store.db.atomic() as txn, _acting(store, rule):
+            # remembered first: a run beside this one that fires it too fails here
+            # (unique), and its changes go with it
+            Fired.insert(rule=rule.name, customer_id=customer_id, occasion=occasion,
+                         fired_at=now(), login=store.user).execute()
+            for action in rule.actions:
+                try:
+                    with store.db.atomic():
+                        _do(store, rule, action, customer_id, today, firing)
+                except KehuError as exc:
+                    firing.skipped.append(f"{action.describe(store.schema)}: {exc}")
+            if not firing.done and not firing.unchanged:
+                txn.rollback()      # nothing could be done: a user who may will do it later
+                return firing
+            Fired.update(changes=json.dumps(firing.done + firing.skipped, ensure_ascii=False)
+                         ).where(Fired.rule == rule.name, Fired.customer_id == customer_id,
+                                 Fired.occasion == occasion).execute()
+    except peewee.IntegrityError:
+        return None
     return firing
-
-
-def _now() -> dt.datetime:
-    from .store import now
-    return now()
 
 
 def _do(store, rule: Rule, action: Action, customer_id: int, today: dt.date,
@@ -637,7 +632,7 @@ def _add_reminder(store, rule: Rule, action: Action, customer_id: int, today: dt
     values = clean_entry(store, customer_id, {
         "kind": action.entry_kind, "summary": action.note or rule.name, "next_follow_up": due,
         "user": RULE_USER + rule.name, "occurred_at": None})
-    stamp = _now()
+    stamp = now()
     row = store.Interaction.create(customer=customer_id, created_at=stamp, updated_at=stamp,
                                    **values)
     store.audit.child_created(row)
@@ -659,7 +654,7 @@ def run(store, today: dt.date | None = None, *, dry_run: bool = False,
     store.guard.require("view")
     fired_model(store)
     result = RunResult(today, dry_run, len(chosen))
-    with (store.db.atomic() if dry_run else _nothing()) as txn:
+    with (store.db.atomic() if dry_run else contextlib.nullcontext()) as txn:
         for rule in chosen:
             try:
                 for customer_id, occasion in _due(store, rule, today):
@@ -671,14 +666,6 @@ def run(store, today: dt.date | None = None, *, dry_run: bool = False,
         if dry_run:
             txn.rollback()
     return result
-
-
-class _nothing:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False
 
 
 def _due(store, rule: Rule, today: dt.date) -> Iterable[tuple[int, str]]:
