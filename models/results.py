@@ -38,7 +38,9 @@ from .store import money_from_sql, money_sums
 _FTS = peewee.Table(search.FTS_TABLE, ("rowid",))
 ROW_SYSTEM_COLUMNS = ("id", "version", "created_at", "updated_at", "deleted_at")
 SORT_SYSTEM = {"id": "id", "created": "created_at", "created_at": "created_at",
-               "updated": "updated_at", "updated_at": "updated_at"}
+               "updated": "updated_at", "updated_at": "updated_at",
+               # the share of important fields filled (models.quality; an expression index)
+               "completeness": "completeness", "完整度": "completeness"}
 DIRECTIONS = {"asc": "asc", "desc": "desc", "ascending": "asc", "descending": "desc",
               "升序": "asc", "降序": "desc", "+": "asc", "-": "desc"}
 
@@ -157,7 +159,7 @@ class ResultSet:
         return [*ROW_SYSTEM_COLUMNS, *self.store.schema.keys]
 
     def _indexed(self, key: str) -> bool:
-        if key in ("id", "created_at", "updated_at"):
+        if key in ("id", "created_at", "updated_at", "completeness"):
             return True
         spec = self.store.schema.get(key)
         return bool(spec and spec.index)
@@ -517,6 +519,9 @@ def _choice_needs_case(spec) -> bool:
 
 def _sort_expr(store, key: str) -> peewee.Node:
     C = store.Customer
+    if key == "completeness":
+        from .quality import completeness_expr
+        return completeness_expr(store)
     col = getattr(C, key)
     spec = store.schema.get(key)
     if spec is not None and _choice_needs_case(spec):

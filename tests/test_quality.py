@@ -212,3 +212,11 @@ async def test_each_line_opens_its_customers_in_the_workbench(sqlite_url):
         assert app.screen.table.row_count == 1
     assert ids["bad_region"]
     store.close()
+
+
+def test_customers_sort_by_completeness(store):
+    ids = make_world(store)
+    least = [r["id"] for r in ResultSet(store, "", sort="completeness").page(0, 2)]
+    assert least == [ids["bare"], ids["half"]]
+    most = [r["id"] for r in ResultSet(store, "completeness<100", sort="-完整度").page(0, 5)]
+    assert most == [ids["half"], ids["bare"]]
