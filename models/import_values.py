@@ -206,7 +206,7 @@ class ValueOptions:
     add_fields: set[str] = field(default_factory=set)
     #: the schema file new choices are written to (None: the user schema)
     schema_path: Path | None = None
-    #: what ``before_import`` added (field key -> values) and where
+    #: what ``before_import`` added (field label -> values) and where
     added: dict[str, list[str]] = field(default_factory=dict)
     added_path: Path | None = None
 
@@ -353,6 +353,33 @@ def set_role(mapping, column: int, role: str | None) -> None:
     mapping.notes[column] = role_note(mapping, role)
     if hasattr(mapping, "dropped"):
         mapping.dropped.add(column)   # used here: not kept again in the Other columns
+
+
+ROLES = ("contact.name", "contact.phone", "contact.title", "purchase.total", "purchase.date")
+#: How a role is written where a field name would be (a saved profile, --map 联系人=@contact.name).
+ROLE_MARK = "@"
+
+
+def as_target(mapping, column: int) -> str | None:
+    """What a column goes to, as a profile saves it: a field key, '@role', or None."""
+    role = mapping.roles.get(column)
+    if role in ROLES:
+        return ROLE_MARK + role
+    return mapping.fields[column]
+
+
+def apply_target(mapping, column: int, name: Any) -> bool:
+    """'@contact.name' from a profile or --map gives the column that role (True);
+    anything else is a field name for ``Mapping.set`` (False)."""
+    text = str(name or "").strip()
+    if not text.startswith(ROLE_MARK):
+        return False
+    role = text[len(ROLE_MARK):]
+    if role not in ROLES:
+        raise ValuesError(tr("import_values.unknown_role", role=text,
+                             roles=", ".join(ROLE_MARK + r for r in ROLES)))
+    set_role(mapping, column, role)
+    return True
 
 
 def role_note(mapping, role: str) -> str:
@@ -677,7 +704,7 @@ def before_import(store, source, mapping, options: ValueOptions | None, dry_run:
         return None
     additions = prescan_additions(store.schema, source, mapping, options)
     path = add_choices(store, additions, options.schema_path)
-    options.added = additions if path else {}
+    options.added = {store.schema[k].label(): v for k, v in additions.items() if v} if path else {}
     options.added_path = path
     return path
 

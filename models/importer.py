@@ -286,7 +286,8 @@ class Mapping:
                 if k is None and i not in self.dropped and i not in parts]
 
     def by_header(self) -> dict[str, str | None]:
-        return {h: k for h, k in zip(self.headers, self.fields) if h}
+        """Header → field key ('@contact.name' for a role, import_values), as profiles save it."""
+        return {h: import_values.as_target(self, i) for i, h in enumerate(self.headers) if h}
 
     @property
     def mapped(self) -> list[tuple[int, str]]:
@@ -367,6 +368,8 @@ def auto_mapping(schema: Schema, source: Source, *, profile: dict[str, Any] | No
                     raise ImportFailed(tr("import.no_such_column", header=header,
                                           headers=", ".join(h for h in source.headers if h)))
                 continue
+            if import_values.apply_target(mapping, column, name):
+                continue   # '@contact.name' …: a role, not a field
             key = _resolve_user_field(schema, name)
             if key is None and extra is profile and mapping.fields[column] is None:
                 continue   # a profile's unmapped column: kept in extra as auto-mapping has it

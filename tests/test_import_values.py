@@ -236,7 +236,7 @@ def test_cli_dry_run_lists_values_then_the_user_decides(tmp_path, capsys, db_url
     assert "--choice 'FIELD:VALUE=CHOICE'" in out and "--add-choices" in out
     assert main([*argv, "--add-choices"]) == 0
     out = capsys.readouterr().out
-    assert "Added to the choices of industry: 农业/传媒" in out
+    assert "Added to the choices of Industry: 农业/传媒" in out
     store = Store.open(db_url, parse_schema(user_schema_path()), user="tester")
     try:
         assert sorted((c.name, c.industry) for c in store.customers()) == [
@@ -369,3 +369,27 @@ def test_phone_value_columns_without_a_type_go_by_the_number(store, tmp_path):
     do_import(store, path)
     ada = customer(store, "Ada")
     assert (ada.phone, ada.mobile) == ("+861065529988", "+8613800138000")
+
+
+def test_roles_are_saved_in_a_profile_and_given_with_map(store, tmp_path):
+    from kehu.models.importer import load_profile, save_profile
+
+    path = write_csv(tmp_path / "c.csv", [["公司名称", "对接人", "手机", "备用"], ["甲公司", "李娜", "13800138000", "x"]])
+    source = open_source(path, schema=store.schema)
+    mapping = auto_mapping(store.schema, source)
+    assert mapping.by_header()["对接人"] == "@contact.name"
+    assert mapping.by_header()["公司名称"] == "name"   # a company column names the customer
+    save_profile("crm", mapping)
+    again = auto_mapping(store.schema, source, profile=load_profile("crm"),
+                         overrides={"备用": "@contact.title"})
+    assert {again.headers[i]: r for i, r in again.roles.items()} == {"对接人": "contact.name",
+                                                                     "备用": "contact.title"}
+    undone = auto_mapping(store.schema, source, overrides={"对接人": "-"})
+    assert not undone.roles
+    with pytest.raises(iv.ValuesError, match="'@boss' is not something a column can be"):
+        auto_mapping(store.schema, source, overrides={"对接人": "@boss"})
+    run_import(store, source, again)
+    jia = customer(store, "甲公司")
+    assert (jia.customer_type, jia.company, jia.mobile) == ("company", "甲公司", "+8613800138000")
+    contact = store.Contact.get()
+    assert (contact.name, contact.title, contact.phone) == ("李娜", "x", "+8613800138000")
