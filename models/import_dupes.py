@@ -23,6 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+import peewee
+
 from .dedupe import _norm
 from .errors import KehuError
 from .i18n import tr
@@ -30,6 +32,9 @@ from .i18n import tr
 ACTIONS = ("skip", "update", "create")
 #: Values per IN (...) query: far below SQLite's and PostgreSQL's bound-parameter limits.
 IN_BATCH = 500
+#: Up to this many live customers (or fewer than the file's rows) are read into memory
+#: once for the lookups instead of queried per chunk.
+PRELOAD = 200_000
 #: Matches kept to show (the CLI and the wizard show the first few).
 EXAMPLES = 5
 
@@ -83,7 +88,7 @@ class Duplicates:
 class Finder:
     """Looks the rows of a chunk up among the live customers (see the module docstring)."""
 
-    def __init__(self, store, action: str):
+    def __init__(self, store, action: str, expected_rows: int = 0):
         self.store = store
         self.action = check_action(action) or "skip"
         schema = store.schema
@@ -94,60 +99,91 @@ class Finder:
         self.company = "company" if "company" in schema else None
         self.labels = {s.key: s.label() for s in live}
         self.result = Duplicates(self.action)
+        #: the columns of a customer row as the rules read it: (id, *columns)
+        self.columns = self.phones + self.emails + (["name"] if self.by_name else []) + (
+            [self.company] if self.company else [])
+        self.at = {k: i + 1 for i, k in enumerate(self.columns)}
+        C = store.Customer
+        count = C.select().where(C.deleted_at.is_null()).count()
+        #: rows this import creates come after this id: not matched (as in memory)
+        self.last_id = C.select(peewee.fn.MAX(C.id)).scalar() or 0
+        self.memory: dict[str, dict[Any, list[tuple]]] | None = None
+        self.indexed_by: dict[str, str] = {}
+        if count <= PRELOAD or count < expected_rows:
+            self._preload()
+        elif not store.is_postgres:
+            have = {i.name for i in store.db.get_indexes("customer")}
+            self.indexed_by = {k: f"customer_{k}" for k in self.columns if f"customer_{k}" in have}
 
     # --- looking up --------------------------------------------------------------
 
-    def _in(self, columns: list[str], values: set, extra: list[str]) -> list[tuple]:
-        """Rows (id, *columns, *extra) of live customers with a value of ``values``
-        in any of ``columns`` (one indexed IN per column and batch)."""
-        C = self.store.Customer
-        wanted = [C.id] + [getattr(C, k) for k in columns + extra]
+    def _preload(self) -> None:
+        """The live customers' phones, e-mails and names in memory, read in one pass:
+        for a table smaller than PRELOAD rows or than the file (whose import may build
+        the table's indexes only at its end, so a lookup could not use them)."""
+        self.memory = {k: {} for k in self.columns}
+        wanted = ", ".join(f'"{k}"' for k in ["id", *self.columns])
+        cursor = self.store.db.execute_sql(
+            f'SELECT {wanted} FROM "customer" WHERE "deleted_at" IS NULL')
+        emails = set(self.emails)
+        while rows := cursor.fetchmany(10_000):
+            for row in rows:
+                for k, i in self.at.items():
+                    value = row[i]
+                    if value and k != self.company:
+                        self.memory[k].setdefault(value.casefold() if k in emails else value,
+                                                  []).append(row)
+
+    def _rows(self, key: str, values: set) -> list[tuple]:
+        """Rows (id, *self.columns) of live customers whose ``key`` is one of ``values``
+        (e-mails compared case-folded). Without the rows in memory: one IN query per
+        batch of values, written as SQL (peewee took longer to build a query of 500
+        values than the database to answer it); the deleted rows are left out here,
+        not in SQL (``deleted_at IS NULL`` let SQLite walk the index of deleted_at,
+        where every live row is), and SQLite is told to use the column's index
+        (statistics of a column still empty would make it read the whole table)."""
+        if self.memory is not None:
+            index = self.memory[key]
+            fold = str.casefold if key in self.emails else None
+            return [row for v in values for row in index.get(fold(v) if fold else v, ())]
+        if key in self.emails:
+            values = values | {v.lower() for v in values}   # a local part typed in capitals
+        db = self.store.db
+        wanted = ", ".join(f'"{k}"' for k in ["id", *self.columns, "deleted_at"])
+        hint = f' INDEXED BY "{self.indexed_by[key]}"' if key in self.indexed_by else ""
         values = sorted(values, key=str)
-        seen: dict[int, tuple] = {}
+        out = []
         for start in range(0, len(values), IN_BATCH):
             part = values[start:start + IN_BATCH]
-            for key in columns:
-                query = C.select(*wanted).where(C.deleted_at.is_null(), getattr(C, key).in_(part))
-                for row in query.tuples():
-                    seen[row[0]] = row
-        return list(seen.values())
+            marks = ", ".join([db.param] * len(part))
+            cursor = db.execute_sql(f'SELECT {wanted} FROM "customer"{hint} WHERE "{key}" IN ({marks})',
+                                    part)
+            out += [row[:-1] for row in cursor.fetchall() if row[-1] is None and row[0] <= self.last_id]
+        return out
 
     def lookup(self, records: list[dict[str, Any]]) -> list[tuple[list[int], str] | None]:
         """Per record: (the ids of the customers it matches, the labels it matched by), or None."""
         found: list[tuple[list[int], str] | None] = [None] * len(records)
         todo = list(range(len(records)))
-        for rule in ("phone", "email", "name"):
-            if not todo:
-                break
-            todo = self._rule(rule, records, todo, found)
+        for keys in (self.phones, self.emails):
+            if todo and keys:
+                todo = self._rule(keys, records, todo, found)
+        if todo and self.by_name:
+            todo = self._by_name(records, todo, found)
         return found
 
-    def _rule(self, rule: str, records, todo: list[int], found) -> list[int]:
-        if rule == "phone" and self.phones:
-            keys = self.phones
-            fold = str
-        elif rule == "email" and self.emails:
-            keys = self.emails
-            fold = str.casefold
-        elif rule == "name" and self.by_name:
-            return self._by_name(records, todo, found)
-        else:
-            return todo
-        wanted: set = set()
-        for i in todo:
-            for k in keys:
-                v = records[i].get(k)
-                if v:
-                    wanted.add(v)
-                    if rule == "email":
-                        wanted.add(v.lower())   # a local part typed in capitals
+    def _rule(self, keys: list[str], records, todo: list[int], found) -> list[int]:
+        """Any of ``keys`` of a record equal to any of ``keys`` of a customer."""
+        fold = str.casefold if keys is self.emails else str
+        wanted = {records[i][k] for i in todo for k in keys if records[i].get(k)}
         if not wanted:
             return todo
         index: dict[Any, set[int]] = {}
-        for row in self._in(keys, wanted, []):
-            for value in row[1:]:
-                if value:
-                    index.setdefault(fold(value), set()).add(row[0])
+        for key in keys:
+            for row in self._rows(key, wanted):
+                for k in keys:
+                    if row[self.at[k]]:
+                        index.setdefault(fold(row[self.at[k]]), set()).add(row[0])
         left = []
         for i in todo:
             ids: set[int] = set()
@@ -170,27 +206,25 @@ class Finder:
         names = {records[i]["name"] for i in todo if records[i].get("name")}
         if not names:
             return todo
-        checks = [k for k in self.phones + self.emails]
-        extra = ([self.company] if self.company else []) + checks
+        checks = self.phones + self.emails
         by_name: dict[str, list[tuple]] = {}
-        for row in self._in(["name"], names, extra):
-            by_name.setdefault(row[1], []).append(row)
+        for row in self._rows("name", names):
+            by_name.setdefault(row[self.at["name"]], []).append(row)
         left = []
         label = self.labels["name"] + ("+" + self.labels[self.company] if self.company else "")
         for i in todo:
             record = records[i]
             ids = []
             for row in by_name.get(record.get("name"), []):
-                values = dict(zip(["id", "name"] + extra, row))
-                if self.company and _norm(values[self.company] or "") != _norm(
+                if self.company and _norm(row[self.at[self.company]] or "") != _norm(
                         record.get(self.company) or ""):
                     continue
-                if any(values[k] and record.get(k) and str(values[k]).casefold()
+                if any(row[self.at[k]] and record.get(k) and str(row[self.at[k]]).casefold()
                        != str(record[k]).casefold() for k in checks):
                     continue
-                ids.append(values["id"])
+                ids.append(row[0])
             if ids:
-                found[i] = (sorted(ids), label)
+                found[i] = (sorted(set(ids)), label)
             else:
                 left.append(i)
         return left
@@ -246,11 +280,11 @@ class Finder:
                                             (row[1] if len(row) > 1 else "") or "", by))
 
 
-def finder_for(store, action: str | None) -> Finder | None:
+def finder_for(store, action: str | None, expected_rows: int = 0) -> Finder | None:
     """A finder when ``action`` is given and there are live customers to match."""
     if check_action(action) is None:
         return None
     C = store.Customer
     if not C.select(C.id).where(C.deleted_at.is_null()).exists():
         return None
-    return Finder(store, action)
+    return Finder(store, action, expected_rows)

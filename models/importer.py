@@ -822,7 +822,7 @@ def run_import(store: Store, source: Source, mapping: Mapping, *, update_by: str
 
     from .import_dupes import finder_for
 
-    dupes = finder_for(store, on_duplicate)
+    dupes = finder_for(store, on_duplicate, source.estimated_rows)
     result.duplicates = dupes.result if dupes is not None else None
     befores: dict[int, dict[str, Any]] = {}
     after_versions: dict[int, int] = {}

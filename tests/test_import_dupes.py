@@ -148,3 +148,28 @@ def test_cli_skips_by_default_and_says_so(db_url, tmp_path, capsys):
     assert "would create 4" in capsys.readouterr().out
     assert main(["--db", db_url, "--lang", "zh", "import", str(path), "--on-duplicate", "update"]) == 0
     assert "4 行与已有客户相同" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("preload", [0, 200_000])
+def test_the_same_rows_are_found_with_the_customers_in_memory_or_queried(store, tmp_path, monkeypatch,
+                                                                          preload):
+    """A big table is queried per chunk (its indexes), a small one read once: the same matches,
+    and rows created by this import are not matched by its later rows either way. (Queried,
+    an e-mail matches as written or in lower case; in memory, in any case.)"""
+    from kehu.models import import_dupes
+
+    monkeypatch.setattr(import_dupes, "PRELOAD", preload)
+    loads = []
+    monkeypatch.setattr(import_dupes.Finder, "_preload",
+                        lambda self, real=import_dupes.Finder._preload: loads.append(1) or real(self))
+    for i in range(8):   # more customers than the file has rows
+        store.create_customer({"name": f"老{i}", "mobile": f"1370013700{i}"})
+    store.create_customer({"name": "王五", "email": "Wang.Wu@Example.com"})
+    store.create_customer({"name": "李四", "company": "华信"})
+    store.create_customer({"name": "张三", "phone": "13800138000"})
+    rows = [["姓名", "公司", "手机", "邮箱"], ["张三丰", "", "13800138000", ""],
+            ["Wang", "", "", "Wang.Wu@EXAMPLE.com"], ["李四", "华信", "", ""]]
+    rows += [[f"新{i}", "", "13900139000", ""] for i in range(3)]   # one person, three rows
+    result = do_import(store, write_csv(tmp_path / "a.csv", rows), on_duplicate="skip", chunk=2)
+    assert (result.created, result.duplicates.skipped) == (3, 3)
+    assert len(loads) == (0 if preload == 0 else 1)

@@ -221,3 +221,73 @@ async def test_t_imports_a_contact_list_to_the_right_customers(store, tmp_path):
         assert "no customer is called '无此公司'" in said
     assert [(c.name, c.title, c.phone) for c in store.contacts(a)] == [
         ("王总", "总经理", "+8613911112222")]
+
+
+WPS_SHEET = [["2026年客户信息管理表", "", "", "", "", "", "", ""], [""] * 8,
+             ["序号", "客户名称", "联系人", "手机", "固定电话", "行业", "累计采购金额", "备注"],
+             ["1", "广州市粤海物流有限公司", "李娜", "13800138000", "020-88886666", "物流", "120000", "老客户"],
+             ["2", "北京星辰科技有限公司", "王强", "13900139000", "", "农业/传媒", "", ""],
+             ["3", "深圳宏达贸易有限公司", "赵敏", "", "0755-26668888", "制造", "5000", "年底回访"],
+             ["4", "上海华信", "", "13700137000", "", "新能源", "", ""]]
+
+
+async def test_a_wps_sheet_imports_with_no_cli_flag_and_again_skips_every_row(store, tmp_path):
+    """The new user's story: GBK CSV straight out of WPS, a title row above the header,
+    行业 values kehu has no choice for, a 联系人 column; then the same file again."""
+    path = write_csv(tmp_path / "客户信息管理表.csv", WPS_SHEET, encoding="gbk")
+    app = KehuApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_wizard(app, pilot, path)
+        info = text_of(screen.query_one("#import-info", Static))
+        assert "row 3" in info and "2026年客户信息管理表" in info
+        assert screen.mapping.by_header()["客户名称"] == "name"
+        keys_at_once(app, "d")
+        await settle(app, pilot)
+        said = result_text(screen)
+        assert "would create 4" in said and "农业/传媒" in said and "新能源" in said
+        assert "press c" in said.lower() or "按 c" in said
+        assert "--" not in said
+        keys_at_once(app, "c")
+        await settle(app, pilot)
+        decided = []
+        for _ in range(2):   # one question per value: 农业/传媒 → 其他 (typed qt), 新能源 added
+            question = app.screen
+            decided.append(question.value)
+            keys = [*"qt", "enter"] if question.value == "农业/传媒" else ["enter"]
+            keys_at_once(app, *keys)
+            await settle(app, pilot)
+        assert sorted(decided) == ["农业/传媒", "新能源"]
+        assert isinstance(app.screen, ImportScreen)
+        assert "would create 4" in result_text(screen) and "新能源" not in result_text(screen).split(
+            "would create")[1].split("\n")[0]
+        keys_at_once(app, "i")
+        await settle(app, pilot)
+        said = result_text(screen)
+        assert "4 created" in said and "0 rejected" in said
+    C = store.Customer
+    rows = {c.name: c for c in store.customers()}
+    assert set(rows) == {"广州市粤海物流有限公司", "北京星辰科技有限公司", "深圳宏达贸易有限公司", "上海华信"}
+    assert rows["广州市粤海物流有限公司"].industry == "logistics"
+    assert rows["北京星辰科技有限公司"].industry == "other"
+    assert rows["深圳宏达贸易有限公司"].industry == "manufacturing"
+    assert rows["上海华信"].industry == "新能源"   # added to the choices
+    assert store.schema["industry"].choice("新能源") is not None
+    assert rows["广州市粤海物流有限公司"].phone == "+862088886666"
+    assert rows["深圳宏达贸易有限公司"].notes == "年底回访"
+    assert "序号" in (rows["上海华信"].extra or "")   # kept, not thrown away
+    assert [c.name for c in store.contacts(rows["北京星辰科技有限公司"].id)] == ["王强"]
+    assert rows["广州市粤海物流有限公司"].purchase_total == 120000
+    # the same file again: every row is a customer kehu has; skipped by default
+    app = KehuApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_wizard(app, pilot, path)
+        keys_at_once(app, "d")
+        await settle(app, pilot)
+        said = result_text(screen)
+        assert "4 rows match customers kehu already has: 4 skipped" in said
+        keys_at_once(app, "i")
+        await settle(app, pilot)
+        assert "0 created" in result_text(screen)
+    assert C.select().count() == 4
+    assert len(store.contacts(rows["北京星辰科技有限公司"].id)) == 1   # no contact twice
+    assert store.get_customer(rows["广州市粤海物流有限公司"].id).purchase_total == 120000

@@ -29,31 +29,29 @@ from kehu.models.i18n import tr
 from kehu.tui.widgets.keyed import DataTable, Input, OptionList
 
 
-def field_rank(spec, typed: str) -> tuple[int, int] | None:
-    """How well ``typed`` names ``spec`` (lower is better), None when it does not:
-    equal to a name (its key, labels, aliases) or the pinyin (full or initials) of
-    one, then a name beginning with it, then containing it; a label or the key
-    before an alias. Typing ``dh`` finds 电话 (initials dh) before 手机, whose
-    alias 移动电话 only contains dh."""
+def name_rank(names, main: set[str], typed: str) -> tuple[int, int] | None:
+    """How well ``typed`` fits one of ``names`` (lower is better), None when it does
+    not: equal to a name or to its pinyin (whole or initials), then a name beginning
+    with it, then containing it; one of the ``main`` names before the others."""
     typed = typed.strip().casefold()
     if not typed:
         return (0, 0)
     best = None
-    labels = {spec.key, *spec.labels.values()}
-    for name in spec.names:
-        words = [name.casefold(), *search.pinyin_words(name)[:2]]
-        for word in words:
-            if word == typed:
-                how = 0
-            elif word.startswith(typed):
-                how = 1
-            elif typed in word:
-                how = 2
-            else:
+    for name in names:
+        for word in (name.casefold(), *search.pinyin_words(name)[:2]):
+            how = 0 if word == typed else 1 if word.startswith(typed) else 2 if typed in word else None
+            if how is None:
                 continue
-            rank = (how, 0 if name in labels else 1)
+            rank = (how, 0 if name in main else 1)
             best = rank if best is None or rank < best else best
     return best
+
+
+def field_rank(spec, typed: str) -> tuple[int, int] | None:
+    """``name_rank`` over a field's names (key, labels, aliases; labels and key first):
+    typing ``dh`` finds 电话 (initials dh) before 手机, whose alias 移动电话 only
+    contains dh."""
+    return name_rank(spec.names, {spec.key, *spec.labels.values()}, typed)
 
 
 class FieldPicker(ModalScreen):
@@ -271,13 +269,33 @@ def column_samples(source, count: int = 3, scan: int = 200) -> list[list[str]]:
 _CLI_CLAUSE = re.compile(r"--[a-z]|`?kehu [a-z]")
 
 
+def strip_cli(text: str) -> str:
+    """``text`` without what tells a CLI user which flag or sub-command to use (the
+    wizard says which key instead): a clause (between ; or ，) or a bracketed aside
+    naming one is left out; '' when nothing else is left."""
+    parts, depth, current = [], 0, ""
+    for ch in text:
+        depth += ch in "(（" and 1 or (ch in ")）" and -1 or 0)
+        if depth == 0 and ch in ";；，":
+            parts.append(current + ch)
+            current = ""
+        else:
+            current += ch
+    parts.append(current)
+    kept = []
+    for part in parts:
+        if _CLI_CLAUSE.search(_ASIDE.sub("", part)):
+            continue
+        kept.append(_ASIDE.sub(lambda m: "" if _CLI_CLAUSE.search(m[0]) else m[0], part))
+    return "".join(kept).strip().rstrip(";；,，:：").strip()
+
+
+_ASIDE = re.compile(r"\s*[(（][^()（）]*[)）]")
+
+
 def for_tui(text: str) -> str:
-    """A sentence of the models without the clauses that tell a CLI user which flag
-    or sub-command to use (the wizard says which key instead)."""
-    parts = re.split(r"(?<=[;；])\s*|\s*(?=[(（])", text)
-    kept = [p for p in parts if not _CLI_CLAUSE.search(p)]
-    out = " ".join(p for p in kept if p).strip().rstrip(";；,，:：").strip()
-    return out or text
+    """A sentence of the models as the wizard says it (see ``strip_cli``)."""
+    return strip_cli(text) or text
 
 
 class HeaderRowPicker(ModalScreen):
@@ -315,7 +333,8 @@ class HeaderRowPicker(ModalScreen):
 
 class ValueDecision(ModalScreen):
     """A value that matches no choice of its field: map it to a choice, add it to
-    the choices, or leave the field empty (the row is imported either way)."""
+    the choices, or leave the field empty (the row is imported either way). Typing
+    narrows the choices (label, value, synonyms, pinyin), Enter takes the first."""
 
     BINDINGS = [Binding("escape", "cancel", tr("import_ui.cancel"), id="import.value_cancel")]
     DEFAULT_CSS = """
@@ -328,19 +347,59 @@ class ValueDecision(ModalScreen):
     def __init__(self, spec, value: str, count: int, position: str) -> None:
         super().__init__()
         self.spec, self.value, self.count, self.position = spec, value, count, position
-        self.options: list[tuple[str, str | None]] = [("add", None), ("empty", None)] + [
+        self.all: list[tuple[str, str | None]] = [("add", None), ("empty", None)] + [
             ("map", c.value) for c in spec.choices]
+        self.options = list(self.all)
 
     def compose(self) -> ComposeResult:
         yield Label(tr("import_wizard.value_question", field=self.spec.label(), value=self.value,
                        count=self.count, position=self.position))
-        labels = [tr("import_wizard.value_add", value=self.value, field=self.spec.label()),
-                  tr("import_wizard.value_empty", field=self.spec.label())]
-        labels += [tr("import_wizard.value_map", choice=c.label()) for c in self.spec.choices]
-        yield OptionList(*labels)
+        yield Input(placeholder=tr("import_wizard.value_filter"), id="value-filter")
+        yield OptionList(*self._labels())
+
+    def _labels(self) -> list[str]:
+        out = []
+        for how, value in self.options:
+            if how == "add":
+                out.append(tr("import_wizard.value_add", value=self.value, field=self.spec.label()))
+            elif how == "empty":
+                out.append(tr("import_wizard.value_empty", field=self.spec.label()))
+            else:
+                out.append(tr("import_wizard.value_map", choice=self.spec.choice(value).label()))
+        return out
 
     def on_mount(self) -> None:
         self.query_one(OptionList).highlighted = 0
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        typed = event.value.strip()
+        if not typed:
+            self.options = list(self.all)
+        else:
+            ranked = []
+            for i, (how, value) in enumerate(self.all[2:]):
+                choice = self.spec.choice(value)
+                rank = name_rank((choice.value, *choice.labels.values(), *choice.synonyms),
+                                 {choice.value, *choice.labels.values()}, typed)
+                if rank is not None:
+                    ranked.append((rank, i, (how, value)))
+            self.options = [option for _, _, option in sorted(ranked)]
+        options = self.query_one(OptionList)
+        options.clear_options()
+        options.add_options(self._labels())
+        if self.options:
+            options.highlighted = 0
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if self.options:
+            self.dismiss(self.options[self.query_one(OptionList).highlighted or 0])
+
+    def on_key(self, event) -> None:
+        options = self.query_one(OptionList)
+        if self.query_one(Input).has_focus and event.key in ("down", "up"):
+            options.action_cursor_down() if event.key == "down" else options.action_cursor_up()
+            event.stop()
 
     def on_option_list_option_selected(self, event) -> None:
         self.dismiss(self.options[event.option_index])
@@ -463,7 +522,7 @@ class ImportScreen(Screen):
                     rows=src.estimated_rows)]
         header_row = getattr(src, "header_row", None)
         if header_row:
-            titles = getattr(src, "title_rows", None) or []
+            titles = getattr(src, "titles", None) or getattr(src, "title_rows", None) or []
             lines.append(tr("import_wizard.header_at", row=header_row)
                          + (" " + tr("import_wizard.above_header", text=" / ".join(titles)[:60])
                             if titles else ""))
@@ -626,8 +685,9 @@ class ImportScreen(Screen):
                 try:
                     if how == "add":
                         self.values.add_choice(item.field, item.value)
-                    else:
-                        self.values.map_choice(schema, item.field, item.value, value or "")
+                    elif how == "map":
+                        self.values.map_choice(schema, item.field, item.value, value)
+                    # "empty": as undecided values are: the field empty, the value in the report
                 except KehuError as exc:
                     self.notify(for_tui(str(exc)), severity="error")
                 ask(index + 1)
@@ -707,10 +767,11 @@ class ImportScreen(Screen):
             lines += ["  " + line for line in dupes.example_lines()[:3]]
         lines += [for_tui(tr("io.problem", row=p.row, field=p.field, value=p.value, reason=p.reason))
                   for p in result.problems[:4]]
-        self.unmatched = list(getattr(result, "unmatched", None) or [])
+        self.unmatched = [u for u in getattr(result, "unmatched", None) or []
+                          if getattr(u, "kind", "choice") == "choice"]
+        lines += [line for line in map(strip_cli, _value_lines(result, self.values)) if line.strip()]
         if self.unmatched:
-            shown = ", ".join(f"{u.label}: {u.value} ×{u.count}" for u in self.unmatched[:4])
-            lines.append(tr("import_wizard.unmatched", count=len(self.unmatched), values=shown))
+            lines.append(tr("import_wizard.unmatched", count=len(self.unmatched)))
         if result.report:
             lines.append(tr("io.report_at", path=result.report))
         if not result.dry_run:
@@ -760,6 +821,15 @@ def _open_source(path: Path, schema, header_row: int | None):
     if header_row is not None and "header_row" in params:
         kwargs["header_row"] = header_row
     return importer.open_source(path, **kwargs)
+
+
+def _value_lines(result, options) -> list[str]:
+    """What became of values (choices added, values matching none, contacts, purchases)."""
+    if options is None or not hasattr(result, "unmatched"):
+        return []
+    from kehu.models import import_values
+
+    return import_values.report_lines(result, options)
 
 
 def _value_options():
