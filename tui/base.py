@@ -123,6 +123,12 @@ class KehuBaseApp(App):
     def use_language(self, lang: str, *, remember: bool = True) -> None:
         i18n.set_lang(lang)
         translate_bindings(self)
+        for screen in list(self.screen_stack):   # every open screen, at once
+            relabel = getattr(screen, "language_changed", None)
+            if callable(relabel):
+                relabel()
+            else:
+                screen.refresh(layout=True)
         if remember:
             self._remember("lang", i18n.get_lang())
         self.notify(tr("lang.switched"))

@@ -53,7 +53,17 @@ class KehuCommands(Provider):
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
+        found = False
         for title, help_text, callback in self._commands():
             score = max(matcher.match(title), matcher.match(help_text))
             if score > 0:
+                found = True
                 yield Hit(score, matcher.highlight(title), callback, text=title, help=help_text)
+        if not found and query.strip():
+            # said in the language shown (Textual's own 'No matches found' is English)
+            yield Hit(1, Text(tr("palette.no_matches"), style="italic"), _nothing,
+                      text=tr("palette.no_matches"), help=tr("palette.no_matches_help"))
+
+
+def _nothing() -> None:
+    """Enter on 'no matching command': the palette closes, nothing else."""

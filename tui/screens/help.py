@@ -51,6 +51,10 @@ class HelpScreen(Screen):
     def on_mount(self) -> None:
         self.query_one("#help-body").focus()
 
+    def language_changed(self) -> None:
+        """Switched from the palette (KehuBaseApp.use_language): drawn again."""
+        self.refresh(recompose=True)
+
     def groups(self) -> list[tuple[str, list[tuple[str, str]]]]:
         """[(group, [(keys, description), ...]), ...], the app's keys last."""
         grouped: dict[str, list[tuple[str, str]]] = {}

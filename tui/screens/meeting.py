@@ -203,6 +203,13 @@ class MeetingScreen(Screen):
         if self.runner is not None:
             self.runner.close()
 
+    def language_changed(self) -> None:
+        """Switched from the palette (KehuBaseApp.use_language): drawn again."""
+        self.title = tr("meeting.title")
+        for key in ("customers", "purchases", "high_value"):
+            self.query_one(f"#label-{key}", Label).update(tr(f"meeting.{key}"))
+        self.show()
+
     def action_step(self, delta: int) -> None:
         if self.views:
             self.index = (self.index + delta) % len(self.views)

@@ -178,6 +178,12 @@ class ReportsScreen(Screen):
         if self.runner is not None:
             self.runner.close()
 
+    def language_changed(self) -> None:
+        """Switched from the palette (KehuBaseApp.use_language): drawn again."""
+        self.title = tr("reports.title")
+        self.query_one("#report-keys", Static).update(self._key_strip())
+        self.show(self.report_key)
+
     # -- actions --------------------------------------------------------------
     def action_show(self, name: str) -> None:
         self.show(name)

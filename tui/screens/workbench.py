@@ -156,6 +156,13 @@ class WorkbenchScreen(Screen):
         if self.runner is not None:
             self.runner.close()
 
+    def language_changed(self) -> None:
+        """Switched from the palette: titles, columns, lines and rows in the new language."""
+        self.title = tr("workbench.title")
+        self.query_one("#search", SearchInput).placeholder = tr("workbench.search_placeholder")
+        self._apply_columns()   # choice columns are as wide as their labels
+        self.reload(keep_cursor=True)
+
     def on_screen_suspend(self) -> None:
         top = self.app.screen_stack[-1] if self.app.screen_stack else None
         self._covered_by_dialog = isinstance(top, ModalScreen)
