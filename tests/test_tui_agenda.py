@@ -111,3 +111,25 @@ async def test_the_detail_screen_says_why_a_customer_is_at_risk(store):
         assert str(line.render()) == \
             "Churn score 4.0: usually buys every 41 days; 163 days since the last order"
         assert line.has_class("warned")
+
+
+async def test_long_names_use_the_width_and_are_cut_with_an_ellipsis(sqlite_url):
+    i18n.set_lang("zh")
+    s = Store.open(sqlite_url, user="tester")
+    try:
+        for name in ("南宁佳美贸易有限公司",
+                     "Very Long International Trading Company Holdings Limited"):
+            row = s.create_customer({"name": name, "owner": "tester", "grade": "A"})
+            s.Customer.update(created_at=dt.datetime.now() - dt.timedelta(days=80)).where(
+                s.Customer.id == row.id).execute()   # never called in 80 days: a cadence call
+        for size, whole in (((120, 35), True), ((60, 24), False)):
+            app = KehuApp(s, Config())
+            async with app.run_test(size=size) as pilot:
+                await pilot.press("f10")
+                await pilot.pause()
+                shown = lines(app.screen)
+                assert any("南宁佳美贸易有限公司" in line for line in shown) is whole, (size, shown)
+                assert any("Very Long" in line and "…" in line for line in shown), shown
+    finally:
+        i18n.set_lang("en")
+        s.close()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from rich.cells import set_cell_size
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -20,6 +20,7 @@ from textual.widgets.option_list import Option
 
 from kehu.models import agenda
 from kehu.models.i18n import tr
+from kehu.tui.widgets.customer_table import fit
 
 
 class AgendaScreen(Screen):
@@ -78,6 +79,10 @@ class AgendaScreen(Screen):
             today=result.today.isoformat(), count=sum(result.counts.values())))
         options: list[Option] = []
         self.items = {}
+        names = [item.name or "" for kind in agenda.KINDS for item in result.sections[kind]]
+        # the name column: as wide as the widest name, at most 30% of the screen (10–32 cells)
+        widest = max((cell_len(name) for name in names), default=10)
+        self._name_cells = max(10, min(widest, 32, int(self.app.size.width * 0.3) or 16))
         for kind in agenda.KINDS:
             items = result.sections[kind]
             options.append(Option(Text(f"{tr('agenda.section.' + kind)} ({result.counts[kind]})",
@@ -97,7 +102,7 @@ class AgendaScreen(Screen):
             listing.highlighted = next((i for i in enabled if i >= target), enabled[-1])
 
     def _line(self, item: agenda.Item) -> Text:
-        text = Text("  " + set_cell_size(item.name or "", 16) + "  ")
+        text = Text("  " + fit(item.name or "", getattr(self, "_name_cells", 16)) + "  ")
         text.append(item.why, style="italic" if item.kind == "churn" else "")
         return text
 
