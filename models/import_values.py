@@ -762,7 +762,7 @@ def after_rows(store, source, cleaner, mapping, result, batch_id: int | None, ke
     source_name = Path(str(source.path)).name
     if not extras:
         return
-    from . import chain, timeline
+    from . import timeline
     from .validate import RecordInvalid
 
     C = store.Customer
@@ -770,40 +770,30 @@ def after_rows(store, source, cleaner, mapping, result, batch_id: int | None, ke
     if not dry_run and batch_id is not None:
         for cid, name in C.select(C.id, C.name).where(C.import_batch == batch_id).order_by(C.id).tuples():
             ids_by_name.setdefault(name, []).append(cid)
-    contacts, entries, customers = [], [], set()
+    contacts, entries, customers, changed = [], [], set(), []
     stamp = validate_now()
     for extra in extras:
-        cid = None
+        cid, existing = None, False
         if not dry_run:
             queue = ids_by_name.get(extra.name)
             if queue:
                 cid = queue.pop(0)
-            elif key_spec is not None and extra.key is not None:
+            elif key_spec is not None and extra.key is not None:   # a customer it updated
                 cid = C.select(C.id).where(getattr(C, key_spec.key) == extra.key,
                                            C.deleted_at.is_null()).scalar()
+                existing = True
             if cid is None:
                 continue
-        if extra.contact:
-            try:
-                values = chain.clean_contact(store, extra.contact)
+        if extra.contact and not (existing and _has_contact(store, cid, extra.contact["name"])):
+            values, error = _clean_contact(store, extra.contact)
+            if values is not None:
                 contacts.append(dict(customer=cid, created_at=stamp, updated_at=stamp, **values))
                 result.contacts += 1
-            except (RecordInvalid, KehuError) as exc:
-                if extra.contact.get("phone"):   # the customer's phone was no contact phone: without it
-                    try:
-                        values = chain.clean_contact(store, {k: v for k, v in extra.contact.items()
-                                                             if k != "phone"})
-                        contacts.append(dict(customer=cid, created_at=stamp, updated_at=stamp, **values))
-                        result.contacts += 1
-                        exc = None
-                    except (RecordInvalid, KehuError) as again:
-                        exc = again
-                if exc is not None:
-                    result.notes.append(problem_type(extra.row, "", tr("import_values.part_name"),
-                                                     extra.contact.get("name", ""),
-                                                     Kept(tr("import_values.bad_contact",
-                                                             name=extra.contact.get("name", ""),
-                                                             error=exc), "", "", "contact")))
+            else:
+                result.notes.append(problem_type(
+                    extra.row, "", tr("import_values.part_name"), extra.contact["name"],
+                    Kept(tr("import_values.bad_contact", name=extra.contact["name"], error=error),
+                         "", "", "contact")))
         if extra.amount not in (None, ""):
             when = extra.when
             if isinstance(when, str):
@@ -822,6 +812,12 @@ def after_rows(store, source, cleaner, mapping, result, batch_id: int | None, ke
                 continue
             if values.get("amount") in (None, Decimal(0)):
                 continue
+            opening = _opening_entry(store, cid) if existing else None
+            if opening is not None:   # the sheet's figure is the opening balance: it replaces the old one
+                if (opening.amount, opening.occurred_at) != (values["amount"], values["occurred_at"]):
+                    changed.append((opening.id, values["amount"], values["occurred_at"]))
+                    result.purchases += 1
+                continue
             values.setdefault("user", store.user)
             entries.append(dict(customer=cid, created_at=stamp, updated_at=stamp, **values))
             customers.add(cid)
@@ -832,15 +828,50 @@ def after_rows(store, source, cleaner, mapping, result, batch_id: int | None, ke
         store.Contact.insert_many(contacts[start:start + 500]).execute()
     for start in range(0, len(entries), 500):
         store.Interaction.insert_many(entries[start:start + 500]).execute()
-    if contacts or entries:
+    for entry_id, amount, when in changed:
+        store.Interaction.update(amount=amount, occurred_at=when, updated_at=stamp).where(
+            store.Interaction.id == entry_id).execute()
+    if contacts or entries or changed:
         store.audit.record("import", "customer", None, batch=batch_id,
-                           fields={"contacts": [None, len(contacts)], "purchases": [None, len(entries)]})
-    if entries:
+                           fields={"contacts": [None, len(contacts)],
+                                   "purchases": [None, len(entries) + len(changed)]})
+    if entries or changed:
         store.refresh_purchase_totals()
         from . import segments
 
         if segments.available(store):
             segments._recompute(store)   # RFM and segments: an effect of the import (no right)
+
+
+def _clean_contact(store, data: dict[str, Any]) -> tuple[dict[str, Any] | None, Any]:
+    """(clean contact values, None) or (None, the error): a phone that is the customer's
+    and no contact's (a switchboard) is dropped before the contact is given up."""
+    from . import chain
+    from .validate import RecordInvalid
+
+    error = None
+    for attempt in (data, {k: v for k, v in data.items() if k != "phone"}):
+        try:
+            return chain.clean_contact(store, attempt), None
+        except (RecordInvalid, KehuError) as exc:
+            error = error or exc
+    return None, error
+
+
+def _has_contact(store, customer_id: int, name: str) -> bool:
+    K = store.Contact
+    return K.select().where(K.customer == customer_id, K.name == name, K.deleted_at.is_null()).exists()
+
+
+def _opening_entry(store, customer_id: int):
+    """The opening purchase an earlier import gave the customer (its summary, in any language)."""
+    I = store.Interaction
+    marks = {tr("import_values.opening_purchase", lang, file="\0").split("\0")[0] for lang in ("zh", "en")}
+    found = None
+    for mark in marks:
+        found = found or I.select().where(I.customer == customer_id, I.kind == "purchase",
+                                          I.summary.startswith(mark), I.deleted_at.is_null()).first()
+    return found
 
 
 def validate_now():

@@ -393,3 +393,22 @@ def test_roles_are_saved_in_a_profile_and_given_with_map(store, tmp_path):
     assert (jia.customer_type, jia.company, jia.mobile) == ("company", "甲公司", "+8613800138000")
     contact = store.Contact.get()
     assert (contact.name, contact.title, contact.phone) == ("李娜", "x", "+8613800138000")
+
+
+def test_importing_the_sheet_again_with_update_by_adds_no_second_contact_or_purchase(store, tmp_path):
+    path = write_csv(tmp_path / "c.csv", [["客户名称", "联系人", "累计采购金额", "最近采购"],
+                                          ["甲公司", "李娜", "5000", "2025-01-02"]])
+    do_import(store, path)
+    result = do_import(store, path, update_by="name")
+    assert (result.created, result.contacts, result.purchases) == (0, 0, 0)
+    jia = customer(store, "甲公司")
+    assert (jia.purchase_total, jia.purchase_count) == (Decimal("5000.00"), 1)
+    assert store.Contact.select().count() == 1
+    i18n.set_lang("zh")   # the opening entry is found whatever language wrote it
+    write_csv(path, [["客户名称", "联系人", "累计采购金额", "最近采购"], ["甲公司", "王强", "8000", "2025-06-01"]])
+    result = do_import(store, path, update_by="name")   # a new contact; the new figure replaces the old
+    assert (result.contacts, result.purchases) == (1, 1)
+    jia = customer(store, "甲公司")
+    assert (jia.purchase_total, jia.purchase_count, jia.last_purchase_on) == (
+        Decimal("8000.00"), 1, dt.date(2025, 6, 1))
+    assert store.Contact.select().count() == 2
