@@ -103,6 +103,26 @@ async def test_emacs_keys(tmp_path):
         assert app.screen.id == "--command-palette"
 
 
+async def test_emacs_meta_less_and_greater_go_to_the_first_and_last_row(tmp_path):
+    """M-> / M-<: the terminal sends ESC > and ESC <, which reach kehu as '>' and '<'
+    (Textual keeps Alt for letters only): they did nothing."""
+    app = make_app(tmp_path, customers=120, keymap="emacs")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        table = app.screen.query_one("CustomerTable")
+        for keys in (["greater_than_sign"], ["alt+greater_than_sign"]):
+            await pilot.press("less_than_sign")
+            assert table.cursor_row == 0
+            await pilot.press(*keys)
+            await settle(app, pilot)
+            assert table.cursor_row == 119
+        await pilot.press("alt+less_than_sign")
+        assert table.cursor_row == 0
+        # typed in the search box they are characters
+        await pilot.press("slash", "less_than_sign")
+        assert app.screen.query_one("#search").value == "<"
+
+
 async def test_a_broken_keymap_file_falls_back_with_a_message(tmp_path):
     write_user_keymap("app.help: [f2\n  nonsense: : :\n")
     app = make_app(tmp_path)
