@@ -94,6 +94,8 @@ class DemoGenerator:
     def __init__(self, store: Store, seed: int | None = None):
         self.store = store
         self.rng = random.Random(seed)
+        # satisfaction scores come from their own stream: the rest of the demo stays as it was
+        self.score_rng = random.Random(None if seed is None else seed + 1)
         self.first, self.last, self.en_companies = _english_pools(self.rng)
         self.owners = ["王磊", "李娜", "张伟", "刘洋", "陈静", store.user]
         self.today = dt.date.today()
@@ -102,6 +104,12 @@ class DemoGenerator:
         self.kinds = list(KIND_WEIGHTS)
         self.kind_weights = list(KIND_WEIGHTS.values())
         self.schema_keys = set(store.schema.keys)
+
+    def _score(self, kind: str) -> Decimal | None:
+        """Half the calls and visits asked for a satisfaction score (0–10, mostly 7–9)."""
+        if kind not in ("call", "visit") or self.score_rng.random() < 0.5:
+            return None
+        return Decimal(self.score_rng.choices(range(11), (1, 1, 1, 2, 2, 3, 5, 8, 10, 8, 5))[0])
 
     def _mobile(self) -> str:
         return "+86" + self.rng.choice(MOBILE_PREFIXES) + f"{self.rng.randrange(10**8):08d}"
@@ -202,8 +210,11 @@ class DemoGenerator:
                 "kind": kind, "occurred_at": when, "user": row["owner"],
                 "summary": rng.choice(SUMMARIES[kind]), "amount": amount,
                 "duration_seconds": rng.randrange(60, 1800) if kind == "call" else None,
-                "next_follow_up": follow,
+                "next_follow_up": follow, "score": self._score(kind),
             })
+        scored = [it for it in interactions if it["score"] is not None]
+        if scored and "satisfaction" in self.schema_keys:   # the field shows the latest score
+            row["satisfaction"] = max(scored, key=lambda it: it["occurred_at"])["score"]
         if count:
             row.update(purchase_total=total, purchase_count=count, last_purchase_on=last)
         return {k: v for k, v in row.items() if k in self.schema_keys or k == "created_at"}, contacts, interactions
@@ -228,7 +239,7 @@ def _generate_rows(store: Store, gen: "DemoGenerator", customers: int, batch: in
                     "key_person", "created_at", "updated_at", "version"]
     inter_cols = ["customer_id", "kind", "occurred_at", "user", "summary", "amount",
                   "duration_seconds", "next_follow_up", "follow_up_done", "created_at",
-                  "updated_at", "version"]
+                  "updated_at", "version", "score"]
     inter_sql = (f'INSERT INTO interaction ({", ".join(chr(34) + c + chr(34) for c in inter_cols)}) '
                  f'VALUES ({", ".join([param] * len(inter_cols))})')
     contact_sql = (f'INSERT INTO contact ({", ".join(chr(34) + c + chr(34) for c in contact_cols)}) '
@@ -248,7 +259,7 @@ def _generate_rows(store: Store, gen: "DemoGenerator", customers: int, batch: in
                     amount = it["amount"] if store.is_postgres else to_minor(it["amount"], 2)
                     inter_rows.append((cid, it["kind"], it["occurred_at"], it["user"], it["summary"],
                                        amount, it["duration_seconds"], it["next_follow_up"], False,
-                                       stamp, stamp, 1))
+                                       stamp, stamp, 1, it["score"]))
                 for c in contacts:
                     contact_rows.append(c | {"customer_id": cid})
             cursor = db.cursor()
