@@ -41,6 +41,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import contextlib
+import itertools
 import json
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -67,6 +68,7 @@ WATCHED = {"stage_changed": "stage", "grade_changed": "grade"}
 TAG_FIELD = "tags"
 RULE_USER = "rule:"          # the timeline's author (and audit note) of a rule's change
 CHUNK = 500
+BATCH = 200             # customers a run commits at once
 
 
 class AutomationError(ConfigError):
@@ -579,7 +581,7 @@ def _fire(store, rule: Rule, customer_id: int, occasion: str, today: dt.date) ->
             for action in rule.actions:
                 try:
                     with store.db.atomic():
-                        _do(store, rule, action, customer_id, today, firing)
+                        row = _do(store, rule, action, row, today, firing)
                 except KehuError as exc:
                     firing.skipped.append(f"{action.describe(store.schema)}: {exc}")
             if not firing.done and not firing.unchanged:
@@ -593,16 +595,16 @@ def _fire(store, rule: Rule, customer_id: int, occasion: str, today: dt.date) ->
     return firing
 
 
-def _do(store, rule: Rule, action: Action, customer_id: int, today: dt.date,
-        firing: Firing) -> None:
+def _do(store, rule: Rule, action: Action, row, today: dt.date, firing: Firing):
+    """One action for the customer ``row``; returns the row as it is after it."""
     from .validate import split_tags
 
     what = action.describe(store.schema)
     if action.kind in ("follow_up", "agenda"):
-        _add_reminder(store, rule, action, customer_id, today)
+        _add_reminder(store, rule, action, row, today)
         firing.done.append(what)
-        return
-    current = store.raw_record(store.get_customer(customer_id))
+        return row
+    current = store.raw_record(row)
     if action.kind == "set":
         from .audit import plain
 
@@ -616,18 +618,20 @@ def _do(store, rule: Rule, action: Action, customer_id: int, today: dt.date,
         changes = {TAG_FIELD: ",".join(new) or None} if new != tags else {}
     if not changes:
         firing.unchanged.append(what)
-        return
-    store.update_customer(customer_id, changes)
+        return row
+    row = store.update_customer(row.id, changes)
     firing.done.append(what)
+    return row
 
 
-def _add_reminder(store, rule: Rule, action: Action, customer_id: int, today: dt.date):
+def _add_reminder(store, rule: Rule, action: Action, customer, today: dt.date):
     """A follow-up (or today's agenda item) written by the rule: the timeline's add
     without moving the last contact (a reminder is no contact with the customer)."""
     from .agenda import day_ahead
     from .timeline import clean_entry
 
-    store.guard.require("edit", store.get_customer(customer_id))
+    store.guard.require("edit", customer)
+    customer_id = customer.id
     due = day_ahead(action.ahead or "today", today) or today
     values = clean_entry(store, customer_id, {
         "kind": action.entry_kind, "summary": action.note or rule.name, "next_follow_up": due,
@@ -657,10 +661,15 @@ def run(store, today: dt.date | None = None, *, dry_run: bool = False,
     with (store.db.atomic() if dry_run else contextlib.nullcontext()) as txn:
         for rule in chosen:
             try:
-                for customer_id, occasion in _due(store, rule, today):
-                    firing = _fire(store, rule, customer_id, occasion, today)
-                    if firing is not None:
-                        result.firings.append(firing)
+                due = iter(_due(store, rule, today))
+                # a transaction per batch of customers, not per customer (a commit
+                # each is most of the time on SQLite); each firing is a savepoint
+                while batch := list(itertools.islice(due, BATCH)):
+                    with store.db.atomic():
+                        for customer_id, occasion in batch:
+                            firing = _fire(store, rule, customer_id, occasion, today)
+                            if firing is not None:
+                                result.firings.append(firing)
             except KehuError as exc:
                 result.problems.append(tr("automations.rule_failed", rule=rule.name, error=exc))
         if dry_run:
