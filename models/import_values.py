@@ -60,9 +60,6 @@ def is_company_name(name: str) -> bool:
     return name[-1:].isascii() and COMPANY_END_RE.search(name) is not None
 
 
-ROLE_PREFIXES = ("contact.", "purchase.", "phone:")
-
-
 class ValuesError(KehuError):
     """A decision about values that cannot be taken; ``str()`` is one sentence."""
 
@@ -889,9 +886,9 @@ def _surname_sets() -> tuple[frozenset[str], frozenset[str]]:
     global _surnames
     if _surnames is None:
         text = (yaml.safe_load(FORMATS_PATH.read_text(encoding="utf-8")) or {}).get("surnames", "")
-        words = str(text).split()
-        double = frozenset(w for w in words if len(w) == 2 and words.index(w) < 40)
-        single = frozenset(c for w in words if len(w) != 2 or w not in double for c in w)
+        words = str(text).split()   # the two-character surnames, then runs of single ones
+        double = frozenset(w for w in words if len(w) == 2)
+        single = frozenset(c for w in words if len(w) > 2 for c in w)
         _surnames = double, single
     return _surnames
 

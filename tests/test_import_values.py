@@ -412,3 +412,29 @@ def test_importing_the_sheet_again_with_update_by_adds_no_second_contact_or_purc
     assert (jia.purchase_total, jia.purchase_count, jia.last_purchase_on) == (
         Decimal("8000.00"), 1, dt.date(2025, 6, 1))
     assert store.Contact.select().count() == 2
+
+
+def test_an_xlsx_with_the_contact_column_first(store, tmp_path):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["客户联系表"])
+    ws.append([])
+    ws.append(["联系人", "客户名称", "职位", "座机", "采购总额", "最近采购日期", "订阅"])
+    ws.append(["李娜", "星辰科技有限公司", "经理", "010-88886666-123", 12500.5, dt.datetime(2025, 3, 1, 9, 30), "√"])
+    ws.append(["王强", "華信貿易集團", "", "0755-12345678", 0, None, "×"])
+    wb.save(tmp_path / "s.xlsx")
+    source = open_source(tmp_path / "s.xlsx", schema=store.schema)
+    mapping = auto_mapping(store.schema, source)
+    assert mapping.by_header() == {"联系人": "@contact.name", "客户名称": "name", "职位": "@contact.title",
+                                   "座机": "phone", "采购总额": "@purchase.total",
+                                   "最近采购日期": "@purchase.date", "订阅": "marketing_opt_in"}
+    result = run_import(store, source, mapping)
+    assert (result.created, result.rejected, result.contacts, result.purchases) == (2, 0, 2, 1)
+    star = customer(store, "星辰科技有限公司")
+    assert (star.phone, star.marketing_opt_in, star.purchase_total, star.last_purchase_on) == (
+        "+861088886666;ext=123", True, Decimal("12500.50"), dt.date(2025, 3, 1))
+    huaxin = customer(store, "華信貿易集團")
+    assert (huaxin.customer_type, huaxin.marketing_opt_in, huaxin.purchase_total) == ("company", False, None)
+    assert sorted((c.name, c.title) for c in store.Contact.select()) == [("李娜", "经理"), ("王强", None)]
