@@ -285,3 +285,42 @@ def new_view_key(name: str, existing: list[str]) -> str:
         n += 1
         key = f"{base[:36]}_{n}"
     return key
+
+
+def rename_view(key: str, name: str, schema: Schema, path: Path | None = None) -> View:
+    """Give the saved view ``key`` a new name (the same in zh and en; its key, query,
+    columns … stay). Built-in rosters are refused — save one under another name
+    first — and so is a name another view already has (in either language)."""
+    name = name.strip()
+    if not name:
+        raise ViewsError(tr("views17.name_empty"))
+    path = path or user_views_path()
+    views = load_views(schema, path)
+    view = views.get(key) or views.find(key)
+    if view is None:
+        raise ViewsError(tr("views.not_found", name=key))
+    if view.builtin:
+        raise ViewsError(tr("views17.builtin_fixed", name=view.name()))
+    other = views.find(name)
+    if other is not None and other.key != view.key:
+        raise ViewsError(tr("views17.name_taken", name=name))
+    raws = _user_raws(path)
+    raw = next(r for r in raws if isinstance(r, dict) and r.get("key") == view.key)
+    raw["name"] = {"zh": name, "en": name}
+    _write(path, raws)
+    return load_views(schema, path).get(view.key)
+
+
+def remove_view(key: str, schema: Schema, path: Path | None = None) -> View:
+    """Delete the saved view ``key`` (or named so); the view it was is returned. A
+    built-in roster cannot be deleted; a user's version of one goes and the
+    built-in comes back (``delete_view``)."""
+    path = path or user_views_path()
+    views = load_views(schema, path)
+    view = views.get(key) or views.find(key)
+    if view is None:
+        raise ViewsError(tr("views.not_found", name=key))
+    if view.builtin:
+        raise ViewsError(tr("views17.builtin_fixed", name=view.name()))
+    delete_view(view.key, path)
+    return view

@@ -11,6 +11,7 @@ from kehu.tui.screens.detail import DetailScreen
 from kehu.tui.screens.views_screen import SortPicker, ViewListScreen
 from kehu.tui.screens.workbench import WorkbenchScreen
 from kehu.tui.widgets.customer_table import CustomerTable
+from kehu.tui.widgets.filter_list import FilterList
 from tests.ui_app import keys_at_once, notes
 
 SIZE = (120, 35)
@@ -91,16 +92,24 @@ async def test_q_leaves_every_pushed_screen_but_is_typed_in_fields(people):
     app = KehuApp(people)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        for key, screen in (("s", SortPicker), ("v", ViewListScreen)):
-            await pilot.press(key)
+        for key in ("f7", "f6", "f2", "ctrl+t", "f9", "f1"):   # timeline, chain, history …
+            keys_at_once(app, key, "q")
             await settle(pilot)
-            assert isinstance(app.screen, screen)
-            await pilot.press("q")
+            assert isinstance(app.screen, WorkbenchScreen), key
+        # a picker filters as you type: q is filter text there, Esc leaves
+        for key, screen in (("s", SortPicker), ("v", ViewListScreen)):
+            await pilot.press(key, "q")
+            await settle(pilot)
+            assert isinstance(app.screen, screen) and app.screen.query_one(FilterList).typed == "q"
+            await pilot.press("escape")
             await settle(pilot)
             assert isinstance(app.screen, WorkbenchScreen)
-        keys_at_once(app, "f7", "q")   # the timeline of the customer under the cursor, and back
+        # the reports keep their own q (sales by quarter); Esc leaves them
+        await pilot.press("f4", "q")
         await settle(pilot)
-        assert isinstance(app.screen, WorkbenchScreen)
+        assert type(app.screen).__name__ == "ReportsScreen"
+        await pilot.press("escape")
+        await settle(pilot)
         # in the search box q is a letter
         await pilot.press("/", "q")
         await settle(pilot)
@@ -165,3 +174,91 @@ async def test_n_without_a_search_says_how(people):
         await settle(pilot)
         await pilot.press("n")
         assert any("search with /" in n for n in notes(app))
+
+
+# -- pickers filter as you type; saved views renamed and deleted -------------------
+
+def shown_options(app) -> list[str]:
+    options = app.screen.query_one(FilterList)
+    return [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+
+
+async def test_the_sort_picker_filters_as_you_type_pinyin_initials_too(people):
+    from kehu.models import i18n
+
+    i18n.set_lang("zh")
+    try:
+        app = KehuApp(people)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press("s", "d", "h")
+            await settle(pilot)
+            assert shown_options(app)[0].startswith("电话")
+            await pilot.press("backspace", "backspace", *"mobile")
+            assert shown_options(app)[0].startswith("手机")
+            await pilot.press("enter")
+            await settle(pilot)
+            assert isinstance(app.screen, WorkbenchScreen)
+            assert app.screen.view.sort[0] == ("mobile", "asc")
+    finally:
+        i18n.set_lang("en")
+
+
+async def test_the_column_chooser_filters_and_space_still_toggles(people):
+    app = KehuApp(people)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("c", *"wechat")
+        await settle(pilot)
+        assert shown_options(app)[0].startswith("[ ] WeChat")
+        await pilot.press("space", "enter")
+        await settle(pilot)
+        assert "wechat" in [c.key for c in table(app).columns]
+
+
+async def test_saved_views_are_renamed_and_deleted_by_keys(people):
+    from kehu.models.views import View, load_views, save_view
+
+    save_view(View("east", {"zh": "华东", "en": "East"}, query="region:华东"), people.schema)
+    app = KehuApp(people)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("v", *"east")
+        await settle(pilot)
+        assert shown_options(app)[0].strip().startswith("East")
+        await pilot.press("f2", "ctrl+u", *"East coast", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ViewListScreen)
+        assert any("East coast" in line for line in shown_options(app))
+        assert load_views(people.schema).get("east").name() == "East coast"
+        # a built-in roster is neither renamed nor deleted
+        await pilot.press("escape", "v", *"ranking", "delete")
+        await settle(pilot)
+        assert "built-in" in str(app.screen.query_one("#views-error").render())
+        await pilot.press("escape", "v", *"coast", "delete")
+        await settle(pilot)
+        await pilot.press("enter")   # the question: yes
+        await settle(pilot)
+        assert load_views(people.schema).get("east") is None
+        assert not any("coast" in line for line in shown_options(app))
+
+
+def test_views_rename_and_delete_headless_and_by_the_cli(people, capsys):
+    from kehu.models.views import View, ViewsError, load_views, rename_view, save_view
+    from kehu.tui.cli import main
+
+    schema = people.schema
+    save_view(View("east", {"zh": "华东", "en": "East"}, query="region:华东"), schema)
+    save_view(View("west", {"zh": "西部", "en": "West"}), schema)
+    with pytest.raises(ViewsError, match="already called"):
+        rename_view("east", "west", schema)
+    with pytest.raises(ViewsError, match="built-in"):
+        rename_view("ranking", "Mine", schema)
+    assert main(["views", "rename", "East", "东区"]) == 0
+    assert load_views(schema).get("east").names == {"zh": "东区", "en": "东区"}
+    assert load_views(schema).get("east").query == "region:华东"
+    assert main(["views", "delete", "west"]) == 0
+    assert main(["views", "delete", "roster"]) == 2
+    out = capsys.readouterr()
+    assert "built-in" in out.err
+    assert [v.key for v in load_views(schema) if not v.builtin] == ["east"]

@@ -41,4 +41,5 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "roles": ("security", "cmd_team.roles_help"),
     "role": ("security", "cmd_team.role_help"),
     "update": ("update", "cmd_update.help"),
+    "views": ("views", "page.views_help"),
 }

@@ -16,8 +16,15 @@ from textual.widgets import Label, Static
 from textual.widgets.option_list import Option
 
 from kehu.models.i18n import label, tr
-from kehu.models.views import ViewsError, new_view_key, save_view, user_views_path
+from kehu.models.views import (ViewsError, new_view_key, remove_view, rename_view, save_view,
+                               user_views_path)
+from kehu.tui.widgets.filter_list import Entry, FilterLine, FilterList
 from kehu.tui.widgets.keyed import Input, OptionList
+
+
+def field_names(spec) -> list[str]:
+    """What a field is found by in a picker: its labels, key and aliases."""
+    return [spec.label(), *spec.names]
 
 
 def next_sort(sort: list[tuple[str, str]], key: str) -> list[tuple[str, str]]:
@@ -30,7 +37,7 @@ def next_sort(sort: list[tuple[str, str]], key: str) -> list[tuple[str, str]]:
 
 class _Modal(ModalScreen):
     DEFAULT_CSS = """
-    _Modal, SortPicker, ViewListScreen, SaveViewScreen, ColumnChooser {
+    _Modal, SortPicker, ViewListScreen, SaveViewScreen, ColumnChooser, RenameViewScreen {
         align: center middle;
     }
     .dialog {
@@ -69,7 +76,7 @@ class SortPicker(_Modal):
 
     def compose(self) -> ComposeResult:
         current = dict(self.sort)
-        options = [Option(tr("sort.clear"), id="")]
+        entries = [Entry("", tr("sort.clear"), [tr("sort.clear")])]
         keys = self.shown + [f.key for f in self.schema.fields if f.key not in self.shown]
         for key in keys:
             spec = self.schema[key]
@@ -78,17 +85,16 @@ class SortPicker(_Modal):
                 text += f"  {'▲' if current[key] == 'asc' else '▼'} {tr('sort.' + current[key])}"
             if not spec.index:
                 text += f"  ({tr('sort.no_index')})"
-            options.append(Option(text, id=key))
+            entries.append(Entry(key, text, field_names(spec)))
         with Vertical(classes="dialog"):
             yield Label(tr("sort.title"), classes="hint")
-            yield OptionList(*options, id="sort-options")
+            line = FilterLine()
+            yield line
+            yield FilterList(entries, line=line, id="sort-options")
 
     def on_mount(self) -> None:
-        options = self.query_one(OptionList)
-        if self.sort:
-            options.highlighted = options.get_option_index(self.sort[0][0])
-        else:
-            options.highlighted = 0
+        options = self.query_one(FilterList)
+        options.call_after_refresh(options.highlight_id, self.sort[0][0] if self.sort else "")
 
     @on(OptionList.OptionSelected)
     def chosen(self, event: OptionList.OptionSelected) -> None:
@@ -100,33 +106,114 @@ class SortPicker(_Modal):
 
 
 class ViewListScreen(_Modal):
-    """All views: the built-in rosters, then the saved ones."""
+    """All views: the built-in rosters, then the saved ones. F2 renames a saved view,
+    Delete deletes one (after a question); built-in rosters stay as they are."""
 
-    def __init__(self, views: list, current: str | None):
+    BINDINGS = [
+        Binding("f2", "rename", tr("page.view_rename"), id="views.rename"),
+        Binding("delete", "delete", tr("page.view_delete"), id="views.delete"),
+    ]
+
+    def __init__(self, views: list, current: str | None, schema=None):
         super().__init__()
-        self.views, self.current = views, current
+        self.views, self.current, self.schema = list(views), current, schema
 
-    def compose(self) -> ComposeResult:
-        options = []
+    def _entries(self) -> list[Entry]:
+        entries = []
         for i, view in enumerate(self.views):
             kind = tr("views.builtin") if view.builtin else tr("views.saved")
             mark = "● " if view.key == self.current else "  "
             text = f"{mark}{view.name()}  [{kind}]"
             if view.help:
                 text += f" — {label(view.help)}"
-            options.append(Option(text, id=str(i)))
+            entries.append(Entry(str(i), text, [*view.names.values(), view.key]))
+        return entries
+
+    def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(tr("views.title"), classes="hint")
-            yield OptionList(*options, id="view-options", markup=False)
+            yield Label(tr("views.title") + "  " + tr("page.view_keys"), classes="hint")
+            line = FilterLine()
+            yield line
+            yield FilterList(self._entries(), line=line, id="view-options", markup=False)
+            yield Static("", classes="error", id="views-error", markup=False)
 
     def on_mount(self) -> None:
-        options = self.query_one(OptionList)
         index = next((i for i, v in enumerate(self.views) if v.key == self.current), 0)
-        options.highlighted = index
+        options = self.query_one(FilterList)
+        options.call_after_refresh(options.highlight_id, str(index))
 
     @on(OptionList.OptionSelected)
     def chosen(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(self.views[int(event.option.id)])
+
+    def _highlighted_view(self):
+        option = self.query_one(FilterList).highlighted_id
+        return None if option is None else self.views[int(option)]
+
+    def _refuse_builtin(self, view) -> bool:
+        if view is None or view.builtin or self.schema is None:
+            if view is not None and view.builtin:
+                self.query_one("#views-error", Static).update(
+                    tr("views17.builtin_fixed", name=view.name()))
+            return True
+        return False
+
+    def action_rename(self) -> None:
+        view = self._highlighted_view()
+        if self._refuse_builtin(view):
+            return
+
+        def renamed(new) -> None:
+            if new is not None:
+                self.views[self.views.index(view)] = new
+                self.query_one(FilterList).set_entries(self._entries(),
+                                                       str(self.views.index(new)))
+                self.app.notify(tr("page.view_renamed", key=new.key, name=new.name(),
+                                   path=user_views_path()))
+
+        self.app.push_screen(RenameViewScreen(self.schema, view), renamed)
+
+    def action_delete(self) -> None:
+        view = self._highlighted_view()
+        if self._refuse_builtin(view):
+            return
+        from kehu.tui.screens.confirm import confirm
+
+        def delete() -> None:
+            try:
+                remove_view(view.key, self.schema)
+            except (ViewsError, OSError) as exc:
+                self.query_one("#views-error", Static).update(str(exc))
+                return
+            self.views.remove(view)
+            self.query_one(FilterList).set_entries(self._entries())
+            self.app.notify(tr("page.view_deleted", name=view.name(), path=user_views_path()))
+
+        confirm(self.app, tr("page.view_delete_question", name=view.name()), delete,
+                yes=tr("page.view_delete"))
+
+
+class RenameViewScreen(_Modal):
+    """A new name for a saved view (``models.views.rename_view``)."""
+
+    def __init__(self, schema, view):
+        super().__init__()
+        self.schema, self.view = schema, view
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(tr("page.view_rename_title", name=self.view.name()))
+            yield Input(self.view.name(), id="view-new-name")
+            yield Static("", classes="error", id="rename-error", markup=False)
+
+    @on(Input.Submitted)
+    def rename(self, event: Input.Submitted) -> None:
+        try:
+            view = rename_view(self.view.key, event.value, self.schema)
+        except (ViewsError, OSError) as exc:
+            self.query_one("#rename-error", Static).update(str(exc))
+            return
+        self.dismiss(view)
 
 
 class SaveViewScreen(_Modal):
@@ -192,29 +279,26 @@ class ColumnChooser(_Modal):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(tr("columns.title"), classes="hint")
-            yield OptionList(*self._options(), id="column-options", markup=False)
+            line = FilterLine()
+            yield line
+            yield FilterList(self._entries(), line=line, id="column-options", markup=False)
             yield Static("", classes="error", id="columns-error", markup=False)
 
-    def _options(self) -> list[Option]:
+    def _entries(self) -> list[Entry]:
         out = []
         for key in self.order:
             box = "[x]" if key in self.shown else "[ ]"
             width = tr("columns.width", width=self.widths[key])
-            out.append(Option(f"{box} {self.schema[key].label()}  ({width})", id=key))
+            spec = self.schema[key]
+            out.append(Entry(key, f"{box} {spec.label()}  ({width})", field_names(spec)))
         return out
 
     def _redraw(self, highlight: str) -> None:
-        options = self.query_one(OptionList)
-        options.clear_options()
-        options.add_options(self._options())
-        options.highlighted = self.order.index(highlight)
+        self.query_one(FilterList).set_entries(self._entries(), highlight)
 
     @property
     def _current(self) -> str | None:
-        options = self.query_one(OptionList)
-        if options.highlighted is None:
-            return None
-        return self.order[options.highlighted]
+        return self.query_one(FilterList).highlighted_id
 
     def action_toggle(self) -> None:
         key = self._current

@@ -506,7 +506,8 @@ class WorkbenchScreen(Screen):
         views = [all_customers_view(), *self.load_views()]
         if any(v.key == ALL_VIEW for v in views[1:]):
             views = views[1:]
-        self.app.push_screen(ViewListScreen(views, self.view.key), self._view_chosen)
+        self.app.push_screen(ViewListScreen(views, self.view.key, self.store.schema),
+                             self._view_chosen)
 
     def _view_chosen(self, view: View | None) -> None:
         if view is not None:
