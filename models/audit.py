@@ -267,6 +267,39 @@ class AuditLog:
         kept) or ``fields`` gives ``{field: [before, after]}`` directly. An update
         that changes nothing is not recorded (returns None).
         """
+        built = self._entry(action, table, record_id, before=before, after=after,
+                            customer_id=customer_id, batch=batch, note=note, fields=fields)
+        if built is None:
+            return None
+        db = self.store.db
+        if db.in_transaction():   # the caller's transaction (the usual case): no savepoint
+            return self._append(*built)
+        with db.atomic():
+            return self._append(*built)
+
+    def record_many(self, entries: list[dict[str, Any]]) -> int:
+        """Append many rows at once (a bulk change), inside the caller's transaction:
+        the head is read once, the chain hashed here, one prepared INSERT run for all.
+        Each entry holds ``record``'s arguments (``action``, ``table``, ``record_id``
+        and its keywords). Returns how many rows were appended."""
+        rows = [built for e in entries if (built := self._entry(**e)) is not None]
+        if not rows:
+            return 0
+        db = self.store.db
+        prev = self._head_locked()
+        params = []
+        for values, text in rows:
+            digest = chain_hash(prev, text)
+            params.append(self._params(values, prev, digest))
+            prev = digest
+        db.cursor().executemany(self._insert_sql(), params)
+        return len(params)
+
+    def _entry(self, action: str, table: str, record_id: int | None, *,
+               before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
+               customer_id: int | None = None, batch: int | None = None,
+               note: str | None = None, fields: dict[str, list] | None = None):
+        """(values, canonical text) of one entry; None for an update that changes nothing."""
         changes = fields if fields is not None else diff(before, after)
         if action == "update" and not changes:
             return None
@@ -283,30 +316,32 @@ class AuditLog:
                       note=note, reverts=reverts)
         text = canonical(values["at"], values["login"], action, table, record_id, customer_id,
                          batch, values["changes"], note, reverts)
-        db = self.store.db
-        if db.in_transaction():   # the caller's transaction (the usual case): no savepoint
-            return self._append(values, text)
-        with db.atomic():
-            return self._append(values, text)
+        return values, text
 
     _COLUMNS = ("at", "login", "action", "table_name", "record_id", "customer_id", "batch",
                 "changes", "note", "reverts", "prev_hash", "hash")
+
+    def _insert_sql(self) -> str:
+        db = self.store.db
+        names = ", ".join(f'"{c}"' for c in self._COLUMNS)
+        marks = ", ".join([db.param] * len(self._COLUMNS))
+        return f'INSERT INTO "kehu_audit" ({names}) VALUES ({marks})'
+
+    def _params(self, values: dict[str, Any], prev_hash: str | None, digest: str) -> list:
+        row = dict(values, prev_hash=prev_hash, hash=digest)
+        if not is_postgres(self.store.db):
+            row["at"] = row["at"].isoformat(sep=" ")   # what peewee stores, read back the same
+        return [row[c] for c in self._COLUMNS]
 
     def _append(self, values: dict[str, Any], text: str) -> int:
         """One prepared INSERT (peewee's query building cost more than the rest of an
         append; an import that updates rows appends one entry per row)."""
         prev = self._head_locked()
         db = self.store.db
-        row = dict(values, prev_hash=prev, hash=chain_hash(prev, text))
-        if not is_postgres(db):
-            row["at"] = row["at"].isoformat(sep=" ")   # what peewee stores, read back the same
-        names = ", ".join(f'"{c}"' for c in self._COLUMNS)
-        marks = ", ".join([db.param] * len(self._COLUMNS))
-        sql = f'INSERT INTO "kehu_audit" ({names}) VALUES ({marks})'
-        params = [row[c] for c in self._COLUMNS]
+        params = self._params(values, prev, chain_hash(prev, text))
         if is_postgres(db):
-            return db.execute_sql(sql + ' RETURNING "id"', params).fetchone()[0]
-        return db.execute_sql(sql, params).lastrowid
+            return db.execute_sql(self._insert_sql() + ' RETURNING "id"', params).fetchone()[0]
+        return db.execute_sql(self._insert_sql(), params).lastrowid
 
     def _head_locked(self) -> str:
         """The head hash, read once no other writer can append before this
