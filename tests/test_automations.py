@@ -596,3 +596,35 @@ async def test_a_purchase_logged_in_the_timeline_screen_shows_what_the_rule_did(
         assert "rule big-order → #1 Acme:" in said and "tag +VIP" in said
     assert store.get_customer(acme.id).tags == "VIP"
     store.close()
+
+
+def test_two_runs_at_once_fire_each_rule_once_per_customer(db_url):
+    import threading
+
+    write_rules(QUIET)
+    setup = Store.open(db_url, user="tester")
+    quiet_world(setup)
+    setup.close()
+    stores = [Store.open(db_url, user="tester") for _ in range(2)]
+    results, errors = [], []
+
+    def go(s):
+        try:
+            results.append(automations.run(s, TODAY))
+        except Exception as exc:  # noqa: BLE001 - the assertion below shows it
+            errors.append(exc)
+
+    threads = [threading.Thread(target=go, args=(s,)) for s in stores]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for s in stores:
+        s.close()
+    assert errors == []
+    assert sorted((f.rule, f.name) for r in results for f in r.firings) == [
+        ("no-phone", "NoPhone"), ("quiet", "Old")]
+    check = Store.open(db_url, user="tester")
+    I = check.Interaction
+    assert I.select().where(I.user == "rule:quiet").count() == 1
+    check.close()
