@@ -140,7 +140,10 @@ def pinyin_words(text: str) -> list[str]:
 
 
 def phone_words(value: str) -> list[str]:
-    digits = re.sub(r"\D", "", str(value))
+    value, _, ext = str(value).partition(";ext=")   # an extension (validate.EXT_SEP): its own word
+    if ext:
+        return [*phone_words(value), *([ext] if ext.isdigit() else [])]
+    digits = re.sub(r"\D", "", value)
     if not digits:
         return []
     national = digits[2:] if digits.startswith("86") and len(digits) > 11 else digits

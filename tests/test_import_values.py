@@ -438,3 +438,11 @@ def test_an_xlsx_with_the_contact_column_first(store, tmp_path):
     huaxin = customer(store, "華信貿易集團")
     assert (huaxin.customer_type, huaxin.marketing_opt_in, huaxin.purchase_total) == ("company", False, None)
     assert sorted((c.name, c.title) for c in store.Contact.select()) == [("李娜", "经理"), ("王强", None)]
+
+
+def test_a_number_with_an_extension_is_found_by_the_number(store, tmp_path):
+    from kehu.models.results import ResultSet
+
+    do_import(store, write_csv(tmp_path / "c.csv", [["客户名称", "电话"], ["甲公司", "010-88886666转123"],
+                                                    ["乙公司", "95588"]]))
+    assert [ResultSet(store, q).count() for q in ("010-88886666", "6666", "95588")] == [1, 1, 1]
