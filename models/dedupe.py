@@ -29,7 +29,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.process import extract
 
 from .errors import KehuError
-from . import search
+from . import satisfaction, search
 from .config import config_dir
 from .i18n import label as pick_label
 from .i18n import tr
@@ -523,6 +523,7 @@ def merge(store: Store, survivor_id: int, other_id: int, values: dict[str, Any] 
                            fields={"deleted_at": [None, str(stamp)]})
         store.refresh_purchase_totals(survivor_id)
         store.refresh_purchase_totals(other_id)
+        satisfaction.refresh_latest(store, survivor_id)   # the latest score of both timelines
         record = MergeRecord.create(
             user=store.user, survivor_id=survivor_id, merged_id=other_id,
             survivor_before=to_json(before), after_version=survivor.version + 1,
@@ -577,6 +578,8 @@ def undo_merge(store: Store, record_id: int, *, force: bool = False):
                            fields={"deleted_at": [str(record.created_at), None]})
         store.refresh_purchase_totals(record.survivor_id)
         store.refresh_purchase_totals(record.merged_id)
+        satisfaction.refresh_latest(store, record.survivor_id)
+        satisfaction.refresh_latest(store, record.merged_id)
         MergeRecord.update(undone_at=stamp, undone_by=store.user).where(
             MergeRecord.id == record_id).execute()
     return record

@@ -213,3 +213,16 @@ async def test_the_call_screen_saves_the_score_and_the_field_follows(tmp_path):
     assert (entry.kind, entry.summary, entry.score) == ("call", "ok", Decimal("8.5"))
     assert field(store, cid) == Decimal("8.5")
     store.close()
+
+
+def test_a_merge_shows_the_latest_score_of_both_timelines_and_undo_gives_each_its_own(store):
+    from kehu.models import dedupe
+
+    a = store.create_customer({"name": "张三", "mobile": "13800138000"}).id
+    b = store.create_customer({"name": "张三", "mobile": "13800138000"}).id
+    timeline.add_entry(store, a, "survey", score=5, occurred_at=at(30))
+    timeline.add_entry(store, b, "survey", score=9, occurred_at=at(2))
+    record = dedupe.merge(store, a, b)
+    assert field(store, a) == 9
+    dedupe.undo_merge(store, record.id)
+    assert field(store, a) == 5 and field(store, b) == 9
