@@ -69,6 +69,9 @@ class Duplicates:
     created: int = 0      # created anyway
     ambiguous: int = 0    # rows matching more than one customer
     examples: list[Example] = field(default_factory=list)
+    #: row numbers left out (skip, or ambiguous) and row number → the customer it updates
+    skipped_rows: set[int] = field(default_factory=set)
+    updated_rows: dict[int, int] = field(default_factory=dict)
 
     def summary(self) -> str:
         key = {"skip": "import_dupes.summary_skip", "update": "import_dupes.summary_update",
@@ -81,7 +84,7 @@ class Duplicates:
 
     def example_lines(self) -> list[str]:
         return [tr("import_dupes.example", row=e.row, id=e.customer_id, name=e.name,
-                   company=f" · {e.company}" if e.company else "", by=e.by)
+                   company=f" · {e.company}" if e.company and e.company != e.name else "", by=e.by)
                 for e in self.examples]
 
 
@@ -261,14 +264,17 @@ class Finder:
                 keep_rows.append((number, values))
             elif self.action == "update" and len(ids) == 1:
                 out.updated += 1
+                out.updated_rows[number] = ids[0]
                 updates.setdefault(ids[0], {}).update(values)
                 update_rows[ids[0]] = number
             elif self.action == "update":
+                out.skipped_rows.add(number)
                 reject(number, by, str(record.get("name", "")),
                        tr("import_dupes.ambiguous", count=len(ids),
                           ids=", ".join(f"#{i}" for i in ids[:5])))
             else:
                 out.skipped += 1
+                out.skipped_rows.add(number)
         records[:] = keep_records
         rows[:] = keep_rows
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.suggester import Suggester
 from textual.widgets import Footer, Header, Label, ProgressBar, Static
@@ -287,7 +287,8 @@ def strip_cli(text: str) -> str:
         if _CLI_CLAUSE.search(_ASIDE.sub("", part)):
             continue
         kept.append(_ASIDE.sub(lambda m: "" if _CLI_CLAUSE.search(m[0]) else m[0], part))
-    return "".join(kept).strip().rstrip(";；,，:：").strip()
+    out = "".join(kept).strip().rstrip(";；,，:：").strip()
+    return text[: len(text) - len(text.lstrip())] + out if out else ""
 
 
 _ASIDE = re.compile(r"\s*[(（][^()（）]*[)）]")
@@ -428,12 +429,15 @@ class ImportScreen(Screen):
         Binding("escape", "close", tr("import_ui.close"), id="import.close"),
     ]
     DEFAULT_CSS = """
-    #import-info { height: auto; max-height: 6; }
-    #import-mapping { height: auto; max-height: 50%; }
-    #import-update-row { height: 3; }
-    #import-update-row > Label { padding: 1 1 0 1; }
-    #import-update-by { width: 30; }
-    #import-options { padding: 1 1 0 1; width: 1fr; }
+    #import-info { height: auto; max-height: 5; }
+    #import-mapping { height: auto; max-height: 45%; }
+    #import-update-row { height: 1; margin-top: 1; }
+    #import-update-row > Label { padding: 0 1; }
+    #import-update-by { width: 32; height: 1; border: none; padding: 0 1; }
+    #import-options { padding: 0 1; width: 1fr; height: 1; }
+    #import-progress { display: none; }
+    #import-progress.running { display: block; }
+    #import-result-box { height: 1fr; min-height: 3; }
     #import-result { height: auto; }
     """
 
@@ -462,8 +466,17 @@ class ImportScreen(Screen):
             yield Input(placeholder=tr("import_ui.update_by_placeholder"), id="import-update-by")
             yield Static(id="import-options")
         yield ProgressBar(id="import-progress", show_eta=False)
-        yield Static(id="import-result")
+        with VerticalScroll(id="import-result-box"):   # a long result scrolls at 80x24
+            yield Static(id="import-result")
         yield Footer()
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        """c and z are shown only when there is something to decide or undo."""
+        if action == "decide_values":
+            return bool(self.unmatched) or None
+        if action == "undo_import":
+            return self.last_batch is not None or None
+        return True
 
     def on_mount(self) -> None:
         self._show_options()
@@ -577,10 +590,12 @@ class ImportScreen(Screen):
         row = table.cursor_row  # stays on the column just changed
         table.clear(columns=True)
         wide = self.app.size.width >= 110
-        table.add_column(tr("import.report_column"), key="column", width=16 if not wide else 20)
-        table.add_column(tr("import_wizard.samples"), key="samples", width=24 if not wide else 34)
-        table.add_column(tr("import.report_field"), key="field", width=14 if not wide else 18)
-        table.add_column(tr("import_ui.note"), key="note", width=40)
+        widths = (20, 34, 18) if wide else (14, 22, 12)
+        table.add_column(tr("import.report_column"), key="column", width=widths[0])
+        table.add_column(tr("import_wizard.samples"), key="samples", width=widths[1])
+        table.add_column(tr("import.report_field"), key="field", width=widths[2])
+        table.add_column(tr("import_ui.note"), key="note",   # the rest of the width
+                         width=max(16, self.app.size.width - sum(widths) - 12))
         for i, (header, label, note) in enumerate(
                 importer.mapping_summary(self.mapping, self._schema())):
             samples = " | ".join(self.samples[i]) if i < len(self.samples) else ""
@@ -714,6 +729,7 @@ class ImportScreen(Screen):
             self.query_one("#import-result", Static).update(refusal)
             return
         self.busy = True
+        self.query_one(ProgressBar).add_class("running")
         self.query_one("#import-result", Static).update(tr("io.importing") + "…")
         self.run_worker(lambda: self._work(dry_run, update_by), thread=True, exclusive=True)
 
@@ -767,9 +783,16 @@ class ImportScreen(Screen):
             lines += ["  " + line for line in dupes.example_lines()[:3]]
         lines += [for_tui(tr("io.problem", row=p.row, field=p.field, value=p.value, reason=p.reason))
                   for p in result.problems[:4]]
+        if self.values is not None and getattr(result, "unmatched", None):
+            # values the user chose to add (the dry run adds nothing): said as decided
+            adding = [u for u in result.unmatched if self.values.adds(u.field, u.value)]
+            result.unmatched = [u for u in result.unmatched if u not in adding]
+            if adding and result.dry_run:
+                lines.append(tr("import_wizard.will_add", values=", ".join(
+                    tr("import_wizard.field_value", field=u.label, value=u.value) for u in adding)))
+        lines += [line for line in map(strip_cli, _value_lines(result, self.values)) if line.strip()]
         self.unmatched = [u for u in getattr(result, "unmatched", None) or []
                           if getattr(u, "kind", "choice") == "choice"]
-        lines += [line for line in map(strip_cli, _value_lines(result, self.values)) if line.strip()]
         if self.unmatched:
             lines.append(tr("import_wizard.unmatched", count=len(self.unmatched)))
         if result.report:
@@ -782,7 +805,9 @@ class ImportScreen(Screen):
 
     def _done(self, text: str) -> None:
         self.busy = False
+        self.query_one(ProgressBar).remove_class("running")
         self.query_one("#import-result", Static).update(text)
+        self.refresh_bindings()
 
     def action_undo_import(self) -> None:
         if self.busy or self.last_batch is None:
@@ -800,6 +825,7 @@ class ImportScreen(Screen):
                 self.query_one("#import-result", Static).update(for_tui(str(exc)))
                 return
             self.last_batch = None
+            self.refresh_bindings()
             self.query_one("#import-result", Static).update(tr(
                 "io.reverted", batch=done.batch_id, deleted=done.deleted, hidden=done.hidden,
                 restored=done.restored, skipped=len(done.skipped)))
