@@ -811,7 +811,8 @@ def created(store, customer_id: int) -> list[Firing]:
 
 def after_bulk(store, batch_id: int | None) -> list[Firing]:
     """After a bulk change: the events of every customer it changed (read from its
-    journal: the values before, and a purchase it logged)."""
+    journal: the values before, and a purchase it logged). What a rule then does is
+    left out of the bulk change's undo, which still puts back its own fields."""
     if batch_id is None or _busy(store):
         return []
     watching = _event_rules(store, (*WATCHED, "purchase_logged"))
@@ -835,7 +836,11 @@ def after_bulk(store, batch_id: int | None) -> list[Firing]:
             row = C.select(*[getattr(C, k) for k in moved]).where(
                 C.id == change.customer_id).dicts().first() or {}
             events += _changes(moved, row, change.after_version)
-        out += _dispatch(store, change.customer_id, events)
+        fired = _dispatch(store, change.customer_id, events)
+        if any(f.done for f in fired):   # the bulk change stays undoable: its undo puts
+            version = C.select(C.version).where(C.id == change.customer_id).scalar()
+            Change.update(after_version=version).where(Change.id == change.id).execute()
+        out += fired                     # back its own fields, the rule's work stays
     return out
 
 

@@ -181,6 +181,7 @@ def test_a_bulk_change_fires_the_change_rules(store):
             if: grade:A
             then:
               - follow_up: {in: 1w, note: congratulate}
+              - add_tag: promoted
     """)
     ids = [store.create_customer({"name": f"C{i}", "grade": "B" if i else "A"}).id
            for i in range(3)]
@@ -189,6 +190,12 @@ def test_a_bulk_change_fires_the_change_rules(store):
     fired = {cid: [e.next_follow_up for e in entries_by_rules(store, cid)] for cid in ids}
     assert fired == {ids[0]: [], ids[1]: [TODAY + dt.timedelta(days=7)],
                      ids[2]: [TODAY + dt.timedelta(days=7)]}
+    # the rule's work does not stop the bulk change's undo; the undo keeps the rule's work
+    undone = bulk.undo(store, result.batch_id)
+    assert (undone.restored, undone.skipped) == (2, [])
+    assert [store.get_customer(i).grade for i in ids] == ["A", "B", "B"]
+    assert len(entries_by_rules(store, ids[1])) == 1
+    assert store.get_customer(ids[1]).tags == "promoted"
 
 
 # --- kehu automations run ----------------------------------------------------------------
