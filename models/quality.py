@@ -89,7 +89,9 @@ def index_name(schema: Schema) -> str:
 
 def ensure_index(store) -> None:
     """The index on the completeness expression of the schema in force; an index made
-    for another set of important fields is dropped. (Run by the migration.)"""
+    for another set of important fields is dropped; the table of invalid values.
+    (Run by the migration, as the database's owner on a team server.)"""
+    invalid_model(store)
     db = store.db
     text = completeness_sql(store.schema)
     wanted = index_name(store.schema) if text else None

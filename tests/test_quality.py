@@ -220,3 +220,16 @@ def test_customers_sort_by_completeness(store):
     assert least == [ids["bare"], ids["half"]]
     most = [r["id"] for r in ResultSet(store, "completeness<100", sort="-完整度").page(0, 5)]
     assert most == [ids["half"], ids["bare"]]
+
+
+def test_the_completeness_index_follows_the_important_fields(store, tmp_path):
+    names = [i.name for i in store.db.get_indexes("customer")]
+    assert quality.index_name(store.schema) in names
+    path = tmp_path / "schema.yaml"
+    path.write_text("extends: default\nfields:\n  - key: wechat\n    important: true\n",
+                    encoding="utf-8")
+    other = Store(store.db, parse_schema(path), user="tester")
+    quality.ensure_index(other)
+    names = [i.name for i in store.db.get_indexes("customer")]
+    assert quality.index_name(other.schema) in names
+    assert quality.index_name(store.schema) not in names    # the old set's index is gone
