@@ -291,3 +291,28 @@ async def test_a_wps_sheet_imports_with_no_cli_flag_and_again_skips_every_row(st
     assert C.select().count() == 4
     assert len(store.contacts(rows["北京星辰科技有限公司"].id)) == 1   # no contact twice
     assert store.get_customer(rows["广州市粤海物流有限公司"].id).purchase_total == 120000
+
+
+async def test_h_chooses_the_header_row(store, tmp_path):
+    from kehu.tui.screens.import_screen import HeaderRowPicker
+
+    path = write_csv(tmp_path / "表.csv", WPS_SHEET, encoding="gbk")
+    app = KehuApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_wizard(app, pilot, path)
+        assert screen.source.header_row == 3
+        keys_at_once(app, "h")
+        await settle(app, pilot)
+        picker = app.screen
+        assert isinstance(picker, HeaderRowPicker)
+        numbers = [n for n, _ in picker.rows]
+        assert 3 in numbers and "◀" in str(picker.query_one("OptionList").get_option_at_index(
+            numbers.index(3)).prompt)
+        keys_at_once(app, *["up"] * numbers.index(3), "enter")   # the title row: a wrong header
+        await settle(app, pilot)
+        assert screen.source.header_row == numbers[0]
+        assert "2026年客户信息管理表" in screen.mapping.headers
+        keys_at_once(app, "h", *["down"] * numbers.index(3), "enter")   # back to row 3
+        await settle(app, pilot)
+        assert screen.source.header_row == 3 and screen.mapping.by_header()["客户名称"] == "name"
+        assert "row 3" in text_of(screen.query_one("#import-info", Static))
