@@ -77,9 +77,13 @@ class AutomationError(ConfigError):
 
     def __init__(self, message: str, path: Path | None = None, line: int | None = None,
                  rule: str | None = None):
-        self.rule = rule
+        self.rule, self.raw, self.bare = rule, message, path is None
         text = tr("automations.in_rule", rule=rule, message=message) if rule else message
         super().__init__(text, path or Path("automations.yaml"), line, rule)
+
+    def at(self, path: Path, rule: str | None = None) -> "AutomationError":
+        """This error named in ``path`` (a value's error is raised before the file is known)."""
+        return AutomationError(self.raw, path, self.line, self.rule or rule) if self.bare else self
 
 
 # --- the rules --------------------------------------------------------------------
@@ -251,7 +255,11 @@ def load_rules(schema, paths: Iterable[Path] | None = None) -> list[Rule]:
         path = Path(path)
         if path != DEFAULT_PATH and not path.exists():
             continue
-        for name, line, parts in _read_rules(path):
+        try:
+            found = _read_rules(path)
+        except AutomationError as exc:
+            raise exc.at(path) from None
+        for name, line, parts in found:
             if name in merged:
                 _, first_path, old = merged[name]
                 merged[name] = (line, path if first_path != path else first_path, old | parts)
@@ -260,7 +268,10 @@ def load_rules(schema, paths: Iterable[Path] | None = None) -> list[Rule]:
     out = []
     for name, (line, path, parts) in merged.items():
         try:
-            out.append(_build(schema, name, line, path, parts))
+            try:
+                out.append(_build(schema, name, line, path, parts))
+            except AutomationError as exc:
+                raise exc.at(path, name) from None
         except AutomationError:
             # a built-in example left off that this schema cannot run (a field it
             # lacks) is left out; switched on, it is told like any rule

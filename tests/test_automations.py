@@ -411,6 +411,12 @@ BROKEN = [
        - name: nothing
          then: [{add_tag: x}]
      """, 3, "nothing", "a rule needs 'when'"),
+    ("""
+     rules:
+       - name: unsafe
+         when: !!python/name:os.system
+         then: [{add_tag: x}]
+     """, 4, "unsafe", "could not determine a constructor"),
 ]
 
 
