@@ -314,7 +314,8 @@ def add_choices(store, additions: dict[str, list[str]], schema_path: Path | None
             backup = path.with_name(path.name + ".bak")
             backup.write_bytes(path.read_bytes())
         tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text("# kehu schema (choices added by an import: kehu import --add-choices)\n" + text,
+        tmp.write_text("# kehu schema: choices were added here by an import (models/import_values.py);\n"
+                       "# the field's whole list is written, so edit it here\n" + text,
                        encoding="utf-8")
         from .schema import parse_schema
 
