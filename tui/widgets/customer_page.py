@@ -16,6 +16,7 @@ from textual.widgets import Static
 
 from kehu.models import chain, timeline
 from kehu.models.i18n import tr
+from kehu.models.validate import MASK, format_phone
 
 #: Latest timeline entries shown beside the fields.
 LATEST_ENTRIES = 6
@@ -69,9 +70,10 @@ def contact_lines(store, customer_id: int, limit: int = MOST_CONTACTS) -> list[T
             role = schema.list_item("decision_roles", contact.role) if contact.role else None
             if role:
                 text.append(f"  {role.icon} {role.label()}".rstrip())
-            phone = getattr(contact, "mobile", None) or getattr(contact, "phone", None)
-            if phone:
-                text.append(f"  {phone}", Style(dim=True))
+            phone = getattr(contact, "phone", None)
+            if phone:   # as the chain screen shows it; a masked one stays masked
+                text.append(f"  {phone if MASK in phone else format_phone(phone)}",
+                            Style(dim=True))
             lines.append(text)
     if len(lines) > limit:
         more = Text(tr("page.more_contacts", count=len(lines) - limit), style=Style(dim=True))
@@ -109,7 +111,9 @@ class PageSide(VerticalScroll, can_focus=False):
                 ("#page-chain", contact_lines(self.store, self.customer_id), "page.no_contacts")):
             static = self.query_one(selector, Static)
             static.set_class(not lines, "page-empty")
-            static.update(Text("\n").join(lines) if lines else Text(tr(empty)))
+            text = Text("\n").join(lines) if lines else Text(tr(empty))
+            text.no_wrap, text.overflow = True, "ellipsis"   # one line each, cut with …
+            static.update(text)
 
     def text(self) -> str:
         """What the side shows, as plain text (tests, copying)."""
