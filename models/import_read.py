@@ -437,7 +437,9 @@ class RejectsFile:
 
 def reason_text(problems) -> str:
     """One cell naming every field of a row that was refused and why."""
-    return "; ".join(f"{p.field}: {p.reason}" if p.field else p.reason for p in problems)
+    return tr("import_read.reason_separator").join(
+        tr("import_read.reason_item", field=p.field, reason=p.reason) if p.field else p.reason
+        for p in problems)
 
 
 # --- the kept columns elsewhere: the customer page, the export ---------------------------

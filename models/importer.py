@@ -515,7 +515,7 @@ class _Report:
 def default_report_path(source: Source) -> Path:
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     name = f"{source.path.stem}-rejected-{stamp}.csv"
-    folder = source.path.parent
+    folder = source.path.resolve().parent   # said in full: the user opens it in a spreadsheet
     probe = folder / f".kehu-write-test-{stamp}"
     try:
         probe.touch()
@@ -1230,7 +1230,7 @@ def mapping_summary(mapping: Mapping, schema: Schema) -> list[tuple[str, str, st
         label = schema[key].label() if key else ""
         note = mapping.notes.get(i, "")
         if i in kept and header:   # not a field, but not lost: the customer's Other columns
-            note = tr("import_read.note_kept") + (f" ({note})" if note else "")
+            note = tr("import_read.note_kept")   # (the note said: not imported)
         out.append((header, label, note))
     return out
 

@@ -157,6 +157,10 @@ def test_kehu_import_with_a_title_row_and_header_row_option(store, tmp_path, cap
     assert f"Header: row 3, above it: {TITLE}" in out
     assert "would create 2" in out and "reject 1" in out
     assert not list(tmp_path.glob("*rejected*"))   # a dry run writes no file unless asked
+    assert main(["--db", url, "import", str(path), "--dry-run", "--rejects",
+                 str(tmp_path / "asked.csv")]) == 0
+    assert str(tmp_path / "asked.csv") in capsys.readouterr().out
+    assert read_csv(tmp_path / "asked.csv")[1][1] == "5"
     assert main(["--db", url, "import", str(path), "--header-row", "1", "--dry-run"]) == 2
     assert "no column goes to the required field" in capsys.readouterr().err
     assert main(["--db", url, "import", str(path), "--header-row", "3"]) == 0
@@ -222,8 +226,8 @@ def test_unmapped_columns_are_kept_in_other_columns(store, tmp_path):
     source = open_source(path, schema=store.schema)
     mapping = auto_mapping(store.schema, source)
     notes = {h: note for h, _label, note in mapping_summary(mapping, store.schema)}
-    assert notes["介绍人"].startswith("kept in Other columns")
-    assert notes["序号"].startswith("kept in Other columns")
+    assert notes["介绍人"] == "no field takes it: kept in Other columns"
+    assert notes["序号"] == "no field takes it: kept in Other columns"
     run_import(store, source, mapping, report_path=tmp_path / "r.csv")
     people = by_name(store)
     assert extra_items(people["张三"]) == [("序号", "1"), ("介绍人", "王经理")]
@@ -443,9 +447,9 @@ async def test_the_customer_page_shows_the_kept_columns(store, tmp_path):
         app.open_customer(zhang.id)
         await pilot.pause()
         assert isinstance(app.screen, DetailScreen)
-        assert str(app.screen.query_one("#section-import-extra", Static).render()) == \
-            "Other columns from import"
-        assert str(app.screen.query_one("#import-extra", Static).render()) == "序号: 1\n介绍人: 王经理"
+        block = app.screen.query_one("#import-extra", Static)
+        assert str(block.render()) == "Other columns from import\n序号: 1\n介绍人: 王经理"
+        assert block.parent is app.screen.form   # at the end of the form, below the fields
         await pilot.press("escape")
         await pilot.pause()
         app.open_customer(plain.id)

@@ -130,8 +130,8 @@ def run_import(args, ctx) -> int:
              rows=source.estimated_rows), file=out)
     if source.header_row > 1:   # a title above the header (models/import_read.py)
         above = "; ".join(source.titles)
-        print("  " + tr("import_read.header_at", row=source.header_row)
-              + (", " + tr("import_read.above_header", text=above) if above else ""), file=out)
+        print("  " + (tr("import_read.header_at_above", row=source.header_row, text=above) if above
+                      else tr("import_read.header_at", row=source.header_row)), file=out)
     width = max((cell_len(h) for h in mapping.headers), default=0)
     for header, label, note in importer.mapping_summary(mapping, store.schema):
         target = f"→ {label}" if label else "  —"

@@ -12,23 +12,27 @@ from kehu.models.i18n import tr
 
 
 def extra_text(items: list[tuple[str, str]]) -> Text:
-    text = Text()
-    for i, (column, value) in enumerate(items):
-        if i:
-            text.append("\n")
+    """The heading, then one ``column: text`` line per kept column."""
+    text = Text(tr("import_read.extra_title"), style="bold")
+    for column, value in items:
+        text.append("\n")
         text.append(f"{column}: ", style="bold")
         text.append(value)
     return text
 
 
 def mount_extra(screen) -> None:
-    """Add the block to a customer page's form (a new customer has none)."""
+    """Add the block to a customer page's form (a new customer has none): one widget, the
+    whole width of the form (two columns of fields on a wide terminal)."""
     record = getattr(screen, "record", None)
     if not record:
         return
     items = import_read.extra_for(screen.store, record["id"])
     if not items:
         return
-    screen.form.mount(Static(tr("import_read.extra_title"), classes="form-section",
-                             id="section-import-extra"),
-                      Static(extra_text(items), id="import-extra"))
+    block = Static(extra_text(items), id="import-extra")
+    block.styles.column_span = 2
+    block.styles.margin = (1, 0, 0, 0)
+    block.styles.padding = (0, 1)
+    block.styles.border_top = ("solid", "gray")
+    screen.form.mount(block)
