@@ -87,7 +87,8 @@ class PageSide(VerticalScroll, can_focus=False):
     DEFAULT_CSS = """
     PageSide { width: 46; height: 1fr; padding: 0 1; border-left: vkey $panel-lighten-2; }
     PageSide > .page-head { text-style: bold; color: $accent; background: $boost; padding: 0 1; }
-    PageSide > .page-lines { height: auto; margin-bottom: 1; }
+    PageSide > .page-lines { height: auto; margin-bottom: 1; text-wrap: nowrap;
+                             text-overflow: ellipsis; }
     PageSide > .page-empty { color: $text-muted; text-style: italic; }
     """
 
