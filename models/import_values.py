@@ -26,6 +26,7 @@ not customer fields.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 import unicodedata
@@ -471,6 +472,7 @@ class RowValues:
     company_key: str | None
     companies: bool   # the sheet lists companies (a contact column): every customer is one
     phone_keys: tuple[str | None, str | None]   # (mobile field, landline field)
+    keep_extra: bool = False   # values left out go to the row's Other columns
 
     @classmethod
     def build(cls, schema: Schema, source, mapping, options: ValueOptions | None,
@@ -488,7 +490,8 @@ class RowValues:
                    type_spec.key if company_value else None, company_value,
                    "company" if "company" in schema else None,
                    "contact.name" in roles.values(),
-                   (schema.get("mobile") and "mobile", schema.get("phone") and "phone"))
+                   (schema.get("mobile") and "mobile", schema.get("phone") and "phone"),
+                   getattr(mapping, "keep_extra", False))
 
     def keys(self) -> set[str]:
         """Fields a row may get here beside its mapped columns."""
@@ -559,6 +562,20 @@ class RowValues:
                     values[self.company_key] = name
         if self.sep or self.typed_phones:
             self._more_values(cells, values, problems, number, problem_type)
+
+    def keep_in_extra(self, values: dict[str, Any], kept: list) -> None:
+        """The values left out of a kept row go to its Other columns (``extra``, as the
+        columns no field takes): nothing of the row is lost."""
+        if not self.keep_extra or not kept:
+            return
+        from .import_read import EXTRA
+
+        other = json.loads(values.get(EXTRA) or "{}")
+        for problem in kept:
+            if problem.column and problem.value and problem.reason.kind in ("choice", "date"):
+                other.setdefault(problem.column, problem.value)
+        if other:
+            values[EXTRA] = json.dumps(other, ensure_ascii=False)
 
     def _more_values(self, cells: list[Any], values: dict[str, Any], problems: list, number: int,
                      problem_type) -> None:

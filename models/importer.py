@@ -639,6 +639,8 @@ class _Cleaner:
             kept = import_read.extra_json(self.extra, cells)
             if kept is not None:
                 values[import_read.EXTRA] = kept
+        if kept_notes and values and not problems:
+            self.values.keep_in_extra(values, kept_notes)   # a value no choice took: Other columns
         return values, problems + kept_notes
 
     def _compose_name(self, cells: list[Any]) -> str:

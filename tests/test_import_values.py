@@ -4,6 +4,7 @@ opening purchases from a company sheet; Google legacy and Outlook contacts files
 The files are written here as WPS, Google and Outlook write them."""
 import csv
 import datetime as dt
+import json
 from decimal import Decimal
 
 import pytest
@@ -182,7 +183,10 @@ def test_wps_company_sheet(store, tmp_path):
                                                                       Decimal("30000.00"))
     assert hongda.acquired_on == dt.date(2021, 3, 15)
     assert store.Contact.select().count() == 3 and store.Interaction.select().count() == 2
-    assert customer(store, "杭州云帆").industry is None
+    yunfan = customer(store, "杭州云帆")
+    assert yunfan.industry is None
+    assert json.loads(yunfan.extra) == {"行业": "农业/传媒", "序号": "5"}   # not lost: Other columns
+    assert json.loads(yuehai.extra)["开发日期"] == "03/04/2021"
 
 
 def test_a_list_of_people_keeps_contact_as_the_name(store, tmp_path):
