@@ -158,6 +158,9 @@ def agenda_models(store) -> dict[str, type[peewee.Model]]:
     models = {"Handled": Handled, "Rhythm": Rhythm}
     if not (db.table_exists("agenda_handled") and db.table_exists("agenda_rhythm")):
         db.create_tables(list(models.values()), safe=True)
+    if db.table_exists("contact") and "birthday" not in {c.name for c in db.get_columns("contact")}:
+        # a key contact's birthday (the agenda lists them): added to an older database
+        db.execute_sql("ALTER TABLE contact ADD COLUMN birthday DATE")
     store.__dict__["_agenda_models"] = models
     return models
 
@@ -376,10 +379,11 @@ def cadence_calls(store, today: dt.date, owner: str | None, limit: int,
 
 
 def month_day_sql(store, column) -> peewee.Node:
-    """'MMDD' of a date column, on both databases."""
+    """'MMDD' of a date column, on both databases (the format a literal, so SQLite's
+    expression index on it, ``customer_agenda_birthday``, serves the query)."""
     if store.is_postgres:
-        return peewee.fn.to_char(column, "MMDD")
-    return peewee.fn.strftime("%m%d", column)
+        return peewee.fn.to_char(column, peewee.SQL("'MMDD'"))
+    return peewee.fn.strftime(peewee.SQL("'%m%d'"), column)
 
 
 def _is_leap(year: int) -> bool:
@@ -403,35 +407,87 @@ def birthday_condition(store, start: dt.date, days: int):
     return month_day_sql(store, column).in_(sorted(window_days(start, days)))
 
 
+def _by_day(window: dict[str, dt.date]) -> list[tuple[dt.date, list[str]]]:
+    """The window's days in order, each with the 'MMDD' values that fall on it."""
+    days: dict[dt.date, list[str]] = {}
+    for md, day in window.items():
+        days.setdefault(day, []).append(md)
+    return sorted((day, sorted(mds)) for day, mds in days.items())
+
+
+def _birthday_why(born: dt.date, on: dt.date, today: dt.date) -> tuple[str, int | None]:
+    age = on.year - born.year if born.year > UNKNOWN_BIRTH_YEAR and born < on else None
+    ahead = (on - today).days
+    when = tr("agenda.birthday_today") if ahead == 0 else tr("agenda.birthday_in", days=ahead)
+    if age is not None:
+        return tr("agenda.birthday_age", when=when, date=on.strftime("%m-%d"), age=age), age
+    return tr("agenda.birthday_why", when=when, date=on.strftime("%m-%d")), None
+
+
+def _as_date(value) -> dt.date:
+    return dt.date.fromisoformat(value[:10]) if isinstance(value, str) else value
+
+
+def _day_ordered(query, md, window: dict[str, dt.date], limit: int) -> list[dict]:
+    """The rows of ``query`` in the order their birthday falls in the window, at most
+    ``limit``: one indexed look-up per day, so a page never reads the whole window."""
+    rows: list[dict] = []
+    for _day, mds in _by_day(window):
+        if len(rows) >= limit:
+            break
+        rows += list(query.where(md.in_(mds)).limit(limit - len(rows)).dicts())
+    return rows
+
+
+def key_contact_condition(store):
+    """The contacts whose birthday the agenda lists: key people and decision makers."""
+    K = store.Contact
+    return (K.key_person == True) | (K.role == "decision_maker")  # noqa: E712
+
+
 def birthdays(store, today: dt.date, owner: str | None, limit: int,
               days: int) -> tuple[list[Item], int]:
+    """Birthdays in the ``days`` days from today, in day order: customers and the
+    key contacts of their decision chain (key person or decision maker), each with
+    the age when the year of birth is known."""
     # a role that sees birthdays masked is not told them by the agenda either
     if "birthday" not in store.schema or not store.guard.may_see(store.schema["birthday"]):
         return [], 0
-    C = store.Customer
+    C, K = store.Customer, store.Contact
     window = window_days(today, days)
-    query = _scoped(store, C.select(C.id, C.name, C.birthday).where(
-        C.deleted_at.is_null(), C.birthday.is_null(False),
-        birthday_condition(store, today, days)), owner)
-    rows = []
-    for row in query.dicts():
-        born = row["birthday"]
-        if isinstance(born, str):
-            born = dt.date.fromisoformat(born[:10])
+    wanted = sorted(window)
+    md = month_day_sql(store, C.birthday)
+    mine = _scoped(store, C.select(C.id, C.name, C.birthday).where(
+        C.birthday.is_null(False), C.deleted_at.is_null()), owner).order_by(C.id)
+    kmd = month_day_sql(store, K.birthday)
+    theirs = _scoped(store, K.select(K.id, K.name, K.role, K.birthday, C.id.alias("customer"),
+                                     C.name.alias("customer_name"))
+                     .join(C, on=(K.customer == C.id))
+                     .where(K.birthday.is_null(False), K.deleted_at.is_null(),
+                            C.deleted_at.is_null(), key_contact_condition(store)),
+                     owner).order_by(K.id)
+    found = []
+    for row in _day_ordered(mine, md, window, limit):
+        born = _as_date(row["birthday"])
         on = window[born.strftime("%m%d")]
-        rows.append((on, row["id"], row["name"], born))
-    rows.sort(key=lambda r: (r[0], r[1]))
-    items = []
-    for on, cid, name, born in rows[:limit]:
-        age = on.year - born.year if born.year > UNKNOWN_BIRTH_YEAR and born < on else None
-        ahead = (on - today).days
-        when = tr("agenda.birthday_today") if ahead == 0 else tr("agenda.birthday_in", days=ahead)
-        why = (tr("agenda.birthday_age", when=when, date=on.strftime("%m-%d"), age=age)
-               if age is not None else tr("agenda.birthday_why", when=when,
-                                          date=on.strftime("%m-%d")))
-        items.append(Item("birthday", f"birthday:{cid}:{on.isoformat()}", cid, name, on, why,
-                          age=age))
-    return items, len(rows)
+        why, age = _birthday_why(born, on, today)
+        found.append(((on, row["id"], 0), Item(
+            "birthday", f"birthday:{row['id']}:{on.isoformat()}", row["id"], row["name"], on,
+            why, age=age)))
+    for row in _day_ordered(theirs, kmd, window, limit):
+        born = _as_date(row["birthday"])
+        on = window[born.strftime("%m%d")]
+        why, age = _birthday_why(born, on, today)
+        role = store.schema.list_item("decision_roles", row["role"]) if row["role"] else None
+        why = tr("agenda2.contact_birthday", contact=row["name"], why=why,
+                 role=role.label() if role else tr("agenda2.key_person"))
+        found.append(((on, row["customer"], row["id"]), Item(
+            "birthday", f"birthday:c{row['id']}:{on.isoformat()}", row["customer"],
+            row["customer_name"], on, why, age=age, contact_id=row["id"], contact=row["name"])))
+    found.sort(key=lambda pair: pair[0])
+    count = (mine.where(md.in_(wanted)).order_by().count()
+             + theirs.where(kmd.in_(wanted)).order_by().count())
+    return [item for _, item in found[:limit]], count
 
 
 @dataclass(frozen=True)

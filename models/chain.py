@@ -17,12 +17,12 @@ from email_validator import EmailNotValidError, validate_email
 from .errors import KehuError
 from .i18n import tr
 from .store import NotFound, now
-from .validate import FieldError, RecordInvalid, normalise_phone
+from .validate import FieldError, RecordInvalid, normalise_phone, parse_date
 from .verify import cutoff as verify_cutoff
 from .verify import load_policy
 
 EDITABLE = ("name", "title", "department", "phone", "email", "role", "stance", "key_person",
-            "notes")
+            "notes", "birthday")
 
 
 class ChainError(KehuError, ValueError):
@@ -165,6 +165,8 @@ def clean_contact(store, data: dict[str, Any]) -> dict[str, Any]:
                     raise FieldError(key, exc.message, tr(f"chain.field.{key}")) from None
             elif key == "key_person":
                 value = bool(value)
+            elif key == "birthday" and value not in (None, ""):
+                value = _birthday(value)
             elif value == "":
                 value = None
         except FieldError as exc:
@@ -174,6 +176,19 @@ def clean_contact(store, data: dict[str, Any]) -> dict[str, Any]:
     if errors:
         raise RecordInvalid(errors)
     return out
+
+
+def _birthday(value: Any) -> dt.date:
+    """A contact's birthday: a date, or text as the customer's date fields take it."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return parse_date(str(value))
+    except ValueError:
+        raise FieldError("birthday", tr("validate.not_date", value=value),
+                         tr("chain.field.birthday")) from None
 
 
 # --- editing ------------------------------------------------------------------

@@ -193,6 +193,7 @@ def build_models(db: peewee.Database, schema: Schema) -> dict[str, type[peewee.M
         "key_person": peewee.BooleanField(default=False),
         "notes": peewee.TextField(null=True),
         "verified_at": peewee.DateTimeField(null=True),
+        "birthday": peewee.DateField(null=True),   # added to older databases by agenda_models
         **_system_fields(),
     })
 

@@ -231,6 +231,56 @@ def test_verification_due_by_grade_in_the_agenda_and_its_json(store, sqlite_url,
         ("Gamma", None, {"credit": 90, "decision_makers": 90}, ["credit", "decision_makers"])]
 
 
+def test_key_contacts_birthdays_across_the_year_end(store, sqlite_url, capsys, monkeypatch):
+    """Key people and decision makers of the chain, with the age where the year is
+    known, in day order with the customers' own birthdays (Dec 30 → Jan 2)."""
+    from kehu.models import chain
+
+    ids = make_world(store)
+    boss = chain.add_contact(store, ids["Alpha"], name="Boss", key_person=True,
+                             birthday="1970-12-30")
+    chain.add_contact(store, ids["Gamma"], name="Chief", role="decision_maker",
+                      birthday=dt.date(1900, 1, 2))           # year unknown: no age
+    chain.add_contact(store, ids["Alpha"], name="Clerk", role="user", birthday="1990-12-29")
+    gone = chain.add_contact(store, ids["Beta"], name="Gone", key_person=True,
+                             birthday="1980-12-31")
+    chain.delete_contact(store, gone.id)
+    chain.add_contact(store, ids["Bobs"], name="BobsBoss", key_person=True, birthday="1960-12-29")
+    got = agenda.build(store, TODAY).sections["birthday"]
+    assert [(i.when, i.name, i.contact, i.age) for i in got] == [
+        (TODAY, "Beta", None, 36),
+        (dt.date(2026, 12, 30), "Alpha", "Boss", 56),
+        (dt.date(2027, 1, 2), "Gamma", "Chief", None),
+        (dt.date(2027, 1, 3), "Alpha", None, 47)]
+    assert got[1].why == "Boss (key person): birthday in 2 days (12-30), turns 56"
+    assert got[2].why == "Chief (Decision maker): birthday in 5 days (01-02)"
+    assert agenda.build(store, TODAY).counts["birthday"] == 4
+    # the contact's item is its own: done for Boss leaves Alpha's own birthday listed
+    agenda.done(store, got[1])
+    assert [(i.name, i.contact) for i in agenda.build(store, TODAY).sections["birthday"]] == [
+        ("Beta", None), ("Gamma", "Chief"), ("Alpha", None)]
+    assert [i.contact for i in agenda.build(store, TODAY, owner="bob").sections["birthday"]
+            ] == ["BobsBoss", None]
+    assert chain.get_contact(store, boss.id).birthday == dt.date(1970, 12, 30)
+    with pytest.raises(Exception, match="not a date"):
+        chain.add_contact(store, ids["Alpha"], name="Bad", birthday="30th of Dec")
+    if store.is_postgres:
+        return
+    store.close()
+    monkeypatch.setenv("KEHU_DB", sqlite_url)
+    from kehu.tui.cli import main
+
+    assert main(["--user", "tester", "agenda", "--today", TODAY.isoformat(), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [(i["name"], i["contact"], i["age"]) for i in data["birthday"]] == [
+        ("Beta", None, 36), ("Gamma", "Chief", None), ("Alpha", None, 47)]
+    assert main(["--user", "tester", "contact", "add", str(ids["Beta"]), "Wife",
+                 "--birthday", "1991-01-01"]) == 0
+    capsys.readouterr()
+    assert main(["--user", "tester", "contact", "list", str(ids["Beta"]), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["birthday"] == "1991-01-01"
+
+
 def test_cli_agenda_json_and_text(sqlite_url, capsys, monkeypatch):
     from kehu.tui.cli import main
 

@@ -83,6 +83,7 @@ def register(sub) -> None:
     a.add_argument("--role", metavar="ROLE")
     a.add_argument("--reports-to", metavar="CONTACT", help=tr("cli16.opt_reports_to"))
     a.add_argument("--notes", metavar="TEXT")
+    a.add_argument("--birthday", metavar="DATE", help=tr("cli.opt_contact_birthday"))
     a.set_defaults(func=run_add)
     a = actions.add_parser("list", help=tr("cli16.contact_list_help"))
     a.add_argument("customer", metavar="CUSTOMER", help=tr("cli16.opt_customer"))
@@ -94,7 +95,8 @@ def run_add(args, ctx) -> int:
     store = ctx.open_store()
     customer = find_customer(store, args.customer)
     parent = _find_contact(store, customer.id, args.reports_to).id if args.reports_to else None
-    data = {k: getattr(args, k) for k in ("title", "department", "phone", "email", "role", "notes")
+    data = {k: getattr(args, k) for k in ("title", "department", "phone", "email", "role", "notes",
+                                           "birthday")
             if getattr(args, k) not in (None, "")}
     row = chain.add_contact(store, customer.id, parent, name=args.name, **data)
     print(tr("cli16.contact_added", id=row.id, name=row.name, customer=_label(customer)),
@@ -106,7 +108,8 @@ def _contact_dict(row) -> dict:
     return {"id": row.id, "name": row.name, "title": row.title, "department": row.department,
             "phone": row.phone, "email": row.email, "role": row.role, "stance": row.stance,
             "reports_to": row.reports_to_id, "key_person": bool(row.key_person),
-            "notes": row.notes}
+            "notes": row.notes,
+            "birthday": row.birthday.isoformat() if row.birthday else None}
 
 
 def run_list(args, ctx) -> int:

@@ -189,7 +189,7 @@ def contact_fields(store, contact=None) -> list[FormField]:
         FormField("stance", tr("chain.field.stance"), "select", value("stance"),
                   list_options(store, "stances")),
         FormField("key_person", tr("chain.field.key_person"), "bool", value("key_person")),
-        text("notes"),
+        text("birthday"), text("notes"),
     ]
 
 
