@@ -450,3 +450,33 @@ def test_a_number_with_an_extension_is_found_by_the_number(store, tmp_path):
     do_import(store, write_csv(tmp_path / "c.csv", [["客户名称", "电话"], ["甲公司", "010-88886666转123"],
                                                     ["乙公司", "95588"]]))
     assert [ResultSet(store, q).count() for q in ("010-88886666", "6666", "95588")] == [1, 1, 1]
+
+
+def test_tags_with_choices_keep_the_tags_that_match(tmp_path, sqlite_url):
+    path = tmp_path / "schema.yaml"
+    path.write_text("extends: default\nfields:\n  - key: tags\n    choices:\n"
+                    "      - {value: vip, zh: 重要客户, en: VIP, synonyms: [贵宾]}\n"
+                    "      - {value: partner, zh: 合作伙伴, en: Partner}\n", encoding="utf-8")
+    store = Store.open(sqlite_url, parse_schema(path), user="tester")
+    try:
+        csv_path = write_csv(tmp_path / "c.csv", [["姓名", "标签"], ["甲", "贵宾、合作、老朋友"]])
+        result = do_import(store, csv_path)
+        assert (result.created, result.rejected) == (1, 0)
+        assert customer(store, "甲").tags == "vip,partner"   # a synonym; a unique prefix
+        assert [(u.label, u.value) for u in result.unmatched] == [("Tags", "老朋友")]
+    finally:
+        store.close()
+
+
+def test_cli_date_order_in_chinese(tmp_path, capsys, sqlite_url):
+    path = write_csv(tmp_path / "c.csv", [["姓名", "开发日期"], ["甲", "03/04/2021"]])
+    argv = ["--db", sqlite_url, "--user", "tester", "--lang", "zh", "import", str(path)]
+    assert main([*argv, "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "可能是“日/月”也可能是“月/日”的日期" in out and "开拓日期：“03/04/2021” × 1（第 2 行）" in out
+    assert main([*argv, "--date-order", "mdy"]) == 0
+    store = Store.open(sqlite_url, user="tester")
+    try:
+        assert customer(store, "甲").acquired_on == dt.date(2021, 3, 4)
+    finally:
+        store.close()
