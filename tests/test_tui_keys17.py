@@ -262,3 +262,15 @@ def test_views_rename_and_delete_headless_and_by_the_cli(people, capsys):
     out = capsys.readouterr()
     assert "built-in" in out.err
     assert [v.key for v in load_views(schema) if not v.builtin] == ["east"]
+
+
+async def test_the_bulk_field_list_filters_as_you_type(people):
+    app = KehuApp(people)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("space", "b", "enter")   # one row selected; set a field
+        await settle(pilot)
+        await pilot.press("d", "h")                 # 电话: its Chinese label's initials
+        assert shown_options(app)[0] == "Phone"
+        await pilot.press("backspace", "backspace", *"own")
+        assert shown_options(app)[0] == "Owner"

@@ -14,10 +14,11 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
-from textual.widgets.option_list import Option
 
 from kehu.models import bulk
 from kehu.models.i18n import tr
+from kehu.tui.screens.views_screen import field_names
+from kehu.tui.widgets.filter_list import Entry, FilterLine, FilterList
 
 OPERATIONS = ("set", "add_tag", "remove_tag", "log", "delete")
 
@@ -44,7 +45,9 @@ class BulkChangeScreen(ModalScreen[bulk.Change | None]):
         with Vertical():
             yield Static(tr("bulk.title", count=f"{self.count:,}"), id="bulk-title", markup=False)
             yield Static(tr("bulk.what"), id="bulk-step", markup=False)
-            yield OptionList(*[Option(tr(f"bulk.op_{op}"), id=op) for op in OPERATIONS],
+            line = FilterLine()   # issue 17: the field list filters as you type (dh → 电话)
+            yield line
+            yield FilterList([Entry(op, tr(f"bulk.op_{op}")) for op in OPERATIONS], line=line,
                              id="bulk-choices")
             yield Input(id="bulk-value")
 
@@ -61,23 +64,22 @@ class BulkChangeScreen(ModalScreen[bulk.Change | None]):
     def chosen(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         choice = event.option.id
-        self._typed = ""
-        options = self.query_one("#bulk-choices", OptionList)
+        options = self.query_one("#bulk-choices", FilterList)
         if self.operation is None:
             self.operation = choice
             if choice == "delete":
                 self.dismiss(bulk.Change(delete=True))
             elif choice == "set":
                 self.query_one("#bulk-step", Static).update(tr("bulk.field"))
-                options.clear_options()
-                options.add_options([Option(s.label(), id=s.key) for s in self._editable_fields()])
-                options.highlighted = 0
+                options.typed = ""
+                options.set_entries([Entry(s.key, s.label(), field_names(s))
+                                     for s in self._editable_fields()])
             elif choice == "log":
                 self.query_one("#bulk-step", Static).update(tr("bulk.op_log"))
-                options.clear_options()
-                options.add_options([Option(item.label(), id=item.value) for item in
-                                     self.store.schema.list_items("interaction_kinds")])
-                options.highlighted = 0
+                options.typed = ""
+                options.set_entries([Entry(item.value, item.label(),
+                                           [item.label(), item.value])
+                                     for item in self.store.schema.list_items("interaction_kinds")])
             else:
                 self._ask_value(tr("bulk.value"))
             return
@@ -87,24 +89,6 @@ class BulkChangeScreen(ModalScreen[bulk.Change | None]):
         if spec is not None and spec.choices:
             hint = " / ".join(c.label() for c in spec.choices)[:200]
         self._ask_value(event.option.prompt if not hint else f"{event.option.prompt}: {hint}")
-
-    def on_key(self, event) -> None:
-        """Letters typed in a list jump to the first entry whose label or key starts
-        with them (``own`` → Owner, ``负责`` → 负责人): 40 fields are a long way down."""
-        options = self.query_one("#bulk-choices", OptionList)
-        if not options.has_focus or not event.is_printable or not event.character:
-            return
-        typed = getattr(self, "_typed", "") + event.character
-        for text in (typed, event.character):
-            folded = text.casefold()
-            for index in range(options.option_count):
-                option = options.get_option_at_index(index)
-                if str(option.prompt).casefold().startswith(folded) or \
-                        (option.id or "").casefold().startswith(folded):
-                    options.highlighted = index
-                    self._typed = text
-                    event.stop()
-                    return
 
     def _ask_value(self, step: str) -> None:
         self.query_one("#bulk-step", Static).update(str(step))
