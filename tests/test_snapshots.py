@@ -45,9 +45,15 @@ async def _settle(pilot) -> None:
     await pilot.pause()
 
 
+SIZES = [(80, 24), (120, 35)]
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x35"])
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_workbench(snap_compare, tmp_path, lang):
-    assert snap_compare(fixed_app(tmp_path, lang), terminal_size=SIZE, run_before=_settle)
+def test_workbench(snap_compare, tmp_path, lang, size):
+    """The columns that matter on screen at 80 columns (the rest one → away), names and
+    companies whole at 120; F1 help and ^q quit in the footer; lines that fit."""
+    assert snap_compare(fixed_app(tmp_path, lang), terminal_size=size, run_before=_settle)
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -83,7 +89,6 @@ def test_palette(snap_compare, tmp_path, lang):
     assert snap_compare(fixed_app(tmp_path, lang), terminal_size=SIZE, run_before=open_palette)
 
 
-SIZES = [(80, 24), (120, 35)]
 #: purchases of the fixed customers (purchase totals come from them), on fixed days
 PURCHASES = {"张三": [("2024-03-01", "128000"), ("2024-06-20", "1250000")],
              "Elizabeth Anderson": [("2023-11-02", "56000.5")],

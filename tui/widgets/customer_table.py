@@ -193,6 +193,7 @@ class CustomerTable(ScrollView, can_focus=True):
         self._visible_width = 0
         self.bulk_selection = None   # models.bulk.Selection: rows marked for a bulk change
         self._wanted: list[Column] = []   # the view's columns; ``columns`` is their layout
+        self._seen_widths: dict[str, int] | None = None   # widest cells of a first page
         #: issue 17 (h17a): the cell cursor's column (y copies that cell; ←/→ move it)
         #: and the search's words, highlighted where the cells show them (n/N)
         self.cursor_column = 0
@@ -201,6 +202,7 @@ class CustomerTable(ScrollView, can_focus=True):
     # -- what to show ----------------------------------------------------
     def set_columns(self, columns: list[Column], sort_marks: dict[str, str] | None = None) -> None:
         self._wanted = columns
+        self._seen_widths = None   # measured again on the next result's first page
         if sort_marks is not None:
             self.sort_marks = sort_marks
         self.columns = self._layout()
@@ -214,7 +216,20 @@ class CustomerTable(ScrollView, can_focus=True):
         from kehu.tui.widgets.table_layout import layout
 
         width = self.size.width - self.styles.scrollbar_size_vertical
-        return layout(self._wanted, width) if width > 0 else list(self._wanted)
+        return layout(self._wanted, width, self._seen_widths) if width > 0 \
+            else list(self._wanted)
+
+    def _measure(self, rows: list[dict[str, Any]]) -> dict[str, int]:
+        """The widest cell of each column on a page (its title and sort mark too)."""
+        seen = {}
+        for column in self._wanted:
+            cells = [cell_len(column.spec.label()) + 3]
+            for row in rows:
+                value = row.get(column.key)
+                if value is not None:
+                    cells.append(cell_len(display(column.spec, value)))
+            seen[column.key] = max(cells)
+        return seen
 
     def _relayout(self) -> None:
         columns = self._layout()
@@ -248,6 +263,9 @@ class CustomerTable(ScrollView, can_focus=True):
         self._pending.clear()
         self._lines.clear()
         self._pages[0] = first_rows
+        if self._seen_widths is None and first_rows:   # a new view: widths from its rows
+            self._seen_widths = self._measure(first_rows)
+            self.columns = self._layout()
         self._set_groups(groups)
         if groups is not None:
             count = sum(g.count for g in groups)

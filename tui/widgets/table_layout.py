@@ -48,14 +48,28 @@ def narrowest(column) -> int:
     return min(column.width, least) if least else column.width
 
 
-def layout(columns: list, width: int) -> list:
+def wanted(column, seen: dict[str, int] | None) -> int:
+    """The width a column asks for: the schema's, or for text and phones what the
+    first page shows (a name of 18 cells, owners of 6), text up to ``grow`` times."""
+    if column.fixed or not seen or column.key not in seen:
+        return column.width
+    if column.spec.type in GROWS:
+        return max(min(seen[column.key], int(column.width * settings().get("grow", 2.5))), 4)
+    if column.spec.type == "phone":
+        return max(min(seen[column.key], column.width), 4)
+    return column.width
+
+
+def layout(columns: list, width: int, seen: dict[str, int] | None = None) -> list:
     """``columns`` (``customer_table.Column``, as the view wants them) laid out in
     ``width`` cells: the columns on screen first, in their order, with their widths;
-    then those moved past the right edge, at the width they want."""
+    then those moved past the right edge, at the width they want. ``seen``: the
+    widest cell (or title) of each column on the first page, when known."""
     if width <= 0 or not columns:
         return list(columns)
     shown = list(range(len(columns)))
-    least = [narrowest(c) for c in columns]
+    want = [wanted(c, seen) for c in columns]
+    least = [min(narrowest(c), w) for c, w in zip(columns, want)]
 
     def needed(indexes) -> int:
         return sum(least[i] + 1 for i in indexes)
@@ -65,14 +79,39 @@ def layout(columns: list, width: int) -> list:
         shown.remove(by_rank.pop(0))   # the one wanted least goes past the edge
     widths = {i: least[i] for i in shown}
     spare = width - needed(shown)
-    # first back towards what each column wants (most wanted first) …
-    for i in sorted(shown, key=lambda i: rank(columns[i], i)):
-        step = min(spare, columns[i].width - widths[i])
-        if step > 0:
-            widths[i] += step
-            spare -= step
-    # … then the text columns share what is left, in proportion to their width
-    growing = [i for i in shown if columns[i].spec.type in GROWS and not columns[i].fixed]
+    # first back towards what each column wants: numbers and phones (a cut number
+    # misleads), then the text columns a cell each in turn (a long name does not
+    # take all a company needs), then choices (a label cut with … still reads) …
+    def restore(indexes) -> None:
+        nonlocal spare
+        for i in sorted(indexes, key=lambda i: rank(columns[i], i)):
+            step = min(spare, want[i] - widths[i])
+            if step > 0:
+                widths[i] += step
+                spare -= step
+
+    texts = [i for i in shown if columns[i].spec.type in GROWS]
+    labels = [i for i in shown if columns[i].spec.type in ("choice", "boolean")]
+    restore([i for i in shown if i not in texts and i not in labels])
+    while spare > 0 and (short := [i for i in texts if widths[i] < want[i]]):
+        for i in short[:spare]:
+            widths[i] += 1
+        spare -= len(short[:spare])
+    restore(labels)
+    if len(shown) < len(columns) and spare > 0:
+        # columns are past the edge: the ones on screen fill it exactly (a sliver
+        # of the next column is no use), the text columns first
+        most = settings().get("grow", 2.5)
+        while spare > 0 and (short := [i for i in texts
+                                       if widths[i] < int(columns[i].width * most)]):
+            for i in short[:spare]:
+                widths[i] += 1
+            spare -= len(short[:spare])
+        widths[shown[-1]] += spare
+        spare = 0
+    # … then, the cells not known yet, the text columns share what is left
+    growing = [i for i in shown if columns[i].spec.type in GROWS and not columns[i].fixed
+               and not (seen and columns[i].key in seen)]
     most = settings().get("grow", 2.5)
     while spare > 0 and growing:
         room = {i: int(columns[i].width * most) - widths[i] for i in growing}
@@ -88,5 +127,5 @@ def layout(columns: list, width: int) -> list:
         spare -= given
         if not given:
             break
-    away = [c for i, c in enumerate(columns) if i not in widths]
+    away = [replace(c, width=want[i]) for i, c in enumerate(columns) if i not in widths]
     return [replace(columns[i], width=widths[i]) for i in shown] + away
