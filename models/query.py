@@ -25,7 +25,14 @@
   overdue), ``invalid:email`` / ``invalid:*`` (values the last scan found invalid).
 * ``cadence:overdue``: customers not contacted within their cadence
   (``cadence.yaml``, as the agenda's cadence calls). ``last_contact`` is the
-  field ``last_contact_at`` (``last_contact<90d``: no contact for 90 days).
+  field ``last_contact_at``.
+* A relative date (``90d``, ``2w``, ``3m``, ``1y``) after ``>``/``<`` is an age, how
+  long ago: ``last_contact>90d`` = the last contact was more than 90 days ago,
+  ``created<7d`` = entered within the last 7 days, ``>=``/``<=`` include the day
+  itself; after ``:``/``=`` it names that one day. A customer never contacted
+  counts as silent since it was entered (as the agenda's cadence calls):
+  ``last_contact>90d`` finds those entered more than 90 days ago;
+  ``last_contact:empty`` finds every customer never contacted.
 
 ``parse(schema, text)`` → ``Query`` or ``QueryError`` (``.position``,
 ``.length`` and a message in the user's language). ``Query.condition(store)``
@@ -70,6 +77,8 @@ SYSTEM_NAMES = {"created": "created", "created_at": "created", "创建时间": "
                 "更新时间": "updated", "修改": "updated"}
 ME_WORDS = {"me", "我", "@me"}
 EMPTY_WORDS = {"empty", "空", "none", "无"}
+#: ``field>90d`` compares an age (more than 90 days ago): the date comparison it is.
+AGE_OPS = {">": "<", ">=": "<=", "<": ">", "<=": ">="}
 FILLED_WORDS = {"*"}
 #: Date words that name days of the year on an anniversary field (birthday).
 PERIOD_WORDS = {"this-week": "this-week", "本周": "this-week", "next-week": "next-week",
@@ -301,6 +310,8 @@ def _parse_filter(schema, match, pos, negated, user) -> Filter:
             return Filter(spec, period[0], period[1], negated, pos, raw)
     parts = [p.strip() for p in raw.split(",")] if spec.type in ("choice", "tags") else [raw.strip()]
     values = [_clean_value(spec, op, p, value_pos, user) for p in parts if p]
+    if spec.type in ("date", "datetime") and op in AGE_OPS and _RELATIVE_RE.match(word):
+        op = AGE_OPS[op]   # an age: more than 90 days ago is before the day 90 days ago
     return Filter(spec, op, values, negated, pos, raw)
 
 
@@ -559,6 +570,9 @@ def _filter_condition(store, f: Filter) -> peewee.Expression:
                     {">": value > f.values[0], ">=": value >= f.values[0],
                      "<": value < f.values[0], "<=": value <= f.values[0]}[how])
         return (col.is_null() | ~cond) if f.negated else (cond & col.is_null(False))
+    if f.spec.key == "last_contact_at" and op in AGE_OPS:
+        # never contacted: silent since the customer was entered (as the cadence calls)
+        col = peewee.fn.COALESCE(col, store.Customer.created_at)
     conds: list[peewee.Expression] = []
     for value in f.values:
         if t in ("date", "datetime"):

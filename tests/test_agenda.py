@@ -184,9 +184,8 @@ def test_query_words_of_the_agenda(store, frozen_query_day):
         found(store, "email:empty")
     assert found(store, "cadence:overdue") == ["Alpha", "Bobs", "Gamma"]
     assert found(store, "cadence:overdue owner:me") == ["Alpha", "Gamma"]
-    # last contact within 35 days: the purchases of Eta; none for 35 days or more
-    assert found(store, "last_contact>35d") == ["Eta"]
-    assert "Alpha" in found(store, "last_contact<35d")
+    # last contact less than 35 days ago: the purchases of Eta (see the test below)
+    assert found(store, "last_contact<35d") == ["Eta"]
     with pytest.raises(query.QueryError, match="Birthday.month takes a number 1–12"):
         query.parse(store.schema, "birthday.month:13")
     with pytest.raises(query.QueryError, match="cadence:overdue"):
@@ -279,6 +278,25 @@ def test_key_contacts_birthdays_across_the_year_end(store, sqlite_url, capsys, m
     capsys.readouterr()
     assert main(["--user", "tester", "contact", "list", str(ids["Beta"]), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)[0]["birthday"] == "1991-01-01"
+
+
+def test_last_contact_more_than_90_days_ago_counts_the_never_contacted_from_entry(
+        store, frozen_query_day):
+    """`last_contact>90d` reads as an age: the last contact was more than 90 days ago.
+    A customer never contacted is silent since it was entered (as the cadence calls):
+    Gamma and Bobs (entered 100 days ago) and Delta (500) are in; `last_contact:empty`
+    lists exactly the never contacted."""
+    make_world(store)
+    # contacts: Alpha and Beta 40 days ago, Epsilon 120, Zeta 80, Eta 10
+    assert found(store, "last_contact>90d") == ["Bobs", "Delta", "Epsilon", "Gamma"]
+    assert found(store, "-last_contact>90d") == ["Alpha", "Beta", "Eta", "Zeta"]
+    assert found(store, "last_contact:empty") == ["Bobs", "Delta", "Gamma"]
+    assert found(store, "last_contact>90d -last_contact:empty") == ["Epsilon"]
+    assert found(store, "last_contact>=40d last_contact<=80d") == ["Alpha", "Beta", "Zeta"]
+    assert found(store, "last_contact>40d last_contact<90d") == ["Zeta"]
+    assert found(store, "last_contact<35d") == ["Eta"]
+    assert found(store, "created<101d") == ["Bobs", "Gamma"]     # entered within 100 days
+    assert found(store, "last_contact:40d") == ["Alpha", "Beta"]   # that one day
 
 
 def test_cli_agenda_json_and_text(sqlite_url, capsys, monkeypatch):
