@@ -786,7 +786,8 @@ def after_rows(store, source, cleaner, mapping, result, batch_id: int | None, ke
         for cid, name in C.select(C.id, C.name).where(C.import_batch == batch_id).order_by(C.id).tuples():
             ids_by_name.setdefault(name, []).append(cid)
     contacts, entries, customers, changed = [], [], set(), []
-    stamp = validate_now()
+    # the batch's own time: what a revert knows them by (``before_revert``)
+    stamp = _batch_stamp(store, batch_id) if batch_id is not None else validate_now()
     for extra in extras:
         cid, existing = None, False
         if not dry_run:
@@ -887,6 +888,54 @@ def _opening_entry(store, customer_id: int):
         found = found or I.select().where(I.customer == customer_id, I.kind == "purchase",
                                           I.summary.startswith(mark), I.deleted_at.is_null()).first()
     return found
+
+
+def _batch_stamp(store, batch_id: int):
+    from .io_tables import io_models
+
+    ImportBatch = io_models(store)["ImportBatch"]
+    return ImportBatch.select(ImportBatch.created_at).where(ImportBatch.id == batch_id).scalar()
+
+
+def before_revert(store, batch) -> None:
+    """Reverting an import takes back the contacts and opening purchases it made (created
+    with the batch's time, not edited since, nothing referring to them), so that its
+    customers are deleted as untouched rather than hidden. A customer someone has worked
+    on since (another entry, an edited contact) keeps them all: it is hidden whole, and
+    restored whole. Run inside the revert's transaction."""
+    stamp = batch.created_at
+    C, K, I = store.Customer, store.Contact, store.Interaction
+    contacts = K.select(K.id, K.customer).where(K.created_at == stamp, K.updated_at == stamp)
+    for model in store.models.values():   # a contact something refers to stays
+        for fk in (f for f in model._meta.refs if f.rel_model is K):
+            contacts = contacts.where(~peewee_exists(model, fk == K.id))
+    made = {K: list(contacts.tuples()),
+            I: list(I.select(I.id, I.customer).where(I.created_at == stamp, I.updated_at == stamp,
+                                                     I.kind == "purchase").tuples())}
+    if not any(made.values()):
+        return
+    ours = {cid for (cid,) in C.select(C.id).where(C.import_batch == batch.id).tuples()}
+    worked_on = set()   # customers of this import with something the import did not make
+    for model in store.models.values():
+        fk = next((f for f in model._meta.refs if f.rel_model is C), None)
+        if fk is None or not ours:
+            continue
+        mine = {i for i, _ in made.get(model, [])}
+        for row_id, cid in model.select(model._meta.primary_key, fk).where(fk.in_(list(ours))).tuples():
+            if row_id not in mine:
+                worked_on.add(cid)
+    for model, rows in made.items():
+        ids = [i for i, cid in rows if cid not in worked_on]
+        for start in range(0, len(ids), 500):
+            model.delete().where(model._meta.primary_key.in_(ids[start:start + 500])).execute()
+    if made[I]:
+        store.refresh_purchase_totals()   # the customers it updated: their totals as before
+
+
+def peewee_exists(model, condition):
+    import peewee
+
+    return peewee.fn.EXISTS(model.select(peewee.SQL("1")).where(condition))
 
 
 def validate_now():

@@ -1188,6 +1188,7 @@ def revert_import(store: Store, batch_id: int) -> RevertResult:
                   if any(f.rel_model is C for f in m._meta.refs)]
     stamp = now()
     with store.db.atomic():
+        import_values.before_revert(store, batch)   # its contacts and opening purchases first
         untouched = C.select(C.id).where(C.import_batch == batch_id, C.version == 1,
                                          C.deleted_at.is_null())
         for model in dependants:

@@ -480,3 +480,23 @@ def test_cli_date_order_in_chinese(tmp_path, capsys, sqlite_url):
         assert customer(store, "甲").acquired_on == dt.date(2021, 3, 4)
     finally:
         store.close()
+
+
+def test_revert_takes_back_the_contacts_and_purchases_it_made(store, tmp_path):
+    from kehu.models import chain
+    from kehu.models.importer import revert_import
+
+    path = write_csv(tmp_path / "c.csv", [["客户名称", "联系人", "累计采购金额"],
+                                          ["甲公司", "李娜", "5000"], ["乙公司", "王强", "3000"]])
+    first = do_import(store, path)
+    undone = revert_import(store, first.batch_id)
+    assert (undone.deleted, undone.hidden) == (2, 0)
+    assert store.Contact.select().count() == store.Interaction.select().count() == 0
+    second = do_import(store, path)
+    li = store.Contact.get(store.Contact.name == "李娜")
+    chain.update_contact(store, li.id, title="经理")   # worked on since: that customer stays, hidden
+    undone = revert_import(store, second.batch_id)
+    assert (undone.deleted, undone.hidden) == (1, 1)
+    assert [c.name for c in store.Contact.select()] == ["李娜"]
+    jia = store.Customer.get(store.Customer.name == "甲公司")   # hidden whole, restored whole
+    assert jia.deleted_at is not None and jia.purchase_total == Decimal("5000.00")
