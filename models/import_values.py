@@ -419,6 +419,8 @@ def refine_mapping(schema: Schema, source, mapping) -> None:
                 mapping.dropped.add(kind)   # used: not kept again in the Other columns
     # 累计采购金额 → an opening purchase; 最近采购 → its date
     for role, spec_key in (("purchase.total", "purchase_total"), ("purchase.date", "last_purchase_on")):
+        if role == "purchase.date" and "purchase.total" not in mapping.roles.values():
+            break   # a date without an amount makes no purchase: the column stays as it was
         names = list(cfg.get(role.replace(".", "_"), []))
         spec = schema.get(spec_key)
         for i, header in enumerate(mapping.headers):
@@ -785,9 +787,9 @@ def after_rows(store, source, cleaner, mapping, result, batch_id: int | None, ke
     if not dry_run and batch_id is not None:
         for cid, name in C.select(C.id, C.name).where(C.import_batch == batch_id).order_by(C.id).tuples():
             ids_by_name.setdefault(name, []).append(cid)
-    contacts, entries, customers, changed = [], [], set(), []
+    contacts, entries, changed = [], [], []
     # the batch's own time: what a revert knows them by (``before_revert``)
-    stamp = _batch_stamp(store, batch_id) if batch_id is not None else validate_now()
+    stamp = _batch_stamp(store, batch_id) if batch_id is not None else _now()
     for extra in extras:
         cid, existing = None, False
         if not dry_run:
@@ -836,7 +838,6 @@ def after_rows(store, source, cleaner, mapping, result, batch_id: int | None, ke
                 continue
             values.setdefault("user", store.user)
             entries.append(dict(customer=cid, created_at=stamp, updated_at=stamp, **values))
-            customers.add(cid)
             result.purchases += 1
     if dry_run:
         return
@@ -908,7 +909,7 @@ def before_revert(store, batch) -> None:
     contacts = K.select(K.id, K.customer).where(K.created_at == stamp, K.updated_at == stamp)
     for model in store.models.values():   # a contact something refers to stays
         for fk in (f for f in model._meta.refs if f.rel_model is K):
-            contacts = contacts.where(~peewee_exists(model, fk == K.id))
+            contacts = contacts.where(~_exists(model, fk == K.id))
     made = {K: list(contacts.tuples()),
             I: list(I.select(I.id, I.customer).where(I.created_at == stamp, I.updated_at == stamp,
                                                      I.kind == "purchase").tuples())}
@@ -932,13 +933,13 @@ def before_revert(store, batch) -> None:
         store.refresh_purchase_totals()   # the customers it updated: their totals as before
 
 
-def peewee_exists(model, condition):
+def _exists(model, condition):
     import peewee
 
     return peewee.fn.EXISTS(model.select(peewee.SQL("1")).where(condition))
 
 
-def validate_now():
+def _now():
     from .store import now
 
     return now()
