@@ -226,3 +226,26 @@ def test_a_merge_shows_the_latest_score_of_both_timelines_and_undo_gives_each_it
     assert field(store, a) == 9
     dedupe.undo_merge(store, record.id)
     assert field(store, a) == 5 and field(store, b) == 9
+
+
+async def test_a_survey_typed_in_the_timeline_shows_its_score_and_sets_the_field(tmp_path):
+    from kehu.tui.app import KehuApp
+    from kehu.tui.screens.timeline import TimelineScreen
+
+    store = Store.open(f"sqlite:///{tmp_path / 'k.db'}", user="tester")
+    cid = store.create_customer({"name": "钱七"}).id
+    app = KehuApp(store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await app.push_screen(TimelineScreen(cid))
+        await pilot.pause()
+        await pilot.press("a")
+        await pilot.pause()
+        await pilot.press("enter", *"sur", "enter", "tab", "ctrl+u", *"2026-03-01 10:00", "tab",
+                          "tab", *"问卷", "tab", "tab", *"9.5", "enter")
+        await pilot.pause()
+        screen = app.screen
+        shown = min(screen.list.row_count, screen.list.scrollable_content_region.height)
+        lines = [screen.list.render_line(y).text for y in range(shown)]
+        assert len(lines) == 1 and "问卷" in lines[0] and "☺9.5" in lines[0]
+    assert field(store, cid) == Decimal("9.5")
+    store.close()
