@@ -125,10 +125,13 @@ async def test_errors_say_keys_not_cli_flags_and_z_undoes_the_import(store, tmp_
         said = result_text(screen)
         assert "required field Name" in said and "press Enter and choose Name" in said
         assert "--map" not in said
-        keys_at_once(app, "enter", *"name", "enter", "i")   # map Kunde → Name, then import
+        keys_at_once(app, "enter", *"name", "enter")   # map Kunde → Name
+        await settle(app, pilot)
+        assert screen.mapping.by_header()["Kunde"] == "name"
+        keys_at_once(app, "i")
         await settle(app, pilot)
         said = result_text(screen)
-        assert "1 created" in said and "press z" in said and "kehu imports" not in said
+        assert "1 created" in said and "press z" in said and "kehu imports" not in said, said
         assert store.count_customers() == 1
         keys_at_once(app, "z")
         await settle(app, pilot)
@@ -192,7 +195,7 @@ async def test_reimport_finds_duplicates_skips_then_o_updates_and_z_restores(sto
         assert store.count_customers() == 4
         keys_at_once(app, "o", "i")   # update the matched customers
         await settle(app, pilot)
-        assert "Duplicates (o): update the customer" in text_of(screen.query_one("#import-options"))
+        assert "Duplicates (o): update them" in text_of(screen.query_one("#import-options"))
         assert "1 updated" in result_text(screen)
         zhang = store.customers().where(store.Customer.name == "张三").get()
         assert zhang.city == "天津" and store.count_customers() == 4

@@ -568,7 +568,7 @@ class ImportScreen(Screen):
         self.app.push_screen(ProfilePicker(names), picked)
 
     def action_save_profile(self) -> None:
-        if self.mapping is None or self.busy:
+        if self.mapping is None or self.busy or self.target != "customers":
             return
 
         def named(name: str | None) -> None:
