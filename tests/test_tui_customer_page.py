@@ -137,3 +137,47 @@ async def test_the_page_in_chinese(customer):
             assert "最近往来" in text and "决策链" in text and "决策者" in text
     finally:
         i18n.set_lang("en")
+
+
+# -- pictures: the page at 80x24 and 120x35, in Chinese and English ----------------
+
+def fixed_page_app(tmp_path, lang: str):
+    from tests.ui_app import make_app
+
+    app = make_app(tmp_path, lang=lang)
+    store = app.store
+    row = store.create_customer({"name": "杭州同辉食品有限公司", "customer_type": "company",
+                                 "company": "杭州同辉食品有限公司", "mobile": "13800138000",
+                                 "region": "华东", "grade": "A", "stage": "growth",
+                                 "owner": "王芳", "city": "杭州", "acquired_on": "2021-03-15"})
+    for day, kind, summary in ((3, "call", "询价：下季度 200 箱"), (9, "visit", "上门拜访，见了采购"),
+                               (15, "email", "发送报价单 v2")):
+        store.add_interaction(row.id, kind, summary=summary,
+                              occurred_at=dt.datetime(2026, 3, day, 10, 0))
+    boss = chain.add_contact(store, row.id, name="王总", title="总经理", role="decision_maker",
+                             key_person=True, phone="139 1111 2222")
+    chain.add_contact(store, row.id, boss.id, name="李工", title="采购主管", role="buyer")
+    app.page_customer = row.id
+    return app
+
+
+async def _open_page_still(pilot) -> None:
+    app = pilot.app
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    app.open_customer(app.page_customer)
+    await pilot.pause()
+    for widget in app.screen.query("Input, TextArea"):
+        widget.cursor_blink = False
+    app.clear_notifications()   # only the page (a keymap notice of the day is not it)
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 35)], ids=["80x24", "120x35"])
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_page_pictures(snap_compare, tmp_path, monkeypatch, lang, size):
+    """Side by side at 120 columns (dealings newest first, the chain indented), the
+    fields alone at 80 (F7/F6 away)."""
+    monkeypatch.setenv("KEHU_CONFIG_DIR", "/nonexistent/kehu-snapshot-config")
+    assert snap_compare(fixed_page_app(tmp_path, lang), terminal_size=size,
+                        run_before=_open_page_still)

@@ -13,7 +13,6 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
-from textual.widgets.option_list import Option
 
 from kehu.models.i18n import label, tr
 from kehu.models.views import (ViewsError, new_view_key, remove_view, rename_view, save_view,
