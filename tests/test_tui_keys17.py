@@ -274,3 +274,21 @@ async def test_the_bulk_field_list_filters_as_you_type(people):
         assert shown_options(app)[0] == "Phone"
         await pilot.press("backspace", "backspace", *"own")
         assert shown_options(app)[0] == "Owner"
+
+
+async def test_renaming_or_deleting_the_view_shown_updates_the_workbench(people):
+    from kehu.models.views import View, save_view
+
+    save_view(View("east", {"zh": "华东", "en": "East"}, query="name:张"), people.schema)
+    app = KehuApp(people)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("v", *"east", "enter")
+        await settle(pilot)
+        assert app.screen.view.key == "east" and table(app).row_count == 2
+        await pilot.press("v", *"east", "f2", "ctrl+u", *"Zhang", "enter", "escape")
+        await settle(pilot)
+        assert "View: Zhang" in str(app.screen.query_one("#status").render())
+        await pilot.press("v", *"zhang", "delete", "enter", "escape")
+        await settle(pilot)
+        assert app.screen.view.key == "all" and table(app).row_count == 4

@@ -512,6 +512,17 @@ class WorkbenchScreen(Screen):
     def _view_chosen(self, view: View | None) -> None:
         if view is not None:
             self.apply_view(view)
+            return
+        # the list was left without a choice: the view shown may have been renamed (F2)
+        # or deleted (Del) there (issue 17)
+        if self.view.builtin or self.view.key == ALL_VIEW:
+            return
+        fresh = self.load_views().get(self.view.key)
+        if fresh is None:
+            self.apply_view(all_customers_view())
+        elif fresh.names != self.view.names:
+            self.view = replace(self.view, names=fresh.names)
+            self._update_status()
 
     def action_save_view(self) -> None:
         query = " ".join(p for p in (self.view.query, self.search_text) if p)
