@@ -4,8 +4,10 @@ One table per sheet of an XLSX workbook (``.xlsx``), or one CSV per table in a
 folder (any other path): customers (every schema field, computed ones and the
 deleted rows included), contacts (with ``reports_to_id``), timeline,
 verifications, import history (``import_batch`` and ``import_change``, the values an
-import's updates replaced, so that an import stays revertible after the move) and
-the user's saved views.
+import's updates replaced, so that an import stays revertible after the move), what
+the automation rules did (``automation_fired``: without it ``kehu automations run``
+in the new database would fire every rule again — a second follow-up for the same
+silence) and the user's saved views.
 Every value is written as text in one exact form — ``2026-03-15 10:30:00.123456``,
 ``12000.00``, ``true`` — so nothing is rounded by a spreadsheet's number or date
 cells; an empty cell is no value.
@@ -45,7 +47,7 @@ from .store import MoneyField, Store
 
 #: sheet/file name → model name, in the order they are written and read back
 TABLES = ("customers", "contacts", "timeline", "verifications", "imports", "import_changes",
-          "views")
+          "automation_fired", "views")
 XLSX_MAX_ROWS = 1_048_575   # a sheet's rows less the header
 
 
@@ -64,10 +66,13 @@ class WholeResult:
 
 
 def _models(store: Store) -> dict[str, type[peewee.Model]]:
+    from .automations import fired_model
+
     io = io_models(store)
     return {"customers": store.Customer, "contacts": store.Contact,
             "timeline": store.Interaction, "verifications": store.Verification,
-            "imports": io["ImportBatch"], "import_changes": io["ImportChange"]}
+            "imports": io["ImportBatch"], "import_changes": io["ImportChange"],
+            "automation_fired": fired_model(store)}
 
 
 def _columns(model) -> list[peewee.Field]:
@@ -387,6 +392,18 @@ def import_all(store: Store, path: str | Path, *,
                 if "contact_id" in values:
                     values["contact_id"] = link("contacts", values["contact_id"], where)
                 ids[table][old] = out.add(values)
+            out.done()
+        if "automation_fired" in tables:   # the rules' memory: a run fires nothing twice
+            model = models["automation_fired"]
+            headers, rows = tables["automation_fired"]
+            out = _Inserter(store, model)
+            for old, values in _records(model, headers, rows, "automation_fired", result):
+                where = tr("whole.table.automation_fired") + f" #{old}"
+                values["customer_id"] = link("customers", values.get("customer_id"), where)
+                kind, _, entry = str(values.get("occasion") or "").partition(":")
+                if kind == "purchase" and entry.isdigit():   # purchase:<timeline entry id>
+                    values["occasion"] = f"purchase:{ids['timeline'].get(int(entry), entry)}"
+                ids["automation_fired"][old] = out.add(values)
             out.done()
         store.audit.record("import", "customer", None,
                            fields={"rows": [None, len(ids["customers"])]},

@@ -277,12 +277,12 @@ def test_an_update_adds_its_columns_to_the_kept_ones_and_revert_puts_them_back(s
     assert json.loads(by_name(store)["张三"].extra) == {"介绍人": "王经理"}
 
 
-def test_an_older_database_gets_the_extra_column(sqlite_url, tmp_path):
-    store = Store.open(sqlite_url)
+def test_an_older_database_gets_the_extra_column(db_url, tmp_path):
+    store = Store.open(db_url)
     store.db.execute_sql('ALTER TABLE "customer" DROP COLUMN "extra"')
     assert "extra" not in {c.name for c in store.db.get_columns("customer")}
     store.close()
-    store = Store.open(sqlite_url)
+    store = Store.open(db_url)
     try:
         assert "extra" in {c.name for c in store.db.get_columns("customer")}
     finally:
@@ -455,3 +455,23 @@ async def test_the_customer_page_shows_the_kept_columns(store, tmp_path):
         app.open_customer(plain.id)
         await pilot.pause()
         assert not app.screen.query("#import-extra")
+
+
+def test_a_role_that_may_not_see_every_field_gets_no_kept_columns(store, tmp_path):
+    """The kept columns hold whatever the file had (an ID number …): a viewer, who sees some
+    fields masked, does not see them on the page nor get them in an export."""
+    from kehu.models.import_read import export_extra_keys, extra_for
+    from kehu.models.results import ResultSet
+    from kehu.models.security import add_user
+
+    _imported_with_extra(store, tmp_path)
+    zhang = by_name(store)["张三"]
+    assert extra_for(store, zhang.id) == [("序号", "1"), ("介绍人", "王经理")]
+    add_user(store, "vic", "viewer")
+    viewer = Store.open(store.url, user="vic")
+    try:
+        assert extra_for(viewer, zhang.id) == []
+        assert export_extra_keys(viewer, ResultSet(viewer)) == []   # (viewers do not export
+        assert export_extra_keys(store, ResultSet(store)) == ["序号", "介绍人"]   # at all today)
+    finally:
+        viewer.close()
