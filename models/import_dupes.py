@@ -279,11 +279,25 @@ class Finder:
         rows[:] = keep_rows
 
     def _example(self, number: int, cid: int, by: str) -> None:
-        C = self.store.Customer
-        columns = [C.name] + ([getattr(C, self.company)] if self.company else [])
-        row = C.select(*columns).where(C.id == cid).tuples().first() or ("", "")
-        self.result.examples.append(Example(number, cid, row[0] or "",
-                                            (row[1] if len(row) > 1 else "") or "", by))
+        """A match to show, as the user may see that customer: one outside their rows
+        (another owner's) is named by its number only, a value they may not view is
+        masked — the rows are still matched against every customer."""
+        from .security import PermissionDenied
+
+        store = self.store
+        row = store.Customer.get_or_none(store.Customer.id == cid)
+        if row is None:
+            return
+        guard, schema = store.guard, store.schema
+        try:
+            mine = guard.owns(row)
+            name = guard.mask(schema["name"], row.name) if mine else None
+            company = (guard.mask(schema[self.company], getattr(row, self.company))
+                       if mine and self.company else None)
+        except PermissionDenied:
+            name = company = None
+        self.result.examples.append(Example(number, cid, name or tr("import_dupes.not_yours"),
+                                            company or "", by))
 
 
 def finder_for(store, action: str | None, expected_rows: int = 0) -> Finder | None:

@@ -173,3 +173,26 @@ def test_the_same_rows_are_found_with_the_customers_in_memory_or_queried(store, 
     result = do_import(store, write_csv(tmp_path / "a.csv", rows), on_duplicate="skip", chunk=2)
     assert (result.created, result.duplicates.skipped) == (3, 3)
     assert len(loads) == (0 if preload == 0 else 1)
+
+
+def test_a_sales_user_is_not_shown_another_owners_customer(sqlite_url, tmp_path):
+    """(SQLite: a sales user is a kehu user here; on PostgreSQL users are login roles.)
+    The rows are still matched against every customer, so nobody's customer is imported
+    twice, but one outside the user's rows is named by its number only."""
+    from kehu.models.security import add_user
+    from kehu.models.store import Store
+
+    admin = Store.open(sqlite_url, user="admin")
+    theirs = admin.create_customer({"name": "张三", "mobile": "13800138000", "owner": "olga",
+                                    "company": "星辰"}).id
+    mine = admin.create_customer({"name": "李四", "mobile": "13900139000", "owner": "sam"}).id
+    add_user(admin, "sam", "sales")
+    admin.close()
+    sam = Store.open(sqlite_url, user="sam")
+    path = write_csv(tmp_path / "a.csv", [["姓名", "手机"], ["张三", "13800138000"], ["李四", "13900139000"]])
+    result = do_import(sam, path, on_duplicate="skip", dry_run=True)
+    assert result.duplicates.skipped == 2
+    lines = result.duplicates.example_lines()
+    assert lines[0] == f"row 2 is #{theirs} (a customer outside your rows) (same Mobile)"
+    assert lines[1] == f"row 3 is #{mine} 李四 (same Mobile)"
+    sam.close()
