@@ -38,6 +38,8 @@ OPENED_META = "satisfaction_history_opened"
 #: the Net Promoter Score's bands on a 0–10 scale
 PROMOTER = Decimal(9)
 DETRACTOR_BELOW = Decimal(7)
+#: the segment report sets the average of the last months beside the year's
+RECENT_MONTHS = 3
 _DEFAULT = FieldSpec(SCORE_FIELD, "decimal", "business", {"zh": "满意度", "en": "Satisfaction"},
                      min=0, max=10, decimals=1)
 
@@ -208,16 +210,20 @@ def _aggregates(store):
             promoters.alias("promoters"), detractors.alias("detractors")]
 
 
-def _columns(store, first):
+def _columns(store, first, *, bands: bool = True, recent: bool = False):
     from .reports import Column
 
     columns = [first, Column("responses", tr("satisfaction.col.responses"), "count"),
                Column("customers", tr("report.col.customers"), "count"),
                Column("average", tr("satisfaction.col.average"), "score")]
+    if recent:
+        columns.append(Column("recent", tr("satisfaction.col.recent", months=RECENT_MONTHS),
+                              "score"))
     if is_nps(store):
-        columns += [Column("promoters", tr("satisfaction.col.promoters"), "percent"),
-                    Column("detractors", tr("satisfaction.col.detractors"), "percent"),
-                    Column("nps", tr("satisfaction.col.nps"), "count")]
+        if bands:
+            columns += [Column("promoters", tr("satisfaction.col.promoters"), "percent"),
+                        Column("detractors", tr("satisfaction.col.detractors"), "percent")]
+        columns.append(Column("nps", tr("satisfaction.col.nps"), "count"))
     return columns
 
 
@@ -241,7 +247,8 @@ def trend_by_month(store, rs, today: dt.date):
 
 
 def trend_by_segment(store, rs, today: dt.date):
-    """The last twelve months by the customers' segment (drill-down: that segment)."""
+    """The last twelve months by the customers' segment, with the average of the last
+    three months beside the year's (the trend); drill-down: that segment."""
     from .reports import MONTHS, Column, _month_start, _report
     from .validate import display
 
@@ -251,15 +258,23 @@ def trend_by_segment(store, rs, today: dt.date):
     col = getattr(C, "segment") if spec is not None else peewee.SQL("NULL")
     found = {r["segment"]: r for r in _scores(store, rs, first, today, col.alias("segment"),
                                                *_aggregates(store)).group_by(col).dicts()}
+    recent = {r["segment"]: r for r in _scores(
+        store, rs, _month_start(today, RECENT_MONTHS - 1), today, col.alias("segment"),
+        *_aggregates(store)).group_by(col).dicts()}
     order = [c.value for c in spec.choices] if spec is not None else []
     order += sorted((k for k in found if k not in order and k is not None), key=str)
     order += [None] if None in found else []
     rows = []
     for value in order:
         label = display(spec, value) if value not in (None, "") and spec else tr("report.empty")
-        rows.append({"segment": label, "key": value, **_stats(store, found.get(value, {}))})
+        rows.append({"segment": label, "key": value, **_stats(store, found.get(value, {})),
+                     "recent": _stats(store, recent.get(value, {}))["average"]})
     whole = _scores(store, rs, first, today, *_aggregates(store)).dicts().get() or {}
-    totals = {"segment": tr("report.total"), **_stats(store, whole)}
-    columns = _columns(store, Column("segment", spec.label() if spec else "segment"))
+    late = _scores(store, rs, _month_start(today, RECENT_MONTHS - 1), today,
+                   *_aggregates(store)).dicts().get() or {}
+    totals = {"segment": tr("report.total"), **_stats(store, whole),
+              "recent": _stats(store, late)["average"]}
+    columns = _columns(store, Column("segment", spec.label() if spec else "segment"),
+                       bands=False, recent=True)
     return _report("satisfaction_segment", rs, columns, rows, totals, "segment", ["average"],
                    today)

@@ -148,10 +148,13 @@ def test_trend_by_month(store):
 def test_trend_by_segment_and_its_drill_down_query(store):
     from kehu.tui.screens.reports import drill_query
 
-    make_world(store)
+    ids = make_world(store)
+    timeline.add_entry(store, ids["B"], "survey", score=2, occurred_at=dt.datetime(2025, 10, 1))
     report = reports.run(store, "satisfaction_segment", today=TODAY)
     rows = {r["key"]: r for r in report.rows}
-    assert (rows["high_value"]["responses"], rows["high_value"]["average"]) == (3, Decimal("8.3"))
+    high = rows["high_value"]     # the year: 10 9 6 2; the last three months: 10 9 6
+    assert (high["responses"], high["average"], high["recent"]) == (4, Decimal("6.8"),
+                                                                    Decimal("8.3"))
     assert (rows["at_risk"]["responses"], rows["at_risk"]["average"]) == (1, Decimal("3.0"))
     assert rows["potential"]["responses"] == 0
     assert rows[None]["responses"] == 1 and rows[None]["nps"] == 0
@@ -159,6 +162,8 @@ def test_trend_by_segment_and_its_drill_down_query(store):
     scoped = reports.run(store, "satisfaction_segment", reports.scope(store, query="客户A"),
                          today=TODAY)
     assert scoped.totals["responses"] == 2
+    assert [c.key for c in report.columns] == ["segment", "responses", "customers", "average",
+                                               "recent", "nps"]
 
 
 def test_kehu_log_with_a_satisfaction_score_and_the_report_as_json(tmp_path, capsys):
