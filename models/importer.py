@@ -210,7 +210,8 @@ def _open_csv(path: Path, encoding: str | None, delimiter: str | None,
                 delimiter, sep_line = delimiter or first.strip()[4], 1  # Excel's "sep=;" line
             head = [first] + [fh.readline() for _ in range(import_read.SCAN_ROWS)]
         delimiter = delimiter or import_read.detect_delimiter(head[sep_line:], DELIMITERS)
-        rows = import_read.first_rows_csv(path, encoding, delimiter)
+        rows = import_read.first_rows_csv(path, encoding, delimiter,   # a header given: as far
+                                          max(import_read.SCAN_ROWS, (header_row or 0) + 1))
     except UnicodeDecodeError as exc:
         raise ImportFailed(tr("import.wrong_encoding", path=path, encoding=encoding,
                               error=exc.reason)) from None
@@ -234,7 +235,8 @@ def _open_xlsx(path: Path, sheet: str | None, header_row: int | None = None,
         if sheet and sheet not in wb.sheetnames:
             raise ImportFailed(tr("import.no_sheet", sheet=sheet, sheets=", ".join(wb.sheetnames)))
         ws = wb[sheet] if sheet else wb.worksheets[0]
-        rows = [list(r) for r in ws.iter_rows(max_row=import_read.SCAN_ROWS, values_only=True)]
+        rows = [list(r) for r in ws.iter_rows(max_row=max(import_read.SCAN_ROWS, header_row or 0),
+                                              values_only=True)]
         skip = (import_read.check_header_row(path, header_row, rows) if header_row
                 else import_read.detect_header_row(rows, _header_names(schema)))
         headers = ["" if v is None else str(_cell(v)) for v in rows[skip]] if rows else []

@@ -130,8 +130,13 @@ def test_the_header_row_can_be_given(store, tmp_path):
     assert wrong.with_header_row(3).headers == HEADER
     with pytest.raises(ImportFailed, match="row 2 is empty and cannot be the header"):
         source.with_header_row(2)
-    with pytest.raises(ImportFailed, match="row 40 cannot be the header: give a row from 1 to 6"):
+    with pytest.raises(ImportFailed, match="row 40 cannot be the header: the file has 6 rows"):
         open_source(path, header_row=40)
+    # a header further down than detection looks (25 lines of notes first): given, it is read
+    far = tmp_path / "far.csv"
+    far.write_text("".join(f"说明第{i}行\n" for i in range(24)) + "\n姓名,手机\n张三,13800138000\n",
+                   encoding="utf-8")
+    assert open_source(far, header_row=26).headers == ["姓名", "手机"]
     xlsx = titled_xlsx(tmp_path / "a.xlsx", [["1", "张三", "", "", "", "", "", ""]])
     assert open_source(xlsx, header_row=3).headers == HEADER
     assert open_source(xlsx).with_header_row(1).headers[0] == TITLE
