@@ -4,7 +4,8 @@ One list in five parts (follow-ups due, cadence calls, birthdays, churn
 warnings, verification due), each line a customer and one line why. On a line:
 ``c`` logs a call (the call screen; saving it clears the line), ``s`` snoozes
 it 3 days, ``w`` a week, ``x`` marks it done, Enter opens the customer. A
-handled line leaves the list and does not come back.
+handled line leaves the list and does not come back. ``o`` chooses whose
+agenda (a manager: another owner's, or everybody's; ``kehu agenda --owner``).
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ class AgendaScreen(Screen):
         Binding("w", "snooze(7)", tr("agenda_ui.snooze_week"), id="agenda.snooze_week"),
         Binding("x", "done", tr("agenda_ui.done"), id="agenda.done"),
         Binding("enter", "open", tr("agenda_ui.open"), id="agenda.open"),
+        Binding("o", "owner", tr("agenda_owner.key"), id="agenda.owner"),
         Binding("ctrl+r", "reload", tr("agenda_ui.reload"), id="agenda.reload", show=False),
         Binding("escape", "close", tr("agenda_ui.close"), id="agenda.close"),
     ]
@@ -158,6 +160,24 @@ class AgendaScreen(Screen):
         item = self.current
         if item is not None:
             self.app.open_customer(item.customer_id)
+
+    def action_owner(self) -> None:
+        """Choose whose agenda: the owners of the customers this user can read."""
+        from kehu.models.agenda_owners import choices
+
+        from .entry_forms import PickModal
+
+        def chosen(owner: str | None) -> None:
+            if owner is None:
+                return
+            self.owner = owner
+            self.reload()
+            self.query_one("#agenda-status", Static).update(tr(
+                "agenda_owner.shown", owner=self.result.owner or tr("agenda.everybody")))
+
+        current = self.owner or (self.result.owner if self.result else None) or "*"
+        self.app.push_screen(PickModal(tr("agenda_owner.title"), choices(self.store),
+                                       current), chosen)
 
     def action_reload(self) -> None:
         self.reload(keep=self.query_one("#agenda-list", OptionList).highlighted)

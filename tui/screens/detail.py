@@ -18,6 +18,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Checkbox, Footer, Header, Select, Static
 
+from kehu.models import automations
 from kehu.models.i18n import tr
 from kehu.models.schema import Schema
 from kehu.models.security import PermissionDenied
@@ -136,6 +137,8 @@ class DetailScreen(Screen):
         wide, two = layout_for(width)
         self.set_class(wide and self.record is not None, "-wide")
         self.set_class(two, "-two")
+        if self.is_mounted:
+            self.query_one("#detail-title", Static).update(self._title())
 
     def on_screen_resume(self) -> None:
         """Back from F6/F7 (or a call logged): the side shows what changed."""
@@ -167,8 +170,11 @@ class DetailScreen(Screen):
     def _title(self) -> str:
         if self.record is None:
             return tr("detail.new_title")
-        return tr("detail.title", name=self.record.get(NAME_KEY) or "", id=self.record["id"],
-                  version=self.record["version"])
+        title = tr("detail.title", name=self.record.get(NAME_KEY) or "", id=self.record["id"],
+                   version=self.record["version"])
+        if not self.has_class("-wide"):   # the side is not shown: say where it is
+            title += "   " + tr("page.narrow_keys")
+        return title
 
     def customer_name(self) -> str:
         if self.record is not None:
@@ -196,7 +202,8 @@ class DetailScreen(Screen):
             row = self._attempt(lambda: self.store.create_customer(values))
             if row is not None:
                 self._loaded(self.store.record(row))
-                self.notify(tr("detail.created", name=row.name, id=row.id))
+                self.notify("  ".join([tr("detail.created", name=row.name, id=row.id),
+                                       *automations.take_notes(self.store)]))
                 if then:
                     then()
             return
@@ -232,7 +239,9 @@ class DetailScreen(Screen):
         if row is None:
             return
         self._loaded(self.store.record(row))
-        self.notify(tr("detail.saved", name=row.name))
+        # what automation rules did on this save (models.automations), after the word
+        self.notify("  ".join([tr("detail.saved", name=row.name),
+                               *automations.take_notes(self.store)]))
         if then:
             then()
 

@@ -19,6 +19,7 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Input, Label, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
+from kehu.models import automations
 from kehu.models.errors import KehuError
 from kehu.models.i18n import tr
 from kehu.models.results import ResultSet
@@ -260,7 +261,9 @@ class LogCallScreen(ModalScreen[int | None]):
             self._error(tr("detail.db_error", error=exc), "#call-notes")
             return
         name = self.store.get_customer(self.customer_id, include_deleted=True).name
-        self.notify(tr("call.saved", name=name, duration=format_duration(duration)))
+        # what automation rules did on this call, after the word that it was saved
+        self.notify("  ".join([tr("call.saved", name=name, duration=format_duration(duration)),
+                               *automations.take_notes(self.store)]))
         self.dismiss(row.id)
 
     def action_cancel(self) -> None:

@@ -1,0 +1,289 @@
+"""Issue 18 checked point by point (notes/issue18_checklist.md): what the agenda,
+churn and query tests did not cover yet. A small world with a frozen day
+(tests/test_agenda.make_world), on SQLite and PostgreSQL."""
+import datetime as dt
+import json
+from decimal import Decimal
+
+import pytest
+
+from kehu.models import agenda, query, timeline
+from kehu.models.results import ResultSet
+from kehu.models.store import Store
+from test_agenda import TODAY, at, make_world, names
+
+
+@pytest.fixture
+def frozen_query_day(monkeypatch):
+    monkeypatch.setattr(query, "_today", lambda: TODAY)
+
+
+def test_every_list_handled_stays_away_after_a_restart(store, db_url):
+    """Done, snooze (+3d, +1w) and a logged call on each of the five lists; the
+    database closed and opened again (a new day of kehu): nothing comes back
+    until a snooze ends."""
+    ids = make_world(store)
+    s = agenda.build(store, TODAY).sections
+    assert all(s[kind] for kind in agenda.KINDS), {k: len(v) for k, v in s.items()}
+    agenda.log_call(store, s["followup"][0], occurred_at=at(0))     # Alpha's follow-up
+    agenda.done(store, s["followup"][1])                            # Beta's
+    agenda.snooze(store, s["cadence"][0], 3, TODAY)                 # Gamma +3d
+    agenda.done(store, s["birthday"][0])                            # Beta's birthday
+    agenda.done(store, s["churn"][0])                               # Epsilon
+    assert agenda.snooze(store, s["churn"][1], 7, TODAY) == TODAY + dt.timedelta(days=7)
+    agenda.snooze(store, s["verify"][1], 7, TODAY)                  # Beta's check +1w
+    agenda.done(store, s["verify"][0])                              # Alpha's check
+    store.close()
+    again = Store.open(db_url, user="tester")
+    try:
+        got = agenda.build(again, TODAY).sections
+        assert names(got["followup"]) == []
+        # Alpha was called today (the follow-up's call): its cadence item left too
+        assert names(got["cadence"]) == []
+        assert names(got["birthday"]) == ["Alpha"]
+        assert names(got["churn"]) == []
+        assert names(got["verify"]) == []
+        assert agenda.build(again, TODAY).counts == {
+            "followup": 0, "cadence": 0, "birthday": 1, "churn": 0, "verify": 0}
+        later = agenda.build(again, TODAY + dt.timedelta(days=7)).sections
+        assert names(later["cadence"]) == ["Gamma"]
+        assert names(later["churn"]) == ["Zeta"]     # the week is over; Epsilon stays done
+        assert names(later["verify"]) == ["Beta"]
+        # the logged call is on Alpha's timeline, and the follow-up is marked done
+        alpha = timeline.entries(again, ids["Alpha"])
+        assert alpha[0].kind == "call" and alpha[0].occurred_at == at(0)
+        assert timeline.get_entry(again, s["followup"][0].entry_id).follow_up_done is True
+    finally:
+        again.close()
+
+
+def test_a_manager_chooses_whose_agenda_and_cli_owner(store, sqlite_url, capsys, monkeypatch):
+    make_world(store)
+    assert agenda.build(store, TODAY, owner="bob").owner == "bob"
+    assert names(agenda.build(store, TODAY, owner="bob").sections["birthday"]) == ["Bobs"]
+    assert agenda.build(store, TODAY, owner="all").owner is None
+    if store.is_postgres:
+        return
+    store.close()
+    monkeypatch.setenv("KEHU_DB", sqlite_url)
+    from kehu.tui.cli import main
+
+    assert main(["--user", "tester", "agenda", "--today", TODAY.isoformat(), "--owner", "bob",
+                 "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["owner"] == "bob"
+    assert [i["name"] for i in data["cadence"]] == ["Bobs"]
+    assert main(["--user", "tester", "agenda", "--today", TODAY.isoformat(), "--owner", "*"]) == 0
+    out = capsys.readouterr().out
+    assert "Bobs" in out and "Gamma" in out
+
+
+@pytest.mark.parametrize("words, expected", [
+    ("birthday:this-week", ["Alpha", "Beta", "Bobs"]),
+    ("birthday.month:1", ["Alpha", "Gamma"]),
+    ("email:empty grade:A", ["Bobs"]),
+    ("-email:*", None),                 # the same as email:empty
+    ("cadence:overdue", ["Alpha", "Bobs", "Gamma"]),
+])
+def test_each_agenda_word_works_as_a_saved_view(store, frozen_query_day, words, expected,
+                                                sqlite_url, capsys, monkeypatch):
+    from kehu.models.views import View, load_views, save_view
+
+    ids = make_world(store)
+    store.update_customer(ids["Alpha"], {"email": "a@example.com"})
+    save_view(View("mine", {"en": "Mine", "zh": "我的"}, query=words), store.schema)
+    view = load_views(store.schema).find("Mine")
+    assert view is not None and view.query == words
+    got = sorted(r["name"] for r in view.result_set(store).page(0, 100))
+    if expected is None:
+        expected = sorted(r["name"] for r in ResultSet(store, "email:empty").page(0, 100))
+        assert "Alpha" not in expected and len(expected) == 7
+    assert got == expected
+    # narrowed by the search box like any view
+    assert sorted(r["name"] for r in view.result_set(store, "grade:A").page(0, 100)) == \
+        [n for n in expected if n in ("Alpha", "Bobs")]
+
+
+def test_churn_follows_every_purchase_path_without_a_recompute(store):
+    """A purchase logged by the call screen's path (Store.add_interaction), one
+    deleted and one restored each move the churn score at once."""
+    ids = make_world(store)
+    before = agenda.churn_for(store, ids["Zeta"], TODAY)
+    assert (before.interval, before.days, before.score) == (10.0, 80, 8.0)
+    row = store.add_interaction(ids["Zeta"], "purchase", amount=Decimal("100"),
+                                occurred_at=at(5))
+    after = agenda.churn_for(store, ids["Zeta"], TODAY)
+    assert (after.interval, after.days, after.warned) == (95 / 3, 5, False)
+    assert after.why() == "usually buys every 32 days; 5 days since the last order"
+    assert "Zeta" not in names(agenda.build(store, TODAY).sections["churn"])
+    timeline.delete_entry(store, row.id)
+    assert agenda.churn_for(store, ids["Zeta"], TODAY).score == pytest.approx(8.0)
+    assert "Zeta" in names(agenda.build(store, TODAY).sections["churn"])
+    timeline.restore_entry(store, row.id)
+    assert agenda.churn_for(store, ids["Zeta"], TODAY).days == 5
+
+
+def test_birthday_window_counts_today_and_n_minus_1_days_on(store):
+    """'The next N days' is N days, today included: 14 by default (today … +13)."""
+    make_world(store)
+    for ahead, name in ((13, "Last"), (14, "Beyond")):
+        day = TODAY + dt.timedelta(days=ahead)
+        store.create_customer({"name": name, "owner": "tester",
+                               "birthday": day.replace(year=1990)})
+    got = names(agenda.build(store, TODAY).sections["birthday"])
+    assert "Last" in got and "Beyond" not in got and got[0] == "Beta"   # Beta: today
+    assert names(agenda.build(store, TODAY, days=1).sections["birthday"]) == ["Beta"]
+
+
+def test_due_windows_today_week_and_overdue(store):
+    """The follow-up lists: today is today's, 'week' is the next 7 days after
+    today (+1 … +7), overdue is before today."""
+    acme = store.create_customer({"name": "Acme"}).id
+    for ahead in (-1, 0, 1, 7, 8):
+        timeline.add_entry(store, acme, "call", summary=f"{ahead:+d}",
+                           next_follow_up=TODAY + dt.timedelta(days=ahead))
+    summaries = {w: [r.summary for r in timeline.follow_ups(store, w, TODAY)]
+                 for w in ("overdue", "today", "week")}
+    assert summaries == {"overdue": ["-1"], "today": ["+0"], "week": ["+1", "+7"]}
+
+
+# --- the screens: whose agenda, and what the rules did after a save -----------------
+
+async def test_agenda_o_chooses_whose_agenda(sqlite_url):
+    from kehu.models import i18n
+    from kehu.models.config import Config
+    from kehu.tui.app import KehuApp
+    from kehu.tui.screens.agenda import AgendaScreen
+
+    i18n.set_lang("en")
+    s = Store.open(sqlite_url, user="tester")
+    old = dt.datetime.now() - dt.timedelta(days=80)
+    for name, owner in (("Mine", "tester"), ("Bobs", "bob"), ("Cats", "cat")):
+        row = s.create_customer({"name": name, "owner": owner, "grade": "A"})
+        s.Customer.update(created_at=old).where(s.Customer.id == row.id).execute()
+    try:
+        async with KehuApp(s, Config()).run_test(size=(80, 24)) as pilot:
+            await pilot.press("f10")
+            await pilot.pause()
+            screen = pilot.app.screen
+            assert isinstance(screen, AgendaScreen)
+            assert [i.name for i in screen.result.sections["cadence"]] == ["Mine"]
+            await pilot.press("o")
+            await pilot.pause()
+            picker = pilot.app.screen
+            shown = [str(picker.query_one("OptionList").get_option_at_index(i).prompt)
+                     for i in range(picker.query_one("OptionList").option_count)]
+            assert shown == ["tester (mine)", "bob", "cat", "Everybody"]
+            await pilot.press("down", "enter")          # bob
+            await pilot.pause()
+            assert pilot.app.screen is screen and screen.result.owner == "bob"
+            assert [i.name for i in screen.result.sections["cadence"]] == ["Bobs"]
+            assert "Agenda of bob" in str(screen.query_one("#agenda-title").render())
+            await pilot.press("o", "end", "enter")       # everybody
+            await pilot.pause()
+            assert screen.result.owner is None
+            assert sorted(i.name for i in screen.result.sections["cadence"]) == \
+                ["Bobs", "Cats", "Mine"]
+            await pilot.press("down")
+            handled = screen.current.name
+            await pilot.press("x")                       # done by the manager
+            await pilot.pause()
+            await pilot.press("ctrl+r")
+            await pilot.pause()
+            left = [i.name for i in screen.result.sections["cadence"]]
+            assert handled not in left and len(left) == 2
+    finally:
+        s.close()
+
+
+GRADE_RULE = """
+rules:
+  - name: grade-a-call
+    when: grade_changed
+    if: "grade:A"
+    then:
+      - follow_up: {in: 7d, note: "welcome to grade A", kind: call}
+      - add_tag: key
+"""
+
+
+async def test_the_customer_form_and_the_call_screen_say_what_rules_did(sqlite_url):
+    from kehu.models import i18n
+    from kehu.models.config import Config, config_dir
+    from kehu.tui.app import KehuApp
+    from kehu.tui.screens.log_call import LogCallScreen
+
+    i18n.set_lang("en")
+    (config_dir() / "automations.yaml").write_text(GRADE_RULE, encoding="utf-8")
+    s = Store.open(sqlite_url, user="tester")
+    dora = s.create_customer({"name": "Dora", "grade": "C"}).id
+    try:
+        app = KehuApp(s, Config())
+        async with app.run_test(size=(100, 30)) as pilot:
+            app.open_customer(dora)
+            await pilot.pause()
+            screen = app.screen
+            screen.query_one("#field-grade").value = "A"
+            await pilot.pause()
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            said = [n.message for n in app._notifications]
+            assert any(m.startswith("Saved") and "rule grade-a-call" in m and "tag +key" in m
+                       for m in said), said
+            assert s.get_customer(dora).tags == "key"
+            # a broken rule file: the call is saved, and the call's message says so
+            (config_dir() / "automations.yaml").write_text("rules: [oops\n", encoding="utf-8")
+            await app.push_screen(LogCallScreen(dora))
+            await pilot.pause()
+            await pilot.press(*"hello", "ctrl+s")
+            await pilot.pause()
+            said = [n.message for n in app._notifications]
+            assert any("Call with Dora" in m and "automations.yaml" in m for m in said), said
+        assert [e.summary for e in timeline.entries(s, dora) if e.kind == "call"][0] == "hello"
+    finally:
+        s.close()
+
+
+# --- export --all / import --all carry what the rules did -----------------------------
+
+def test_rule_firings_travel_with_export_all_so_a_run_fires_nothing_twice(store, tmp_path,
+                                                                          monkeypatch):
+    from kehu.models import automations
+    from kehu.models.whole_db import export_all, import_all
+    from test_automations import QUIET, quiet_world, write_rules
+
+    monkeypatch.setattr(automations, "_today", lambda: TODAY)
+    monkeypatch.setattr(query, "_today", lambda: TODAY)
+    write_rules(QUIET + """
+      - name: any-order
+        when: purchase_logged
+        then:
+          - add_tag: buyer
+""")
+    # a purchase first (on a small database it recomputes every last contact from the
+    # timeline, which quiet_world then sets by hand)
+    buyer = store.create_customer({"name": "Buyer", "mobile": "13812345671"}).id
+    entry = timeline.add_entry(store, buyer, "purchase", amount=Decimal("10"), occurred_at=at(1))
+    quiet_world(store)
+    first = automations.run(store, TODAY)
+    assert sorted((f.rule, f.name) for f in first.firings) == [("no-phone", "NoPhone"), ("quiet", "Old")]
+    assert automations.run(store, TODAY).firings == []
+    written = export_all(store, tmp_path / "all")
+    assert written.counts["automation_fired"] == 3
+    target = Store.open(f"sqlite:///{tmp_path / 'target.db'}", user="tester")
+    try:
+        here = target.create_customer({"name": "Already here", "mobile": "13812345672"})
+        timeline.add_entry(target, here.id, "call", summary="ids move on")
+        result = import_all(target, tmp_path / "all")
+        assert result.counts["automation_fired"] == 3 and result.left_out == []
+        assert automations.run(target, TODAY).firings == []           # nothing fires again
+        F = automations.fired_model(target)
+        buyer = target.Customer.get(name="Buyer")
+        new_entry = [e for e in timeline.entries(target, buyer.id) if e.kind == "purchase"][0]
+        assert new_entry.id != entry.id
+        assert [r.occasion for r in F.select().where(F.rule == "any-order")] == [
+            f"purchase:{new_entry.id}"]
+        assert {r.customer_id for r in F.select()} == {
+            target.Customer.get(name=n).id for n in ("Old", "NoPhone", "Buyer")}
+    finally:
+        target.close()
