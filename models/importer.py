@@ -1,15 +1,17 @@
 """Importing the spreadsheets people keep today: CSV and XLSX into customers.
 
-1. ``open_source(path)`` reads the header row of a CSV (encoding UTF-8, UTF-8
-   with BOM, GBK or GB18030 and the delimiter detected) or an XLSX sheet, and
-   recognises Google Contacts and Outlook exports (``import_formats.yaml``).
+1. ``open_source(path)`` reads the header row of a CSV (encoding — UTF-8, GBK,
+   GB18030, Big5 … — and delimiter detected) or an XLSX sheet, the header found
+   below a title row (``import_read``), and recognises Google Contacts and Outlook
+   exports (``import_formats.yaml``).
 2. ``auto_mapping(schema, source)`` maps each column to a customer field by the
    schema's names (key, zh/en label, aliases); a saved profile or explicit
    overrides change it.
 3. ``run_import(store, source, mapping)`` validates every value through
    ``validate.clean``, creates or (``update_by``) updates customers in one
-   transaction, writes rejected rows to a report file (row, column, field,
-   value, reason) and records the import so ``revert_import`` can undo it.
+   transaction, writes the rejected rows as they were, with the reason, to a
+   rejects file (``import_read.RejectsFile``; columns no field takes are kept in
+   the customer's ``extra``) and records the import so ``revert_import`` can undo it.
 """
 from __future__ import annotations
 
