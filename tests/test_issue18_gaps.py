@@ -287,3 +287,33 @@ def test_rule_firings_travel_with_export_all_so_a_run_fires_nothing_twice(store,
             target.Customer.get(name=n).id for n in ("Old", "NoPhone", "Buyer")}
     finally:
         target.close()
+
+
+async def test_each_agenda_item_is_one_line_at_80_columns(sqlite_url):
+    """Seen in tmux at 80x24: a long why ('never contacted, entered 3523 days ago',
+    a long follow-up note) wrapped onto a second line; now it is cut with …"""
+    from rich.cells import cell_len
+
+    from kehu.models import i18n
+    from kehu.models.config import Config
+    from kehu.tui.app import KehuApp
+
+    i18n.set_lang("en")
+    s = Store.open(sqlite_url, user="tester")
+    try:
+        acme = s.create_customer({"name": "石家庄启明咨询有限公司", "owner": "tester"}).id
+        timeline.add_entry(s, acme, "call", summary="Quarterly business review with the purchasing team",
+                           next_follow_up=dt.date.today() - dt.timedelta(days=6))
+        for size in ((80, 24), (120, 35)):
+            async with KehuApp(s, Config()).run_test(size=size) as pilot:
+                await pilot.press("f10")
+                await pilot.pause()
+                listing = pilot.app.screen.query_one("#agenda-list")
+                shown = [str(listing.get_option_at_index(i).prompt)
+                         for i in range(listing.option_count)]
+                line = next(x for x in shown if "Quarterly" in x)
+                assert cell_len(line) <= size[0] - 4, (size, line)
+                assert line.endswith("…") is (size[0] == 80), line
+                assert listing.virtual_size.height == len(shown)     # nothing wrapped
+    finally:
+        s.close()

@@ -104,9 +104,18 @@ class AgendaScreen(Screen):
             listing.highlighted = next((i for i in enabled if i >= target), enabled[-1])
 
     def _line(self, item: agenda.Item) -> Text:
-        text = Text("  " + fit(item.name or "", getattr(self, "_name_cells", 16)) + "  ")
-        text.append(item.why, style="italic" if item.kind == "churn" else "")
+        cells = getattr(self, "_name_cells", 16)
+        text = Text("  " + fit(item.name or "", cells) + "  ")
+        # one line per item: the why is cut with … at the width (the list's padding and
+        # scroll bar: 4 cells), never wrapped onto a second line
+        room = max(10, self.app.size.width - cells - 8)
+        why = item.why if cell_len(item.why) <= room else fit(item.why, room).rstrip()
+        text.append(why, style="italic" if item.kind == "churn" else "")
         return text
+
+    def on_resize(self) -> None:
+        if self.result is not None:   # the name column and the cut follow the width
+            self.action_reload()
 
     @property
     def current(self) -> agenda.Item | None:
