@@ -1,12 +1,19 @@
 """The import wizard: a file, its column mapping to confirm or change, a dry run,
 the import with a progress bar, and what happened (``models.importer`` does the work).
 
-Type the path and Enter; the mapping table shows each column, the field it goes
-to and why a column is left out. Enter on a column picks another field; p applies
-a saved mapping profile (one made for files with these columns is applied when
-the file opens), s saves the mapping as a profile; d runs a dry run, i imports
-(optionally updating customers by the field typed under "update by"). F3
-exports what the workbench shows (``ExportScreen``).
+Type the path (Tab completes it as a shell does, → takes the suggestion shown) and
+Enter; the header row is found under a title (h picks another row). The mapping
+table shows each column, its first values, the field it goes to and why a column
+is left out. Enter on a column picks another field, best match for the typed text
+first (a field another column had is swapped, and said); p applies a saved mapping
+profile (one made for files with these columns is applied when the file opens), s
+saves the mapping as a profile; o chooses what rows matching customers kehu has do
+(skip, update them, create anyway: ``models.import_dupes``); t imports the rows as
+customers, contacts of customers or timeline entries (``models.import_sheets``);
+d runs a dry run, c then decides values that match no choice, i imports (optionally
+updating customers by the field typed under "update by"), z undoes that import.
+Sentences of the models that name CLI flags are said without them (``for_tui``).
+F3 exports what the workbench shows (``ExportScreen``).
 """
 from __future__ import annotations
 
