@@ -317,3 +317,69 @@ async def test_each_agenda_item_is_one_line_at_80_columns(sqlite_url):
                 assert listing.virtual_size.height == len(shown)     # nothing wrapped
     finally:
         s.close()
+
+
+@pytest.mark.parametrize("how", ["kehu demo", "kehu --demo"])
+def test_on_the_demo_segments_stages_and_rfm_agree(db_url, how, monkeypatch):
+    """Issue 18 saw 333 customers in 成熟期 without purchases and 已流失 (128) ≠ 流失
+    (515) on the demo. On a demo made by `kehu demo` or by `kehu --demo` (the TUI
+    filling an empty database; it left every segment empty and no purchase rhythm
+    while the stages said lost): stage lost and segment lost are the same customers,
+    no stage that needs purchases is held without one, every one-time buyer has
+    F = 1, only buyers have scores, and the churn rhythm is there."""
+    from kehu.models import demo
+    from kehu.tui import app as tui_app
+    from kehu.tui.cli import main
+
+    if how == "kehu demo":
+        assert main(["demo", "--db", db_url, "--user", "tester", "--customers", "300",
+                     "--seed", "11"]) == 0
+    else:
+        real = demo.generate
+        monkeypatch.setattr(demo, "generate", lambda s, customers: real(s, 300, seed=11))
+        monkeypatch.setattr(tui_app.KehuApp, "run", lambda self: None)
+        assert main(["--db", db_url, "--user", "tester", "--demo"]) == 0
+    store = Store.open(db_url, user="tester")
+
+    def count(text):
+        return ResultSet(store, text).count()
+
+    assert store.count_customers() == 300
+
+    def count(text):
+        return ResultSet(store, text).count()
+
+    assert count("stage:lost") == count("segment:lost") > 0
+    assert count("stage:lost -segment:lost") == count("segment:lost -stage:lost") == 0
+    assert count("-purchase_count:* stage:growth,maturity,retention,lost") == 0
+    assert count("stage:maturity purchase_count<5") == 0
+    assert count("purchase_count:1") == count("rfm_f:1") > 0
+    assert count("purchase_count:1 -rfm_f:1") == 0
+    assert count("rfm_f:*") == count("segment:*") == count("purchase_count>0")
+    R = agenda.agenda_models(store)["Rhythm"]
+    assert R.select().count() == count("purchase_count>=3") > 0
+    store.close()
+
+
+async def test_the_agenda_key_works_from_the_customer_page(sqlite_url):
+    from kehu.models import i18n
+    from kehu.models.config import Config
+    from kehu.tui.app import KehuApp
+    from kehu.tui.screens.agenda import AgendaScreen
+
+    i18n.set_lang("en")
+    s = Store.open(sqlite_url, user="tester")
+    try:
+        acme = s.create_customer({"name": "Acme", "owner": "tester"}).id
+        app = KehuApp(s, Config())
+        async with app.run_test(size=(80, 24)) as pilot:
+            app.open_customer(acme)
+            await pilot.pause()
+            await pilot.press("ctrl+y")
+            await pilot.pause()
+            assert isinstance(app.screen, AgendaScreen)
+            await pilot.press("escape")
+            await pilot.pause()
+            assert app.screen.__class__.__name__ == "DetailScreen"
+    finally:
+        s.close()

@@ -238,6 +238,8 @@ def run_tui(ctx: Context) -> int:
 
         print(tr("demo.filling", count=2000), file=ctx.err)
         generate(store, customers=2000)
+        from kehu.tui.cmd.demo import _score_segments   # as `kehu demo`: segments, stages
+        _score_segments(store)                           # and churn rhythm of one definition
     from kehu.tui.app import KehuApp
 
     app = KehuApp(store, ctx.config, keymap=ctx.args.keymap, theme=ctx.args.theme)
