@@ -139,7 +139,7 @@ def normalise_phone(raw: str, region: str | None = None) -> str:
         if shortnumberinfo.is_valid_short_number_for_region(number, region or _phone_region):
             return digits
         raise ValueError(text)
-    ext = _EXTENSION_RE.match(text)
+    ext = _EXTENSION_RE.match(text) if len(text) <= 40 else None   # a number, not a page of text
     if ext:
         head = _normalise_phone(ext.group(1), region)   # ValueError when the number is bad
         if not _CN_MOBILE_RE.match(head):   # a mobile has no extension
@@ -258,9 +258,9 @@ def parse_date(text: str, order: str | None = None, *, yearless: bool = False) -
             return dt.datetime.strptime(text, fmt).date()
         except ValueError:
             continue
-    timed = _WITH_TIME_RE.match(text)
-    if timed and _valid_time(timed):
-        return parse_date(timed.group(1), order, yearless=yearless)
+    timed = _WITH_TIME_RE.match(text) if len(text) <= 40 else None
+    if timed and _valid_time(timed) and not _WITH_TIME_RE.match(timed.group(1)):
+        return parse_date(timed.group(1), order, yearless=yearless)   # one time, dropped
     year_last = _YEAR_LAST_RE.match(text)
     if year_last:
         a, b, year = (int(g) for g in year_last.groups())
@@ -300,7 +300,7 @@ def parse_datetime(text: str, order: str | None = None) -> dt.datetime:
             return dt.datetime.strptime(text, fmt)
         except ValueError:
             continue
-    timed = _WITH_TIME_RE.match(text)
+    timed = _WITH_TIME_RE.match(text) if len(text) <= 40 else None
     if timed and _valid_time(timed):
         day = parse_date(timed.group(1), order)
         return dt.datetime.combine(day, dt.time(int(timed.group(2)), int(timed.group(3)),
