@@ -650,13 +650,19 @@ def _remember(store, item: Item, until: dt.date | None) -> None:
 
 
 def done(store, item: Item) -> None:
-    """The item is handled: a follow-up is marked done, anything else stays away."""
+    """The item is handled: a follow-up is marked done, a verification due is
+    recorded as verified (the kinds due, by this user, now) where the role may
+    edit the customer, anything else stays away."""
     from . import timeline
 
     store.guard.require("view")
     with store.db.atomic():
         if item.kind == "followup" and item.entry_id is not None:
             timeline.mark_follow_up_done(store, item.entry_id)
+        if item.kind == "verify" and store.guard.can(
+                "edit", row=store.get_customer(item.customer_id)):
+            from . import verify
+            verify.mark_verified(store, item.customer_id, item.kinds or None)
         _remember(store, item, None)
 
 

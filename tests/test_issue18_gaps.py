@@ -383,3 +383,31 @@ async def test_the_agenda_key_works_from_the_customer_page(sqlite_url):
             assert app.screen.__class__.__name__ == "DetailScreen"
     finally:
         s.close()
+
+
+def test_done_on_a_verification_due_records_it_as_verified(store, db_url):
+    """'x done' on a 核实 line means it was verified: the check is recorded (the
+    kinds due, by whom, when), so verify:due and the quality report agree with the
+    agenda; a viewer's done only hides the line."""
+    from kehu.models import verify
+    from kehu.models.security import add_user
+
+    ids = make_world(store)
+    alpha = next(i for i in agenda.build(store, TODAY).sections["verify"] if i.name == "Alpha")
+    agenda.done(store, alpha)
+    V = store.Verification
+    rows = {(r.kind, r.verified_by) for r in V.select().where(V.customer == ids["Alpha"])}
+    assert rows == {(k, "tester") for k in alpha.kinds}
+    assert "Alpha" not in names(agenda.build(store, TODAY + dt.timedelta(days=1))
+                                .sections["verify"])
+    assert verify.due_on(V.get(V.customer == ids["Alpha"]).verified_at, 90) > TODAY
+    add_user(store, "vic", "viewer")
+    vic = Store.open(db_url, user="vic")
+    try:
+        beta = next(i for i in agenda.build(vic, TODAY, owner="*").sections["verify"]
+                    if i.name == "Beta")
+        agenda.done(vic, beta)
+        assert V.select().where(V.customer == ids["Beta"]).count() == 0
+        assert "Beta" not in names(agenda.build(vic, TODAY, owner="*").sections["verify"])
+    finally:
+        vic.close()
