@@ -319,3 +319,27 @@ async def test_h_chooses_the_header_row(store, tmp_path):
         await settle(app, pilot)
         assert screen.source.header_row == 3 and screen.mapping.by_header()["客户名称"] == "name"
         assert "row 3" in text_of(screen.query_one("#import-info", Static))
+
+
+async def test_c_asks_how_the_file_writes_its_dates(store, tmp_path):
+    from kehu.tui.screens.import_screen import DateOrderPicker
+    import datetime as dt
+
+    path = write_csv(tmp_path / "a.csv", [["姓名", "开发日期"], ["张三", "03/04/2021"], ["李四", "15/03/2021"]])
+    app = KehuApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_wizard(app, pilot, path)
+        keys_at_once(app, "d")
+        await settle(app, pilot)
+        said = result_text(screen)
+        assert "press c to say which the file uses" in said and "--date-order" not in said
+        keys_at_once(app, "c")
+        await settle(app, pilot)
+        assert isinstance(app.screen, DateOrderPicker) and "03/04/2021" in app.screen.example
+        keys_at_once(app, "enter")   # day/month/year
+        await settle(app, pilot)
+        assert "press c" not in result_text(screen)
+        keys_at_once(app, "i")
+        await settle(app, pilot)
+    assert {c.name: c.acquired_on for c in store.customers()} == {
+        "张三": dt.date(2021, 4, 3), "李四": dt.date(2021, 3, 15)}

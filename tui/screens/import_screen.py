@@ -416,6 +416,36 @@ class ValueDecision(ModalScreen):
         self.dismiss(None)
 
 
+class DateOrderPicker(ModalScreen):
+    """How the file writes dates like 03/04/2021: day first, month first, or leave them."""
+
+    BINDINGS = [Binding("escape", "cancel", tr("import_ui.cancel"), id="import.date_cancel")]
+    DEFAULT_CSS = """
+    DateOrderPicker { align: center middle; }
+    DateOrderPicker > * { width: 70; max-width: 96%; }
+    DateOrderPicker > Label { background: $panel; padding: 0 1; }
+    DateOrderPicker > OptionList { height: auto; }
+    """
+    ORDERS = ("dmy", "mdy", "ymd")
+
+    def __init__(self, example: str) -> None:
+        super().__init__()
+        self.example = example
+
+    def compose(self) -> ComposeResult:
+        yield Label(tr("import_wizard.date_question", value=self.example))
+        yield OptionList(*[tr("import_wizard.date_" + order) for order in self.ORDERS])
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).highlighted = 0
+
+    def on_option_list_option_selected(self, event) -> None:
+        self.dismiss(self.ORDERS[event.option_index])
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
 #: What a row matching a customer kehu has does, in the order o cycles through them.
 DUPLICATE_ACTIONS = ("skip", "update", "create")
 #: What the rows of the file become, in the order t cycles through them.
@@ -689,7 +719,8 @@ class ImportScreen(Screen):
         if self.busy or not self.unmatched or self.values is None:
             return
         schema = self.app.store.schema
-        todo = list(self.unmatched)
+        todo = [u for u in self.unmatched if getattr(u, "kind", "choice") == "choice"]
+        dates = [u for u in self.unmatched if getattr(u, "kind", "choice") == "date"]
 
         def ask(index: int) -> None:
             if index >= len(todo):
@@ -717,7 +748,17 @@ class ImportScreen(Screen):
             self.app.push_screen(ValueDecision(spec, item.value, item.count,
                                                f"{index + 1}/{len(todo)}"), decided)
 
-        ask(0)
+        if not dates:
+            ask(0)
+            return
+
+        def ordered(order) -> None:   # dates like 03/04/2021 first: one answer for them all
+            if order is None:
+                return
+            self.values.date_order = order
+            ask(0)
+
+        self.app.push_screen(DateOrderPicker(dates[0].value), ordered)
 
     # --- running ---------------------------------------------------------------------
 
@@ -799,9 +840,12 @@ class ImportScreen(Screen):
                     tr("import_wizard.field_value", field=u.label, value=u.value) for u in adding)))
         lines += [line for line in map(strip_cli, _value_lines(result, self.values)) if line.strip()]
         self.unmatched = [u for u in getattr(result, "unmatched", None) or []
-                          if getattr(u, "kind", "choice") == "choice"]
-        if self.unmatched:
-            lines.append(tr("import_wizard.unmatched", count=len(self.unmatched)))
+                          if getattr(u, "kind", "choice") in ("choice", "date")]
+        choices = [u for u in self.unmatched if getattr(u, "kind", "choice") == "choice"]
+        if choices:
+            lines.append(tr("import_wizard.unmatched", count=len(choices)))
+        if len(choices) < len(self.unmatched):
+            lines.append(tr("import_wizard.dates_hint"))
         if result.report:
             lines.append(tr("io.report_at", path=result.report))
         if not result.dry_run:
