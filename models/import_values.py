@@ -417,8 +417,14 @@ def refine_mapping(schema: Schema, source, mapping) -> None:
             set_role(mapping, i, f"phone:{kind}")
             if kind >= 0 and hasattr(mapping, "dropped"):
                 mapping.dropped.add(kind)   # used: not kept again in the Other columns
-    # 累计采购金额 → an opening purchase; 最近采购 → its date
+    # 累计采购金额 → an opening purchase; 最近采购 → its date. Not in kehu's own export (it
+    # has the other computed columns too: its totals come from a timeline `export --all` carries)
+    own_export = any((spec := schema.resolve(h)) is not None and spec.computed
+                     and spec.key not in ("purchase_total", "last_purchase_on")
+                     for h in mapping.headers if h)
     for role, spec_key in (("purchase.total", "purchase_total"), ("purchase.date", "last_purchase_on")):
+        if own_export:
+            break
         if role == "purchase.date" and "purchase.total" not in mapping.roles.values():
             break   # a date without an amount makes no purchase: the column stays as it was
         names = list(cfg.get(role.replace(".", "_"), []))

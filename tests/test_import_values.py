@@ -500,3 +500,14 @@ def test_revert_takes_back_the_contacts_and_purchases_it_made(store, tmp_path):
     assert [c.name for c in store.Contact.select()] == ["李娜"]
     jia = store.Customer.get(store.Customer.name == "甲公司")   # hidden whole, restored whole
     assert jia.deleted_at is not None and jia.purchase_total == Decimal("5000.00")
+
+
+def test_kehus_own_export_makes_no_opening_purchases(store, tmp_path):
+    from kehu.models import exporter, timeline
+
+    do_import(store, write_csv(tmp_path / "c.csv", [["客户名称", "累计采购金额"], ["甲公司", "5000"]]))
+    jia = customer(store, "甲公司")
+    timeline.add_entry(store, jia.id, "purchase", amount="100", occurred_at="2025-01-01")
+    exporter.export(store, tmp_path / "out.csv")   # Purchases, Orders, RFM …: computed columns
+    source = open_source(tmp_path / "out.csv", schema=store.schema)
+    assert not auto_mapping(store.schema, source).roles
