@@ -162,7 +162,56 @@ def agenda_models(store) -> dict[str, type[peewee.Model]]:
         # a key contact's birthday (the agenda lists them): added to an older database
         db.execute_sql("ALTER TABLE contact ADD COLUMN birthday DATE")
     store.__dict__["_agenda_models"] = models
+    ensure_indexes(store)
     return models
+
+
+def _index_sql(store) -> dict[str, str]:
+    """The indexes that keep each agenda list a page read at 1M customers (partial:
+    live rows only; the expressions are the ones the queries below write)."""
+    pg = store.is_postgres
+    md = "to_char({}, 'MMDD')" if pg else "strftime('%m%d', {})"
+    silence = "COALESCE(last_contact_at, created_at)"
+    has = store.schema.__contains__
+    out = {}
+    if has("last_contact_at"):
+        by = "owner, " if has("owner") else ""
+        grade = ", grade" if has("grade") else ""
+        out["customer_agenda_silence"] = (f"customer ({silence}{grade}) WHERE deleted_at IS NULL")
+        if by:
+            out["customer_agenda_silence_owner"] = (
+                f"customer (owner, {silence}{grade}) WHERE deleted_at IS NULL")
+    if has("birthday") and not pg:   # to_char is not immutable: PostgreSQL cannot index it
+        owner = ", owner" if has("owner") else ""
+        out["customer_agenda_birthday"] = (f"customer ({md.format('birthday')}{owner}) "
+                                           "WHERE birthday IS NOT NULL AND deleted_at IS NULL")
+        out["contact_agenda_birthday"] = (f"contact ({md.format('birthday')}, customer_id) "
+                                          "WHERE birthday IS NOT NULL AND deleted_at IS NULL")
+    out["interaction_agenda_followup"] = (
+        "interaction (next_follow_up, customer_id) WHERE next_follow_up IS NOT NULL "
+        f"AND follow_up_done = {'false' if pg else '0'} AND deleted_at IS NULL")
+    out["agenda_rhythm_yearly"] = "agenda_rhythm (yearly DESC, customer_id, warn_on)"
+    return out
+
+
+def ensure_indexes(store) -> None:
+    """Create the agenda's indexes that are missing (once per database: at 1M
+    customers each takes seconds; a user without the right to create them still
+    gets the agenda, only slower)."""
+    db = store.db
+    if store.is_postgres:
+        have = {r[0] for r in db.execute_sql(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()")}
+    else:
+        have = {r[0] for r in db.execute_sql("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    for name, target in _index_sql(store).items():
+        if name in have:
+            continue
+        try:
+            with db.atomic():
+                db.execute_sql(f"CREATE INDEX IF NOT EXISTS {name} ON {target}")
+        except peewee.DatabaseError:   # noqa: PERF203 - no right to create it: slower, not broken
+            continue
 
 
 # --- keeping the rhythm and the last contact --------------------------------
@@ -336,9 +385,10 @@ def _last_contact(store):
 def followups(store, today: dt.date, owner: str | None, limit: int) -> tuple[list[Item], int]:
     I, Cu = store.Interaction, store.Customer
     end = today + dt.timedelta(days=1)
+    open_ = peewee.SQL(f'"t1"."follow_up_done" = {"false" if store.is_postgres else "0"}')
     query = (I.select(I.id, I.customer, I.next_follow_up, I.summary, I.kind, Cu.name)
              .join(Cu, on=(I.customer == Cu.id))
-             .where(I.next_follow_up.is_null(False), I.follow_up_done == False,  # noqa: E712
+             .where(I.next_follow_up.is_null(False), open_,   # a literal: the partial index
                     I.deleted_at.is_null(), Cu.deleted_at.is_null(), I.next_follow_up < end))
     query = _scoped(store, query, owner)
     items = []
