@@ -480,3 +480,13 @@ def test_a_role_that_may_not_see_every_field_gets_no_kept_columns(store, tmp_pat
         assert export_extra_keys(store, ResultSet(store)) == ["序号", "介绍人"]   # at all today)
     finally:
         viewer.close()
+
+
+def test_template_rows_with_only_a_running_number_are_empty_not_rejected(store, tmp_path):
+    """An office template numbers 100 rows in 序号 and fills a few: the rest are empty rows,
+    not customers missing a name (the kept columns alone make no customer)."""
+    rows = [ROWS[0]] + [[str(i)] + [""] * (len(HEADER) - 1) for i in range(2, 8)]
+    path = wps_csv(tmp_path / "模板.csv", "gbk", rows=rows)
+    result = do_import(store, path, report_path=tmp_path / "r.csv")
+    assert (result.created, result.rejected, result.empty) == (1, 0, 6)
+    assert not (tmp_path / "r.csv").exists()
