@@ -500,7 +500,7 @@ class ImportScreen(Screen):
         yield DataTable(id="import-mapping", cursor_type="row")
         with Horizontal(id="import-update-row"):
             yield Label(tr("import_ui.update_by"))
-            yield Input(placeholder=tr("import_ui.update_by_placeholder"), id="import-update-by")
+            yield Input(placeholder=tr("import_wizard.update_by_placeholder"), id="import-update-by")
             yield Static(id="import-options")
         yield ProgressBar(id="import-progress", show_eta=False)
         with VerticalScroll(id="import-result-box"):   # a long result scrolls at 80x24
