@@ -122,6 +122,14 @@ def refresh_latest(store, customer_id: int | None = None) -> int:
     return store.db.execute_sql(sql, params).rowcount
 
 
+def prepare(store) -> None:
+    """At the migration: the index of scored entries (the reports read only them, a
+    small part of the timeline), then the opening entries once (``open_history``)."""
+    store.db.execute_sql('CREATE INDEX IF NOT EXISTS "interaction_scored" ON "interaction" '
+                         '("occurred_at") WHERE "score" IS NOT NULL')
+    open_history(store)
+
+
 def open_history(store, customer_id: int | None = None, *, force: bool = False) -> int:
     """Opening ``survey`` entries for satisfaction values that have no scored entry
     (one customer; or everybody, once per database unless ``force``). Returns how many."""

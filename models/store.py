@@ -361,8 +361,8 @@ def migrate_schema(store: "Store") -> MigrationReport:
         agenda_models(store)
         from .automations import fired_model   # which rule fired for whom (kehu automations)
         fired_model(store)
-        from .satisfaction import open_history   # satisfaction values become entries, once
-        open_history(store)
+        from .satisfaction import prepare   # scored entries' index; values become entries, once
+        prepare(store)
         from .quality import ensure_index   # the index of the query word completeness<50
         ensure_index(store)
         store.set_meta("schema_types", {f.key: f.type for f in schema.fields}
