@@ -52,3 +52,17 @@ def test_audit_json_has_the_rename(db, capsys):
     assert renames[0]["customer"] == "张三丰"
     verify = _json(capsys, ["audit", "verify", "--db", db, "--user", "ann", "--json"])
     assert verify["ok"] is True and verify["entries"] >= 2
+
+
+def test_imports_and_dedupe_json(tmp_path, capsys):
+    url = f"sqlite:///{tmp_path / 'd.db'}"
+    csv = tmp_path / "in.csv"
+    csv.write_text("姓名,手机\n张三,13912345678\n张三,13912345678\n", encoding="utf-8")
+    assert cli.main(["import", str(csv), "--db", url, "--user", "ann",
+                     "--on-duplicate", "create"]) == 0
+    capsys.readouterr()
+    batches = _json(capsys, ["imports", "--db", url, "--user", "ann", "--json"])
+    assert batches[0]["created"] == 2 and batches[0]["source"].endswith("in.csv")
+    pairs = _json(capsys, ["dedupe", "--db", url, "--user", "ann", "--json"])
+    assert pairs["scanned"] == 2 and pairs["pairs"] >= 1
+    assert {pairs["shown"][0]["a"], pairs["shown"][0]["b"]} == {1, 2}

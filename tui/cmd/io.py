@@ -56,6 +56,7 @@ def register(sub) -> None:
     p = sub.add_parser("imports", help=tr("io.imports_help"))
     p.add_argument("action", nargs="?", choices=["list", "revert"], default="list")
     p.add_argument("batch", nargs="?", type=int, metavar="ID")
+    p.add_argument("--json", action="store_true", help=tr("cmd_json.opt"))
     p.set_defaults(func=run_imports)
 
     p = sub.add_parser("export", help=tr("io.export_help"))
@@ -81,6 +82,7 @@ def register(sub) -> None:
     p.add_argument("--rules", metavar="FILE", help=tr("io.opt_rules"))
     p.add_argument("--min-score", type=int, default=0, metavar="N", help=tr("io.opt_min_score"))
     p.add_argument("--limit", type=int, default=50, metavar="N", help=tr("io.opt_limit"))
+    p.add_argument("--json", action="store_true", help=tr("cmd_json.opt"))
     p.set_defaults(func=run_dedupe)
 
     p = sub.add_parser("merge", help=tr("io.merge_help"), description=tr("io.merge_description"))
@@ -215,6 +217,13 @@ def run_imports(args, ctx) -> int:
                   file=ctx.out)
         return 0
     batches = importer.list_imports(store)
+    if args.json:
+        ctx.print_json([{"id": b.id, "at": b.created_at.isoformat(timespec="seconds"),
+                         "user": b.user or "", "source": b.source, "created": b.created,
+                         "updated": b.updated, "rejected": b.rejected,
+                         "reverted_at": b.reverted_at.isoformat(timespec="seconds")
+                         if b.reverted_at else None} for b in batches])
+        return 0
     if not batches:
         print(tr("io.no_imports"), file=ctx.out)
     for b in batches:
@@ -337,6 +346,13 @@ def run_dedupe(args, ctx) -> int:
     finally:
         bar.end()
     shown = [c for c in result.candidates if c.score >= args.min_score]
+    if args.json:
+        ctx.print_json({"scanned": result.scanned, "pairs": len(shown), "shown": [
+            {"score": c.score, "a": c.a, "b": c.b, "a_name": _short(store, c.a),
+             "b_name": _short(store, c.b), "why": c.why} for c in shown[:args.limit]],
+            "not_compared": [{"rule": rule, "key": key, "size": size}
+                             for rule, key, size in result.skipped_blocks]})
+        return 0
     print(tr("io.dedupe_summary", pairs=len(shown), scanned=result.scanned), file=ctx.out)
     for cand in shown[:args.limit]:
         print(f"{cand.score:3d}  {_short(store, cand.a)}  ⇄  {_short(store, cand.b)}", file=ctx.out)
