@@ -25,7 +25,8 @@
   overdue), ``invalid:email`` / ``invalid:*`` (values the last scan found invalid).
 * ``cadence:overdue``: customers not contacted within their cadence
   (``cadence.yaml``, as the agenda's cadence calls). ``last_contact`` is the
-  field ``last_contact_at``.
+  field ``last_contact_at``. ``churn:warned`` and ``follow_up:due``: the agenda's
+  churn warnings and follow-ups due (so every agenda list is a saved view too).
 * A relative date (``90d``, ``2w``, ``3m``, ``1y``) after ``>``/``<`` is an age, how
   long ago: ``last_contact>90d`` = the last contact was more than 90 days ago,
   ``created<7d`` = entered within the last 7 days, ``>=``/``<=`` include the day
@@ -328,6 +329,12 @@ def _special_filter(schema, name: str, op: str, raw: str, pos: int, negated: boo
             raise QueryError(tr("query_agenda.cadence_values"), value_pos, max(1, len(raw)))
         return Filter(SystemField("cadence", {"zh": "回访", "en": "Cadence"}), "cadence", [],
                       negated, pos, raw)
+    # the agenda's other lists as words too: churn:warned, follow_up:due (h18qa)
+    for words, key, label, values in AGENDA_WORDS:
+        if folded in words:
+            if op not in (":", "=") or raw.strip().casefold() not in values:
+                raise QueryError(tr(f"query_agenda.{key}_values"), value_pos, max(1, len(raw)))
+            return Filter(SystemField(key, label), key, [], negated, pos, raw)
     base, dot, part = name.rpartition(".")
     if not dot or part.casefold() not in DATE_PARTS:
         return None
@@ -350,6 +357,29 @@ def _special_filter(schema, name: str, op: str, raw: str, pos: int, negated: boo
         raise QueryError(tr("query.op_not_for_type", op=op, field=spec.label(),
                             type=tr("query.type.integer")), pos + len(name), len(op))
     return Filter(spec, f"part:{part.casefold()}:{op}", numbers, negated, pos, raw)
+
+
+#: (names, key, label, values) of the agenda's lists as query words: ``churn:warned``
+#: (the agenda's churn warnings: silent for `ratio` times their usual purchase interval)
+#: and ``follow_up:due`` (a follow-up open and due today or before).
+AGENDA_WORDS = (
+    (("churn", "流失预警"), "churn", {"zh": "流失预警", "en": "Churn"},
+     ("warned", "warning", "due", "预警", "到期")),
+    (("follow_up", "followup", "跟进"), "follow_up", {"zh": "跟进", "en": "Follow-up"},
+     ("due", "overdue", "到期", "逾期")),
+)
+
+
+def _agenda_list(store, key: str, today: dt.date) -> peewee.Query:
+    """The customer ids of the agenda's churn warnings or follow-ups due on ``today``."""
+    if key == "churn":
+        from .agenda import agenda_models
+        R = agenda_models(store)["Rhythm"]
+        return R.select(R.customer_id).where(R.warn_on <= today)
+    I = store.Interaction
+    return I.select(I.customer).where(
+        I.next_follow_up.is_null(False), I.next_follow_up <= today,
+        I.follow_up_done == False, I.deleted_at.is_null())  # noqa: E712
 
 
 def _today() -> dt.date:
@@ -547,6 +577,9 @@ def _filter_condition(store, f: Filter) -> peewee.Expression:
     if f.op == "cadence":
         from .agenda import cadence_condition
         cond = cadence_condition(store, _today())
+        return ~cond if f.negated else cond
+    if f.op in ("churn", "follow_up"):
+        cond = store.Customer.id.in_(_agenda_list(store, f.op, _today()))
         return ~cond if f.negated else cond
     if f.op.startswith("quality:"):
         from .quality import condition

@@ -411,3 +411,31 @@ def test_done_on_a_verification_due_records_it_as_verified(store, db_url):
         assert "Beta" not in names(agenda.build(vic, TODAY, owner="*").sections["verify"])
     finally:
         vic.close()
+
+
+def test_the_churn_and_follow_up_lists_are_query_words_and_views(store, frozen_query_day):
+    """Every agenda list is also a saved view: churn:warned and follow_up:due find the
+    customers of the agenda's churn warnings and follow-ups due (with -, the others)."""
+    from kehu.models.views import View, load_views, save_view
+
+    ids = make_world(store)
+    assert found(store, "churn:warned") == ["Epsilon", "Zeta"]
+    assert found(store, "流失预警:预警") == ["Epsilon", "Zeta"]
+    assert found(store, "follow_up:due") == ["Alpha", "Beta"]      # Gamma's is tomorrow
+    assert found(store, "跟进:到期 grade:A") == ["Alpha"]
+    assert "Epsilon" not in found(store, "-churn:warned") and "Eta" in found(store, "-churn:warned")
+    agenda.done(store, agenda.build(store, TODAY).sections["followup"][0])   # Alpha's, done
+    assert found(store, "follow_up:due") == ["Beta"]
+    timeline.add_entry(store, ids["Zeta"], "purchase", amount=Decimal("100"), occurred_at=at(0))
+    assert found(store, "churn:warned") == ["Epsilon"]
+    save_view(View("risk", {"en": "At risk"}, query="churn:warned"), store.schema)
+    view = load_views(store.schema).find("At risk")
+    assert [r["name"] for r in view.result_set(store).page(0, 10)] == ["Epsilon"]
+    with pytest.raises(query.QueryError, match="churn:warned"):
+        query.parse(store.schema, "churn:soon")
+    with pytest.raises(query.QueryError, match="follow_up:due"):
+        query.parse(store.schema, "follow_up>3")
+
+
+def found(store, text):
+    return sorted(r["name"] for r in ResultSet(store, text).page(0, 100))
