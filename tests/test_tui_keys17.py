@@ -108,6 +108,7 @@ async def test_q_leaves_every_pushed_screen_but_is_typed_in_fields(people):
         await pilot.press("f4", "q")
         await settle(pilot)
         assert type(app.screen).__name__ == "ReportsScreen"
+        assert app.screen.report.key == "sales_quarter"
         await pilot.press("escape")
         await settle(pilot)
         # in the search box q is a letter
