@@ -293,3 +293,17 @@ async def test_renaming_or_deleting_the_view_shown_updates_the_workbench(people)
         await pilot.press("v", *"zhang", "delete", "enter", "escape")
         await settle(pilot)
         assert app.screen.view.key == "all" and table(app).row_count == 4
+
+
+async def test_the_timeline_kind_picker_filters_as_you_type(people):
+    app = KehuApp(people)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        keys_at_once(app, "f7")
+        await settle(pilot)
+        await pilot.press("f", *"vis")
+        await settle(pilot)
+        assert "Visit" in shown_options(app)[0]
+        await pilot.press("enter")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "TimelineScreen"

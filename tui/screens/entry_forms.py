@@ -18,7 +18,6 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Label, Select, Static
-from textual.widgets.option_list import Option
 
 from kehu.models.errors import KehuError
 from kehu.models import i18n
@@ -150,15 +149,23 @@ class PickModal(ModalScreen):
         self.title_text, self.choices, self.current = title, options, current
 
     def compose(self) -> ComposeResult:
+        from kehu.tui.widgets.filter_list import Entry, FilterLine, FilterList
+
         with Vertical():
             yield Static(self.title_text, classes="form-title")
-            yield OptionList(*(Option(text, id=str(i)) for i, (text, _) in enumerate(self.choices)))
+            line = FilterLine()   # issue 17: a picker filters as you type (pinyin too)
+            yield line
+            yield FilterList([Entry(str(i), text, [text]) for i, (text, _) in
+                              enumerate(self.choices)], line=line)
 
     def on_mount(self) -> None:
-        option_list = self.query_one(OptionList)
+        from kehu.tui.widgets.filter_list import FilterList
+
+        option_list = self.query_one(FilterList)
         values = [v for _, v in self.choices]
         if self.current in values:
-            option_list.highlighted = values.index(self.current)
+            option_list.call_after_refresh(option_list.highlight_id,
+                                           str(values.index(self.current)))
         option_list.focus()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
