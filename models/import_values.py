@@ -415,8 +415,10 @@ def refine_mapping(schema: Schema, source, mapping) -> None:
             rf"phone\s*{match[1]}\s*-\s*(type|label)", h or "", re.I)), -1)
         if i not in mapping.roles:   # no type column (-1): the number's shape decides
             set_role(mapping, i, f"phone:{kind}")
-            if kind >= 0 and hasattr(mapping, "dropped"):
-                mapping.dropped.add(kind)   # used: not kept again in the Other columns
+            if kind >= 0:
+                mapping.notes[kind] = tr("import_values.note_phone_type", column=header)
+                if hasattr(mapping, "dropped"):
+                    mapping.dropped.add(kind)   # used: not kept again in the Other columns
     # 累计采购金额 → an opening purchase; 最近采购 → its date. Not in kehu's own export (it
     # has the other computed columns too: its totals come from a timeline `export --all` carries)
     own_export = any((spec := schema.resolve(h)) is not None and spec.computed
@@ -481,6 +483,7 @@ class RowValues:
     companies: bool   # the sheet lists companies (a contact column): every customer is one
     phone_keys: tuple[str | None, str | None]   # (mobile field, landline field)
     keep_extra: bool = False   # values left out go to the row's Other columns
+    labels: dict[str, str] = field(default_factory=dict)   # field key -> label (phones)
 
     @classmethod
     def build(cls, schema: Schema, source, mapping, options: ValueOptions | None,
@@ -499,7 +502,8 @@ class RowValues:
                    "company" if "company" in schema else None,
                    "contact.name" in roles.values(),
                    (schema.get("mobile") and "mobile", schema.get("phone") and "phone"),
-                   getattr(mapping, "keep_extra", False))
+                   getattr(mapping, "keep_extra", False),
+                   {k: schema[k].label() for k in ("mobile", "phone") if k in schema})
 
     def keys(self) -> set[str]:
         """Fields a row may get here beside its mapped columns."""
@@ -612,12 +616,11 @@ class RowValues:
             if target and target not in values:
                 try:
                     values[target] = validate.normalise_phone(numbers[0])
-                except validate.ShortLandline:
-                    problems.append(problem_type(number, self.headers[value_col], target, numbers[0],
-                                                 tr("import_values.short_landline", value=numbers[0])))
-                except ValueError:
-                    problems.append(problem_type(number, self.headers[value_col], target, numbers[0],
-                                                 tr("validate.bad_phone", value=numbers[0])))
+                except ValueError as exc:
+                    problems.append(problem_type(
+                        number, self.headers[value_col], self.labels.get(target, target), numbers[0],
+                        tr("import_values.short_landline" if isinstance(exc, validate.ShortLandline)
+                           else "validate.bad_phone", value=numbers[0])))
             else:
                 rest = numbers
             if rest:

@@ -511,3 +511,16 @@ def test_kehus_own_export_makes_no_opening_purchases(store, tmp_path):
     exporter.export(store, tmp_path / "out.csv")   # Purchases, Orders, RFM …: computed columns
     source = open_source(tmp_path / "out.csv", schema=store.schema)
     assert not auto_mapping(store.schema, source).roles
+
+
+def test_a_bad_typed_phone_rejects_its_row_naming_the_field(store, tmp_path):
+    path = write_csv(tmp_path / "g.csv", [GOOGLE_LEGACY, ["John Smith", "John", "", "Smith", "", "", "", "",
+                                                          "", "", "Main", "021-12345", "", "", "", ""]])
+    mapping = auto_mapping(store.schema, open_source(path, schema=store.schema))
+    assert mapping.notes[GOOGLE_LEGACY.index("Phone 1 - Type")] == \
+        "says which field Phone 1 - Value goes to (Mobile, Work …)"
+    result = do_import(store, path)
+    assert result.rejected == 1
+    assert [(p.row, p.column, p.field, p.value) for p in result.problems] == [
+        (2, "Phone 1 - Value", "Phone", "021-12345")]
+    assert "too short for a landline" in result.problems[0].reason
