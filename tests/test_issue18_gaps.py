@@ -439,3 +439,29 @@ def test_the_churn_and_follow_up_lists_are_query_words_and_views(store, frozen_q
 
 def found(store, text):
     return sorted(r["name"] for r in ResultSet(store, text).page(0, 100))
+
+
+async def test_quick_entry_says_what_the_customer_created_rule_did(sqlite_url):
+    """Ctrl+N, a name, Ctrl+S: the welcome rule's follow-up is said with the save."""
+    from kehu.models import i18n
+    from kehu.models.config import Config, config_dir
+    from kehu.tui.app import KehuApp
+
+    i18n.set_lang("en")
+    (config_dir() / "automations.yaml").write_text(
+        "rules:\n  - name: welcome-new-customer\n    enabled: true\n", encoding="utf-8")
+    s = Store.open(sqlite_url, user="tester")
+    try:
+        app = KehuApp(s, Config())
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("ctrl+n")
+            await pilot.pause()
+            await pilot.press(*"Newco", "ctrl+s")
+            await pilot.pause()
+            said = [n.message for n in app._notifications]
+            assert any("Newco" in m and "rule welcome-new-customer" in m for m in said), said
+        [row] = list(s.customers())
+        assert [e.summary for e in timeline.entries(s, row.id)] == [
+            "Welcome call / 新客户首次回访"]
+    finally:
+        s.close()

@@ -14,6 +14,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from kehu.models import automations
 from kehu.models.i18n import tr
 from kehu.models.schema import FieldSpec, Schema
 from kehu.models.validate import RecordInvalid
@@ -77,7 +78,9 @@ class QuickEntryScreen(ModalScreen[int | None]):
         except peewee.DatabaseError as exc:
             self.notify(tr("detail.db_error", error=exc), severity="error")
             return
-        self.notify(tr("detail.created", name=row.name, id=row.id))
+        # what automation rules did (customer_created), after the word that it was saved
+        self.notify("  ".join([tr("detail.created", name=row.name, id=row.id),
+                               *automations.take_notes(self.app.store)]))
         self.dismiss(row.id)
 
     def action_more(self) -> None:
