@@ -93,6 +93,19 @@ def test_manager_chooses_whose(store):
     assert "Bobs" in names(everybody.sections["birthday"])
 
 
+def test_counts_stop_at_the_cap_and_say_so(store, monkeypatch):
+    """Each list is a page; its count stops past COUNT_CAP (1,000) so the agenda never
+    counts 150,000 matches at 1M, and says "1,000+"."""
+    make_world(store)
+    monkeypatch.setattr(agenda, "COUNT_CAP", 2)
+    everybody = agenda.build(store, TODAY, owner="*")
+    assert names(everybody.sections["cadence"]) == ["Gamma", "Bobs", "Alpha"]   # the page
+    assert everybody.counts["cadence"] == 3 and everybody.count_text("cadence") == "2+"
+    assert everybody.counts["churn"] == 2 and everybody.count_text("churn") == "2"
+    assert "cadence" in everybody.capped and "churn" not in everybody.capped
+    assert everybody.as_dict()["counts_capped"] == everybody.capped
+
+
 def test_churn_score_and_its_explanation(store):
     ids = make_world(store)
     churn = agenda.churn_for(store, ids["Epsilon"], TODAY)

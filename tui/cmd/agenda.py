@@ -42,7 +42,7 @@ def run(args, ctx) -> int:
              today=result.today.isoformat()), file=ctx.out)
     for kind in agenda.KINDS:
         items = result.sections[kind]
-        print(f"{tr('agenda.section.' + kind)} ({result.counts[kind]})", file=ctx.out)
+        print(f"{tr('agenda.section.' + kind)} ({result.count_text(kind)})", file=ctx.out)
         if not items:
             print(tr("agenda.nothing"), file=ctx.out)
         for item in items:

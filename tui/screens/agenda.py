@@ -87,7 +87,7 @@ class AgendaScreen(Screen):
         self._name_cells = max(10, min(widest, 32, int(self.app.size.width * 0.3) or 16))
         for kind in agenda.KINDS:
             items = result.sections[kind]
-            options.append(Option(Text(f"{tr('agenda.section.' + kind)} ({result.counts[kind]})",
+            options.append(Option(Text(f"{tr('agenda.section.' + kind)} ({result.count_text(kind)})",
                                        style="bold"), disabled=True))
             for item in items:
                 self.items[item.key] = item
