@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Digits, Footer, Header, Label, Static
+from textual.widgets import Digits, Header, Label, Static
 
 from rich.cells import cell_len
 
@@ -29,6 +29,7 @@ from kehu.models.validate import display
 from kehu.models.views import View, load_views
 from kehu.tui.widgets.bar_chart import fit
 from kehu.tui.widgets.db_runner import DbRunner
+from kehu.tui.widgets.footer import KehuFooter
 from kehu.tui.widgets.keyed import DataTable
 
 MEETING_THEME = "kehu-contrast"
@@ -178,7 +179,7 @@ class MeetingScreen(Screen):
         with Horizontal(id="meeting-foot"):
             yield Static(id="meeting-position", markup=False)
             yield Static(id="meeting-rows", markup=False)
-        yield Footer()
+        yield KehuFooter()   # F1 help and ^q quit kept at 80 columns
 
     def on_mount(self) -> None:
         self.title = tr("meeting.title")

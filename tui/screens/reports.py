@@ -20,7 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from kehu.models import reports, segments
 from kehu.models.errors import KehuError
@@ -30,6 +30,7 @@ from kehu.models.results import ResultSet
 from kehu.tui.screens.workbench import WorkbenchScreen
 from kehu.tui.widgets.bar_chart import BarChart, fit
 from kehu.tui.widgets.db_runner import DbRunner
+from kehu.tui.widgets.footer import KehuFooter
 from kehu.tui.widgets.keyed import DataTable
 
 #: report key → (key pressed, binding id); one place for the keys of this screen
@@ -158,7 +159,7 @@ class ReportsScreen(Screen):
             yield ReportTable(id="report-table", cursor_type="row", zebra_stripes=True)
             yield BarChart(id="report-chart")
         yield Static(id="report-status", markup=False)
-        yield Footer()
+        yield KehuFooter()   # F1 help and ^q quit kept at 80 columns
 
     def _key_strip(self) -> Text:
         text = Text()

@@ -11,14 +11,19 @@ from rich.cells import cell_len
 from textual import events
 from textual.widgets import Footer
 
-#: actions kept longest, most wanted first; others go before these
+#: actions kept longest, most wanted first (see _keep_rank)
 KEEP = ("help", "quit", "open_row", "focus_search", "new_customer", "log_call", "sort",
         "views", "show_due", "columns", "jump", "save_view")
 
 
-def _keep_rank(action: str) -> int:
+def _keep_rank(action: str, own: bool = False) -> tuple[int, float]:
+    """Help and quit first, then the actions in KEEP, a screen's own keys (reports'
+    next/previous, meeting mode's views) right after opening and searching, then
+    the rest of the app's keys."""
     name = action.rpartition(".")[2]
-    return KEEP.index(name) if name in KEEP else len(KEEP)
+    if name in KEEP:
+        return (0 if name in ("help", "quit") else 1), KEEP.index(name)
+    return (1, 3.5) if own else (2, 0)
 
 
 #: narrower than this, the footer is compact (one cell less per key)
@@ -38,9 +43,15 @@ class KehuFooter(Footer):
         items = list(super().compose())
         keys = [i for i in items if hasattr(i, "action") and not i.has_class("-command-palette")]
         room = width - sum(_cells(i, compact) for i in items if i not in keys)
+        active = self.screen.active_bindings
+
+        def rank(item):
+            own = item.key in active and active[item.key].node is not self.app
+            return _keep_rank(item.action, own), keys.index(item)
+
         kept = []
-        for item in sorted(keys, key=lambda i: (_keep_rank(i.action), keys.index(i))):
-            if _cells(item, compact) <= room or _keep_rank(item.action) <= 1:   # help, quit
+        for item in sorted(keys, key=rank):
+            if _cells(item, compact) <= room or rank(item)[0][0] == 0:   # help, quit
                 kept.append(item)
                 room -= _cells(item, compact)
         items = [i for i in items if i not in keys or i in kept]
