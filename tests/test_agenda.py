@@ -205,6 +205,16 @@ def test_query_words_of_the_agenda(store, frozen_query_day):
         query.parse(store.schema, "cadence:soon")
 
 
+def agenda_json_after(store, sqlite_url, capsys, monkeypatch) -> dict:
+    """`kehu agenda --json` on the SQLite database ``store`` was using (closed here)."""
+    from kehu.tui.cli import main
+
+    store.close()
+    monkeypatch.setenv("KEHU_DB", sqlite_url)
+    assert main(["--user", "tester", "agenda", "--today", TODAY.isoformat(), "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
 def test_verification_due_by_grade_in_the_agenda_and_its_json(store, sqlite_url, capsys,
                                                                monkeypatch):
     from kehu.models import verify
@@ -231,12 +241,7 @@ def test_verification_due_by_grade_in_the_agenda_and_its_json(store, sqlite_url,
     assert gamma.why.startswith("verify every 90 days; due since")
     if store.is_postgres:
         return
-    store.close()
-    monkeypatch.setenv("KEHU_DB", sqlite_url)
-    from kehu.tui.cli import main
-
-    assert main(["--user", "tester", "agenda", "--today", TODAY.isoformat(), "--json"]) == 0
-    data = json.loads(capsys.readouterr().out)
+    data = agenda_json_after(store, sqlite_url, capsys, monkeypatch)
     assert [(i["name"], i["grade"], i["every_days"], i["kinds"]) for i in data["verify"]] == [
         ("Alpha", "A", {"base": 90, "credit": 90, "decision_makers": 90},
          ["base", "credit", "decision_makers"]),
@@ -278,14 +283,11 @@ def test_key_contacts_birthdays_across_the_year_end(store, sqlite_url, capsys, m
         chain.add_contact(store, ids["Alpha"], name="Bad", birthday="30th of Dec")
     if store.is_postgres:
         return
-    store.close()
-    monkeypatch.setenv("KEHU_DB", sqlite_url)
-    from kehu.tui.cli import main
-
-    assert main(["--user", "tester", "agenda", "--today", TODAY.isoformat(), "--json"]) == 0
-    data = json.loads(capsys.readouterr().out)
+    data = agenda_json_after(store, sqlite_url, capsys, monkeypatch)
     assert [(i["name"], i["contact"], i["age"]) for i in data["birthday"]] == [
         ("Beta", None, 36), ("Gamma", "Chief", None), ("Alpha", None, 47)]
+    from kehu.tui.cli import main
+
     assert main(["--user", "tester", "contact", "add", str(ids["Beta"]), "Wife",
                  "--birthday", "1991-01-01"]) == 0
     capsys.readouterr()
