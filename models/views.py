@@ -287,6 +287,17 @@ def new_view_key(name: str, existing: list[str]) -> str:
     return key
 
 
+def _saved_view(key: str, schema: Schema, path: Path) -> tuple[ViewList, View]:
+    """All views, and the saved one ``key`` (or named so); built-ins are refused."""
+    views = load_views(schema, path)
+    view = views.get(key) or views.find(key)
+    if view is None:
+        raise ViewsError(tr("views.not_found", name=key))
+    if view.builtin:
+        raise ViewsError(tr("views17.builtin_fixed", name=view.name()))
+    return views, view
+
+
 def rename_view(key: str, name: str, schema: Schema, path: Path | None = None) -> View:
     """Give the saved view ``key`` a new name (the same in zh and en; its key, query,
     columns … stay). Built-in rosters are refused — save one under another name
@@ -295,12 +306,7 @@ def rename_view(key: str, name: str, schema: Schema, path: Path | None = None) -
     if not name:
         raise ViewsError(tr("views17.name_empty"))
     path = path or user_views_path()
-    views = load_views(schema, path)
-    view = views.get(key) or views.find(key)
-    if view is None:
-        raise ViewsError(tr("views.not_found", name=key))
-    if view.builtin:
-        raise ViewsError(tr("views17.builtin_fixed", name=view.name()))
+    views, view = _saved_view(key, schema, path)
     other = views.find(name)
     if other is not None and other.key != view.key:
         raise ViewsError(tr("views17.name_taken", name=name))
@@ -316,11 +322,6 @@ def remove_view(key: str, schema: Schema, path: Path | None = None) -> View:
     built-in roster cannot be deleted; a user's version of one goes and the
     built-in comes back (``delete_view``)."""
     path = path or user_views_path()
-    views = load_views(schema, path)
-    view = views.get(key) or views.find(key)
-    if view is None:
-        raise ViewsError(tr("views.not_found", name=key))
-    if view.builtin:
-        raise ViewsError(tr("views17.builtin_fixed", name=view.name()))
+    _views, view = _saved_view(key, schema, path)
     delete_view(view.key, path)
     return view
