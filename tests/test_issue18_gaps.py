@@ -465,3 +465,36 @@ async def test_quick_entry_says_what_the_customer_created_rule_did(sqlite_url):
             "Welcome call / 新客户首次回访"]
     finally:
         s.close()
+
+
+def test_kehu_agenda_done_snooze_and_call_by_key(sqlite_url, capsys, monkeypatch):
+    """The screen's x / s / w / c as a sub-command for scripts: keys from --json."""
+    from kehu.tui.cli import main
+
+    monkeypatch.setenv("KEHU_DB", sqlite_url)
+    store = Store.open(sqlite_url, user="tester")
+    ids = make_world(store)
+    store.close()
+    day = ["--user", "tester", "agenda", "--today", TODAY.isoformat()]
+    assert main([*day, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    gamma, alpha = (i["key"] for i in data["cadence"])
+    churn = data["churn"][0]["key"]
+    assert main([*day, "--done", churn, "--snooze", gamma, "--snooze-days", "7",
+                 "--call", alpha, "--note", "rang from cron"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith(f"#{ids['Epsilon']} Epsilon: done (usually buys every 40 days")
+    assert out[1] == f"#{ids['Gamma']} Gamma: comes back on 2027-01-04"
+    assert out[2].startswith(f"#{ids['Alpha']} Alpha: call logged (entry #")
+    assert main([*day, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["cadence"] == [] and [i["name"] for i in data["churn"]] == ["Zeta"]
+    code = main([*day, "--done", gamma])     # snoozed: not on the agenda now
+    assert code != 0, code
+    err = capsys.readouterr().err
+    assert f"{gamma} is not on the agenda" in err
+    store = Store.open(sqlite_url, user="tester")
+    try:
+        assert timeline.entries(store, ids["Alpha"])[0].summary == "rang from cron"
+    finally:
+        store.close()

@@ -9,6 +9,7 @@ import json
 from kehu.models import agenda
 from kehu.models.errors import KehuError
 from kehu.models.i18n import tr
+from kehu.tui.cmd import agenda_act
 
 
 class BadToday(KehuError):
@@ -22,6 +23,7 @@ def register(sub) -> None:
     parser.add_argument("--days", type=int, metavar="N", help=tr("agenda.opt_days"))
     parser.add_argument("--today", metavar="DATE", help=tr("agenda.opt_today"))
     parser.add_argument("--limit", type=int, default=50, metavar="N", help=tr("agenda.opt_limit"))
+    agenda_act.add_arguments(parser)   # --done/--snooze/--call KEY: the screen's keys
     parser.set_defaults(func=run)
 
 
@@ -33,6 +35,8 @@ def run(args, ctx) -> int:
         except ValueError:
             raise BadToday(tr("agenda.bad_today", value=args.today)) from None
     store = ctx.open_store()
+    if agenda_act.wanted(args):
+        return agenda_act.act(args, ctx, store, today)
     result = agenda.build(store, today, owner=args.owner, limit=max(1, args.limit),
                           days=args.days)
     if args.json:
