@@ -578,7 +578,7 @@ class Churn:
     warned: bool
 
     def why(self) -> str:
-        return tr("agenda.churn_why", interval=round(self.interval), days=self.days)
+        return tr("agenda.churn_why", interval=max(1, round(self.interval)), days=self.days)
 
 
 def _churn_from(row, today: dt.date, cfg: CadenceConfig) -> Churn:
