@@ -153,6 +153,8 @@ class FilterList(OptionList):
     def check_consume_key(self, key: str, character: str | None) -> bool:
         if key == "backspace":
             return bool(self.typed)
+        if key.startswith(("alt+", "ctrl+", "super+", "meta+", "hyper+")):
+            return False   # Esc then a letter, sent fast, arrives as alt+letter: not text
         return bool(character) and character.isprintable() and not self._bound(key)
 
     async def on_key(self, event: events.Key) -> None:
