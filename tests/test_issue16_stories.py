@@ -21,6 +21,7 @@ from kehu.tui.cli import main
 # gaps written in /work/notes/h16qa_gaps.md: strict, so the test says when one is fixed
 GAP_BIG5_CONTACT = pytest.mark.xfail(strict=True, reason="gap 1: a Big5 聯絡人 column is no contact")
 GAP_SHEET_COMPANY = pytest.mark.xfail(strict=True, reason="gap 2: 所属公司 names no Customer column")
+GAP_CONTACT_ONLY_ROW = pytest.mark.xfail(strict=True, reason="gap 3: a row with only a contact is 'empty'")
 
 # --- the files -----------------------------------------------------------------------
 
@@ -262,6 +263,19 @@ def test_a_wps_sheet_as_gbk_csv(db_url, opened, tmp_path, capsys):
     rejected = rejected_file(tmp_path, path.stem)
     assert rejected[0][2:] == WPS_HEADER
     assert rejected[1][1:] == ["6", *WPS_ROWS[2]] and "too short for a landline" in rejected[1][0]
+
+
+@GAP_CONTACT_ONLY_ROW
+def test_a_row_with_only_a_contact_is_rejected_not_dropped(db_url, opened, tmp_path, capsys):
+    """WPS: a second contact typed on the next line under a merged 客户名称 cell. Nothing
+    silently dropped: the row goes to the rejects file with its reason."""
+    rows = [*wps_rows(), ["6", "", "孙七", "13600136000", "助理", "", "", "", "", "", "", "", ""]]
+    path = write_csv(tmp_path / "表.csv", rows, encoding="gbk")
+    assert kehu(db_url, "import", path) == 0
+    out = capsys.readouterr().out
+    assert "4 created" in out and "2 rejected" in out and "0 empty" in out, out
+    assert "row 9, Name '': is required" in out
+    assert rejected_file(tmp_path, path.stem)[2][1:] == ["9", *rows[-1]]
 
 
 # --- (b) the same as XLSX --------------------------------------------------------------
