@@ -331,7 +331,9 @@ def chain_warnings(store, customer_id: int, policy=None, today: dt.date | None =
     if opposed:
         out.append(ChainWarning("decision_maker_opposes",
                                 tr("chain.warn.decision_maker_opposes", names="、".join(opposed))))
-    days = policy.interval("decision_makers")
+    grade = getattr(store.get_customer(customer_id), "grade", None) \
+        if "grade" in store.schema else None
+    days = policy.interval("decision_makers", grade)   # the customer's grade's interval
     if days:
         cutoff = verify_cutoff(today or dt.date.today(), days)
         stale = [c.name for c in contacts

@@ -128,3 +128,15 @@ def test_due_by_grade(store):
         + dt.timedelta(days=365)
     later = verify.due_for_verification(store, today=TODAY + dt.timedelta(days=70))
     assert sorted(d.name for d in later) == ["A200", "B200", "C300", "D700", "none100"]
+
+
+def test_chain_warning_follows_the_grade_interval(store):
+    """Key people unverified: after 90 days for an A customer, 365 for a C one."""
+    for grade in ("A", "C"):
+        row = store.create_customer({"name": f"G{grade}", "grade": grade})
+        boss = chain.add_contact(store, row.id, name=f"Boss{grade}", key_person=True,
+                                 role="decision_maker")
+        store.Contact.update(created_at=dt.datetime.now() - dt.timedelta(days=200)).where(
+            store.Contact.id == boss.id).execute()
+        codes = [w.code for w in chain.chain_warnings(store, row.id)]
+        assert ("key_people_unverified" in codes) == (grade == "A")
