@@ -16,12 +16,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Header, OptionList, Static
+from textual.widgets import Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from kehu.models import agenda
 from kehu.models.i18n import tr
 from kehu.tui.widgets.customer_table import fit
+from kehu.tui.widgets.footer import KehuFooter
 
 
 class AgendaScreen(Screen):
@@ -62,7 +63,7 @@ class AgendaScreen(Screen):
         yield Static(id="agenda-title")
         yield OptionList(id="agenda-list")
         yield Static(tr("agenda_ui.legend"), id="agenda-status")
-        yield Footer()
+        yield KehuFooter()
 
     def on_mount(self) -> None:
         self.reload()

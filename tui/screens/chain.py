@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static, Tree
+from textual.widgets import Header, Static, Tree
 from textual.widgets.tree import TreeNode
 
 from kehu.models import chain, timeline
@@ -28,6 +28,7 @@ from kehu.models.store import NotFound
 from kehu.models.validate import MASK, format_phone
 
 from .entry_forms import FormModal, contact_fields
+from kehu.tui.widgets.footer import KehuFooter
 
 STANCE_CLASS = {"supporter": "chain--supporter", "neutral": "chain--neutral",
                 "opponent": "chain--opponent"}
@@ -151,7 +152,7 @@ class ChainScreen(Screen):
             with Vertical(id="chain-side"):
                 yield Static(id="chain-contact")
         yield Static(id="chain-status")
-        yield Footer()
+        yield KehuFooter()
 
     def on_mount(self) -> None:
         self.rebuild()

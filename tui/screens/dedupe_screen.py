@@ -10,13 +10,14 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from kehu.models.errors import KehuError
 from kehu.models import dedupe
 from kehu.models.i18n import tr
 from kehu.models.validate import display
 from kehu.tui.widgets.keyed import DataTable
+from kehu.tui.widgets.footer import KehuFooter
 
 
 class DedupeScreen(Screen):
@@ -36,7 +37,7 @@ class DedupeScreen(Screen):
         yield Header()
         yield Static(tr("dedupe_ui.scanning"), id="dedupe-status")
         yield DataTable(id="pairs", cursor_type="row")
-        yield Footer()
+        yield KehuFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -149,7 +150,7 @@ class MergeScreen(Screen):
         yield Header()
         yield Static(id="merge-title")
         yield DataTable(id="merge-fields", cursor_type="row")
-        yield Footer()
+        yield KehuFooter()
 
     def on_mount(self) -> None:
         self._load()

@@ -4,11 +4,12 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from kehu.models.i18n import tr
 from kehu.models.validate import MINUTES, display
 from kehu.tui.widgets.keyed import DataTable
+from kehu.tui.widgets.footer import KehuFooter
 
 SHOWN = 500
 
@@ -23,7 +24,7 @@ class DeletedScreen(Screen):
         yield Header()
         yield Static(tr("deleted.title"), id="deleted-title")
         yield DataTable(id="deleted", cursor_type="row")
-        yield Footer()
+        yield KehuFooter()
 
     def on_mount(self) -> None:
         store = self.app.store

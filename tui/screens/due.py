@@ -12,13 +12,14 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from kehu.models import timeline, verify
 from kehu.models.i18n import tr
 
 from ..widgets.paged_list import PagedList
 from .timeline import TimelineList
+from kehu.tui.widgets.footer import KehuFooter
 
 MODES = ("overdue", "today", "week", "verification")
 
@@ -96,7 +97,7 @@ class DueScreen(Screen):
                          empty=tr("due.none_to_verify"), id="due-verify", classes="hidden",
                          load_on_mount=self.mode == "verification")
         yield Static(id="due-status")
-        yield Footer()
+        yield KehuFooter()
 
     def on_mount(self) -> None:
         self.verify_count = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from kehu.models.audit import RevertError
 from kehu.models.i18n import tr
@@ -18,6 +18,7 @@ from kehu.models.security import PermissionDenied
 from kehu.models.store import ConflictError, NotFound
 from kehu.models.validate import MINUTES
 from kehu.tui.widgets.keyed import DataTable
+from kehu.tui.widgets.footer import KehuFooter
 
 SHOWN = 1000
 
@@ -60,7 +61,7 @@ class HistoryScreen(Screen):
         yield Header()
         yield Static(id="history-title")
         yield DataTable(id="history", cursor_type="row")
-        yield Footer()
+        yield KehuFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

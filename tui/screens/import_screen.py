@@ -28,12 +28,13 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.suggester import Suggester
-from textual.widgets import Footer, Header, Label, ProgressBar, Static
+from textual.widgets import Header, Label, ProgressBar, Static
 
 from kehu.models.errors import KehuError
 from kehu.models import exporter, importer, search
 from kehu.models.i18n import tr
 from kehu.tui.widgets.keyed import DataTable, Input, OptionList
+from kehu.tui.widgets.footer import KehuFooter
 
 
 def name_rank(names, main: set[str], typed: str) -> tuple[int, int] | None:
@@ -505,7 +506,7 @@ class ImportScreen(Screen):
         yield ProgressBar(id="import-progress", show_eta=False)
         with VerticalScroll(id="import-result-box"):   # a long result scrolls at 80x24
             yield Static(id="import-result")
-        yield Footer()
+        yield KehuFooter()
 
     def check_action(self, action: str, parameters) -> bool | None:
         """c and z are shown only when there is something to decide or undo."""

@@ -16,7 +16,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from kehu.models import automations, chain, timeline
 from kehu.models.i18n import tr
@@ -25,6 +25,7 @@ from kehu.models.validate import MINUTES
 
 from ..widgets.paged_list import PagedList
 from .entry_forms import FormModal, PickModal, entry_fields
+from kehu.tui.widgets.footer import KehuFooter
 
 ALL = "__all__"
 
@@ -138,7 +139,7 @@ class TimelineScreen(Screen):
         yield TimelineList(self.app.store, self._count, self._page,
                            empty=tr("timeline.empty"), id="timeline-list")
         yield Static(id="timeline-status")
-        yield Footer()
+        yield KehuFooter()
 
     def on_mount(self) -> None:
         self.update_head()
