@@ -170,7 +170,8 @@ def _index_sql(store) -> dict[str, str]:
     """The indexes that keep each agenda list a page read at 1M customers (partial:
     live rows only; the expressions are the ones the queries below write)."""
     pg = store.is_postgres
-    md = "to_char({}, 'MMDD')" if pg else "strftime('%m%d', {})"
+    md = ("lpad(((EXTRACT(MONTH FROM {0}) * 100 + EXTRACT(DAY FROM {0}))::int)::text, 4, '0')"
+          if pg else "strftime('%m%d', {0})")
     silence = "COALESCE(last_contact_at, created_at)"
     has = store.schema.__contains__
     out = {}
@@ -181,7 +182,7 @@ def _index_sql(store) -> dict[str, str]:
         if by:
             out["customer_agenda_silence_owner"] = (
                 f"customer (owner, {silence}{grade}) WHERE deleted_at IS NULL")
-    if has("birthday") and not pg:   # to_char is not immutable: PostgreSQL cannot index it
+    if has("birthday"):
         owner = ", owner" if has("owner") else ""
         out["customer_agenda_birthday"] = (f"customer ({md.format('birthday')}{owner}) "
                                            "WHERE birthday IS NOT NULL AND deleted_at IS NULL")
@@ -459,8 +460,10 @@ def cadence_calls(store, today: dt.date, owner: str | None, limit: int,
 def month_day_sql(store, column) -> peewee.Node:
     """'MMDD' of a date column, on both databases (the format a literal, so SQLite's
     expression index on it, ``customer_agenda_birthday``, serves the query)."""
-    if store.is_postgres:
-        return peewee.fn.to_char(column, peewee.SQL("'MMDD'"))
+    if store.is_postgres:   # EXTRACT is immutable (to_char is not): it can be indexed
+        return peewee.NodeList([peewee.SQL("lpad(((EXTRACT(MONTH FROM "), column,
+                                peewee.SQL(") * 100 + EXTRACT(DAY FROM "), column,
+                                peewee.SQL("))::int)::text, 4, '0')")], glue="")
     return peewee.fn.strftime(peewee.SQL("'%m%d'"), column)
 
 
