@@ -263,17 +263,21 @@ def _invalid_condition(store, key: str | None) -> peewee.Expression:
     """Customers with a value found invalid by the last scan that is still stored."""
     C = store.Customer
     Q = invalid_model(store)
-    sub = Q.select(Q.customer_id)
+    now_stored = C.alias("stored")
     keys = [key] if key else [f.key for f in checked_fields(store.schema)]
     parts = []
     for k in keys:
         spec = store.schema.get(k)
         if spec is None:
             continue
-        cond = Q.field == k
         if spec.storage == "text":   # fixed since the scan: off the list at once
-            cond &= peewee.Expression(Q.value, "=", getattr(C, k))
-        parts.append(C.id.in_(sub.where(cond)))
+            # not correlated with the outer customer: the few findings are read once
+            # (a correlated subquery read them again for each of a million customers)
+            sub = (Q.select(Q.customer_id).join(now_stored, on=(now_stored.id == Q.customer_id))
+                   .where(Q.field == k, Q.value == getattr(now_stored, k)))
+        else:
+            sub = Q.select(Q.customer_id).where(Q.field == k)
+        parts.append(C.id.in_(sub))
     if not parts:
         return peewee.SQL("1 = 0")
     out = parts[0]
