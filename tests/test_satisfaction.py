@@ -98,13 +98,14 @@ def test_an_older_database_gets_the_score_column_and_opening_entries(tmp_path):
     store = Store.open(url, user="tester")
     cid = store.create_customer({"name": "老客户", "satisfaction": "7.5"}).id
     store.create_customer({"name": "没有评分"})
-    store.db.execute_sql("DROP INDEX interaction_scored")        # as before this version
+    store.db.execute_sql(f"DROP INDEX {satisfaction.SCORED_INDEX}")   # as before this version
     store.db.execute_sql("ALTER TABLE interaction DROP COLUMN score")
     store.set_meta(satisfaction.OPENED_META, None)
     store.close()
     store = Store.open(url, user="tester")
     entries = timeline.entries(store, cid)
     assert [(e.kind, e.score) for e in entries] == [("survey", Decimal("7.5"))]
+    assert satisfaction.SCORED_INDEX in [i.name for i in store.db.get_indexes("interaction")]
     assert store.Interaction.select().count() == 1
     store.close()
     store = Store.open(url, user="tester")               # once only
