@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Checkbox, Footer, Header, Select, Static
+from textual.widgets import Checkbox, Header, Select, Static
 
 from kehu.models import automations
 from kehu.models.i18n import tr
@@ -27,6 +27,7 @@ from kehu.models.validate import FieldError, RecordInvalid, default_value, displ
 from kehu.tui.screens.confirm import ConfirmScreen, confirm
 from kehu.tui.widgets.customer_page import PageSide, layout_for
 from kehu.tui.widgets.fields import FieldForm, same_value
+from kehu.tui.widgets.footer import KehuFooter
 
 NAME_KEY = "name"  # every schema has it (models.schema refuses one without)
 
@@ -120,7 +121,7 @@ class DetailScreen(Screen):
             yield FieldForm(schema, schema.fields, values, originals=originals, id="form")
             if self.record is not None:   # the customer page: dealings and people beside
                 yield PageSide(self.store, self.record["id"], id="page-side")
-        yield Footer()
+        yield KehuFooter()
 
     def on_mount(self) -> None:
         self._lay_out(self.app.size.width)

@@ -12,10 +12,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from kehu.models.i18n import tr
 from kehu.tui.keymap import describe_keys, live_bindings
+from kehu.tui.widgets.footer import KehuFooter
 
 
 def group_title(group: str) -> str:
@@ -46,7 +47,7 @@ class HelpScreen(Screen):
             for group, rows in self.groups():
                 yield Static(self._table(group, rows), classes="help-group")
             yield Static(Text(tr("help.footer", path=str(self._keymap_path())), style="dim"))
-        yield Footer()
+        yield KehuFooter()
 
     def on_mount(self) -> None:
         self.query_one("#help-body").focus()
