@@ -202,24 +202,36 @@ class _DeferredIndex:
     def __init__(self, store: Store):
         self.store = store
         self.on = not store.is_postgres and not getattr(store, "_search_bulk", False)
-        self.pending: list[tuple[int, str | None]] = []
+        self.pending: list[tuple[int, str | None, str | None]] = []
         if self.on:
             db = store.db
             db.execute_sql(f"DROP TRIGGER IF EXISTS {FTS_UPDATE_TRIGGER}")
-            db.execute_sql(f"CREATE TEMP TABLE IF NOT EXISTS {FTS_PENDING} "
-                           "(id INTEGER PRIMARY KEY, old TEXT)")
-            db.execute_sql(f"DELETE FROM temp.{FTS_PENDING}")
+            db.execute_sql(f"DROP TABLE IF EXISTS temp.{FTS_PENDING}")
+            db.execute_sql(f"CREATE TEMP TABLE {FTS_PENDING} "
+                           "(id INTEGER PRIMARY KEY, old TEXT, added TEXT)")
 
-    def note(self, row_id: int, old_text: str | None) -> None:
-        """Row ``row_id`` is about to change its search text or deletion; the index
-        holds ``old_text`` for it (None: nothing)."""
-        if self.on:
-            self.pending.append((row_id, old_text))
+    def note(self, row_id: int, old_text: str | None, new_text: str | None = None) -> None:
+        """Row ``row_id`` is about to change its search text (to ``new_text``) or be
+        deleted or restored; the index holds ``old_text`` for it (None: nothing).
+
+        When the new text only adds words to a live row (a tag added), just those
+        words are indexed for it: the index (FTS5 ``detail='none'``) keeps only which
+        rows hold a word, so a row indexed as old words + added words is indexed as
+        the new text, and a later delete of the new text removes both."""
+        if not self.on:
+            return
+        if old_text is not None and new_text is not None:
+            old, new = set(old_text.split()), set(new_text.split())
+            if new >= old:
+                self.pending.append((row_id, None, " ".join(sorted(new - old))))
+                return
+        self.pending.append((row_id, old_text, None))
 
     def flush(self) -> None:
         if self.pending:
             self.store.db.cursor().executemany(
-                f"INSERT OR IGNORE INTO temp.{FTS_PENDING} (id, old) VALUES (?, ?)", self.pending)
+                f"INSERT OR IGNORE INTO temp.{FTS_PENDING} (id, old, added) VALUES (?, ?, ?)",
+                self.pending)
             self.pending = []
 
     def finish(self) -> None:
@@ -229,9 +241,11 @@ class _DeferredIndex:
         db, fts = self.store.db, search.FTS_TABLE
         db.execute_sql(f"INSERT INTO {fts}({fts}, rowid, search_text) SELECT 'delete', id, old "
                        f"FROM temp.{FTS_PENDING} WHERE old IS NOT NULL ORDER BY id")
-        db.execute_sql(f"INSERT INTO {fts}(rowid, search_text) SELECT c.id, c.search_text "
+        db.execute_sql(f"INSERT INTO {fts}(rowid, search_text) SELECT c.id, "
+                       "COALESCE(p.added, c.search_text) "
                        f"FROM customer c JOIN temp.{FTS_PENDING} p ON p.id = c.id "
-                       "WHERE c.deleted_at IS NULL ORDER BY c.id")
+                       "WHERE c.deleted_at IS NULL AND (p.added IS NULL OR p.added != '') "
+                       "ORDER BY c.id")
         db.execute_sql(f"DELETE FROM temp.{FTS_PENDING}")
         db.execute_sql(search.trigger_sql(FTS_UPDATE_TRIGGER))
 
@@ -336,7 +350,7 @@ def apply(store: Store, selection: Selection, change: Change, *, dry_run: bool =
                     # index alone: rewriting a row's index entries is most of the cost
                     if rebuild and text != before["search_text"]:
                         updates.append((*[merged[k] for k in keys], stamp, text, row_id, version))
-                        index.note(row_id, before["search_text"])
+                        index.note(row_id, before["search_text"], text)
                     else:
                         same_text.append((*[merged[k] for k in keys], stamp, text, row_id,
                                           version))
