@@ -67,6 +67,21 @@ async def test_select_rows_by_space_set_owner_confirm_and_undo(bulk_store):
         line = table.render_line(1).text
         assert line.startswith("*")                      # marked visibly
         assert not table.render_line(4).text.startswith("*")
+        # the mark takes a cell of the name column: the other columns do not move
+        from rich.cells import cell_len
+        selection, table.bulk_selection = table.bulk_selection, None
+        plain = table.render_line(1).text
+        table.bulk_selection = selection
+        first = table.columns[0].width
+
+        def after(text, cells):   # the text after its first ``cells`` cells
+            used = i = 0
+            while used < cells:
+                used += cell_len(text[i])
+                i += 1
+            return text[i:]
+
+        assert after(line, first) == after(plain, first)
         question = await set_owner(pilot, "bob")
         assert "3" in question and "bob" in question
         await pilot.press("y")

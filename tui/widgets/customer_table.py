@@ -404,8 +404,11 @@ class CustomerTable(ScrollView, can_focus=True):
                 return Strip.blank(width, base)
             strip = self._row_strip(display_row)
             if self._marked(display_row):   # selected for a bulk change: '*' and underlined
-                strip = Strip([Segment("*", self._style("selected")),   # the row moves right
-                               *Segment.apply_style(strip.crop(0, strip.cell_length - 1),
+                # the '*' takes the first column's last cell, so no column moves
+                first = self.columns[0].width if self.columns else 1
+                strip = Strip([Segment("*", self._style("selected")),
+                               *Segment.apply_style(Strip.join([strip.crop(0, first - 1),
+                                                                strip.crop(first)]),
                                                     post_style=self._style("selected"))],
                               strip.cell_length)
             strip = self._window(strip, scroll_x, width, base)
