@@ -197,12 +197,32 @@ def _sql_candidates(store, spec: FieldSpec) -> peewee.Expression:
     return peewee.fn.LENGTH(col) > (spec.max_length or 10 ** 9)
 
 
+def findings_readable(store) -> bool:
+    """The scan's findings hold the invalid values in clear: on a PostgreSQL team only
+    a role that sees every field of every customer may read them (models/team.py
+    grants the table to no other role)."""
+    if not store.guard.pg_team:
+        return True
+    from .team import _restricted
+    return not _restricted(store.schema, store.guard.role)
+
+
+class FindingsHidden(KehuError):
+    """A restricted role asked for the invalid values (``invalid:``, ``kehu quality --scan``)."""
+
+
+def _require_findings(store) -> None:
+    if not findings_readable(store):
+        raise FindingsHidden(tr("quality.findings_hidden"))
+
+
 def scan(store, *, batch: int = BATCH, progress=None) -> dict[str, int]:
     """Run the validators over every live customer's stored values; the findings
     replace the last scan's. Returns {field: count}. Choices, number ranges and text
     lengths are asked of the database (``_sql_candidates``); phones, e-mails, web
     addresses and patterns go through ``validate.clean``, ``batch`` customers at a
     time (by id)."""
+    _require_findings(store)
     C = store.Customer
     Q = invalid_model(store)
     counts: dict[str, int] = {}
@@ -396,6 +416,7 @@ def condition(store, f) -> peewee.Expression:
                                    [f.values[0]] if f.values[0] else None)
         cond = C.id.in_(due.select(C.id))
     else:
+        _require_findings(store)
         key = f.values[0]
         if key is not None:
             from .results import sees
@@ -468,7 +489,9 @@ def report(store, rs, today: dt.date):
         for kind in policy.active:
             line("verify", kind.label(), due[kind.key], _verify_days(kind), f"verify:{kind.key}")
     when = scanned_at(store)
-    if when is None:
+    if not findings_readable(store):
+        line("invalid", tr("quality.findings_hidden_short"), 0, "", None)
+    elif when is None:
         line("invalid", tr("quality.not_scanned"), 0, tr("quality.scan_hint"), None)
     else:
         Q = invalid_model(store)

@@ -325,6 +325,11 @@ def apply(store) -> None:
                     if not role.allows("import"):
                         continue                  # rows' values before an import, in clear
                     privs += ["INSERT", "UPDATE", "DELETE"]
+                elif table == "quality_invalid":
+                    if _restricted(schema, role):
+                        continue                  # the invalid values found, in clear
+                    if writes:
+                        privs += ["INSERT", "UPDATE", "DELETE"]
                 elif table == "merge_record":
                     if not role.allows("delete"):
                         continue

@@ -565,3 +565,37 @@ def test_attack_count():
     """The figure the README gives: every attack above, by path."""
     sql = len(SQL_ATTACKS)
     assert sql >= 40
+
+
+def test_invalid_values_a_scan_found_are_read_only_by_roles_that_see_everything(team_db, capsys):
+    from kehu.models import quality
+
+    url, ids = team_db
+    owner = Store.open(url)
+    try:
+        owner.db.execute_sql("UPDATE customer SET email = 'not-an-email' WHERE id = %s",
+                             (ids["lee"],))   # a legacy value kehu would refuse today
+        assert quality.scan(owner).get("email") == 1
+    finally:
+        owner.close()
+    for login in (ALICE, BOB):   # restricted roles: the table is not theirs to read
+        conn = connect_as(url, login)
+        try:
+            with pytest.raises(psycopg2.Error, match="permission denied"):
+                with conn.cursor() as cur:
+                    cur.execute("SELECT value FROM quality_invalid")
+        finally:
+            conn.close()
+    # the report says so in one line; asking for the list is one sentence, no traceback
+    assert main(["--db", as_login(url, BOB), "quality", "--no-scan"]) == 0
+    assert "Invalid values: for roles that see every field" in capsys.readouterr().out
+    assert main(["--db", as_login(url, BOB), "query", "invalid:*"]) == 2
+    err = capsys.readouterr().err
+    assert "sees every field" in err and "Traceback" not in err
+    owner = Store.open(url)
+    try:
+        assert quality.findings_readable(owner)
+        assert main(["--db", url, "query", "invalid:email", "--json"]) == 0
+        assert "李四" in capsys.readouterr().out
+    finally:
+        owner.close()

@@ -39,7 +39,8 @@ def run_quality(args, ctx) -> int:
     today = _today(ctx, args.today) or dt.date.today()
     store = ctx.open_store()
     scope = reports.scope(store, view=args.view, query=args.query)
-    if args.scan or (not args.no_scan and quality.scanned_at(store) is None):
+    if args.scan or (not args.no_scan and quality.findings_readable(store)
+                     and quality.scanned_at(store) is None):
         bar = progress_bar(ctx, tr("cli.quality_scanning"))
         try:
             quality.scan(store, progress=bar)
