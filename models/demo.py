@@ -14,6 +14,8 @@ import random
 from decimal import Decimal
 from typing import Callable
 
+import phonenumbers
+
 from . import search
 from .search import pinyin_words
 from .store import Store, to_minor
@@ -119,8 +121,13 @@ class DemoGenerator:
         if not code:
             return None
         # every one of these cities dials eight digits after its area code (0755-8xxxxxxx),
-        # the first one 2-8: a number kehu's own validation takes
-        return "+86" + code + str(self.rng.randrange(2, 9)) + f"{self.rng.randrange(10**7):07d}"
+        # the first one 2-8; a few blocks are not numbers (Beijing's 8002…: phonenumbers
+        # refuses them, and so does kehu's validation), so draw again until it takes it
+        for _ in range(20):
+            number = "+86" + code + str(self.rng.randrange(2, 9)) + f"{self.rng.randrange(10**7):07d}"
+            if phonenumbers.is_valid_number(phonenumbers.parse(number)):
+                return number
+        return None
 
     def _chinese_name(self) -> str:
         rng = self.rng
