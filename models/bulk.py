@@ -307,8 +307,8 @@ def apply(store: Store, selection: Selection, change: Change, *, dry_run: bool =
         for start in range(0, len(ids), CHUNK):
             part = ids[start:start + CHUNK]
             query = store.customers().select(*columns).where(C.id.in_(part))
-            rows = list((query.for_update() if store.is_postgres and not dry_run else query)
-                        .dicts())
+            rows = _read_rows(store, query.for_update() if store.is_postgres and not dry_run
+                              else query, columns)
             updates: list[tuple] = []
             same_text: list[tuple] = []
             for before in rows:
@@ -398,6 +398,25 @@ def apply(store: Store, selection: Selection, change: Change, *, dry_run: bool =
         from .automations import after_bulk
         after_bulk(store, result.batch_id)
     return result
+
+
+def _read_rows(store: Store, query, columns: list) -> list[dict[str, Any]]:
+    """The rows of ``query`` as dicts by field key, through the bare cursor: only the
+    columns whose stored form differs from Python's are converted (peewee converting
+    every value of every row was a fifth of a tag change)."""
+    keys = [c.name for c in columns]
+    plain_types = (peewee.TextField, peewee.CharField, peewee.IntegerField,
+                   peewee.BigIntegerField, peewee.AutoField)   # exact: money is a BigInteger
+    convert = [(i, c.python_value) for i, c in enumerate(columns)
+               if type(c) not in plain_types]
+    out = []
+    for raw in store.db.execute(query):
+        if convert:
+            raw = list(raw)
+            for i, fn in convert:
+                raw[i] = fn(raw[i])
+        out.append(dict(zip(keys, raw)))
+    return out
 
 
 def _clean_log(store: Store, log: dict[str, Any]) -> dict[str, Any]:

@@ -201,3 +201,19 @@ def test_search_finds_exactly_the_changed_rows_after_a_bulk_change_and_its_undo(
     assert sorted(e.record_id for e in entries if e.action == "update") == chosen
     assert sorted(e.record_id for e in entries if e.action == "revert") == chosen
     assert store.audit.verify().problem is None
+
+
+def test_bulk_set_of_money_and_date_fields_reads_them_as_values(store):
+    """A bulk change compares the values a row has with the new ones: money and dates
+    read back as their Python values (a row already at the value is unchanged)."""
+    a = store.create_customer({"name": "A", "purchase_total": "12.50", "acquired_on": "2024-03-01"})
+    b = store.create_customer({"name": "B"})
+    sel = bulk.Selection(ids=frozenset({a.id, b.id}))
+    result = bulk.apply(store, sel, bulk.Change(set={"registered_capital": "100.25",
+                                                     "acquired_on": "2024-03-01"}))
+    assert (result.changed, result.unchanged) == (2, 0)
+    again = bulk.apply(store, sel, bulk.Change(set={"acquired_on": "2024-03-01"}))
+    assert (again.changed, again.unchanged) == (0, 2)
+    money = bulk.apply(store, sel, bulk.Change(set={"registered_capital": "100.25"}))
+    assert (money.changed, money.unchanged) == (0, 2)
+    assert str(store.get_customer(b.id).registered_capital) == "100.25"
