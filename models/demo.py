@@ -98,6 +98,10 @@ class DemoGenerator:
         self.rng = random.Random(seed)
         # satisfaction scores come from their own stream: the rest of the demo stays as it was
         self.score_rng = random.Random(None if seed is None else seed + 1)
+        # regular buyers (a purchase every so many days), some of whom have gone quiet:
+        # what the agenda's churn warnings are for; a stream of its own, so the rest of
+        # a seeded demo stays as it was
+        self.rhythm_rng = random.Random(None if seed is None else seed + 2)
         self.first, self.last, self.en_companies = _english_pools(self.rng)
         self.owners = ["王磊", "李娜", "张伟", "刘洋", "陈静", store.user]
         self.today = dt.date.today()
@@ -112,6 +116,20 @@ class DemoGenerator:
         if kind not in ("call", "visit") or self.score_rng.random() < 0.5:
             return None
         return Decimal(self.score_rng.choices(range(11), (1, 1, 1, 2, 2, 3, 5, 8, 10, 8, 5))[0])
+
+    def _regular_purchases(self, acquired: dt.date) -> list[tuple[dt.date, Decimal]]:
+        """One customer in ten buys on a rhythm (every 30–120 days, 4–8 orders); a
+        third of those stopped a few intervals ago."""
+        rng = self.rhythm_rng
+        if rng.random() >= 0.1:
+            return []
+        every = rng.randrange(30, 121)
+        orders = rng.randrange(4, 9)
+        quiet = every * rng.choice((2, 3, 5)) if rng.random() < 0.35 else rng.randrange(every)
+        last = self.today - dt.timedelta(days=quiet)
+        days = [last - dt.timedelta(days=every * i + rng.randrange(-5, 6)) for i in range(orders)]
+        days = [d for d in days if acquired <= d <= self.today]
+        return [(d, Decimal(rng.randrange(5_000, 200_000))) for d in sorted(days)]
 
     def _mobile(self) -> str:
         return "+86" + self.rng.choice(MOBILE_PREFIXES) + f"{self.rng.randrange(10**8):08d}"
@@ -218,6 +236,15 @@ class DemoGenerator:
                 "summary": rng.choice(SUMMARIES[kind]), "amount": amount,
                 "duration_seconds": rng.randrange(60, 1800) if kind == "call" else None,
                 "next_follow_up": follow, "score": self._score(kind),
+            })
+        for day, amount in self._regular_purchases(acquired):
+            total, count = total + amount, count + 1
+            last = max(last, day) if last else day
+            interactions.append({
+                "kind": "purchase", "user": row["owner"], "amount": amount,
+                "occurred_at": dt.datetime.combine(day, dt.time(10)),
+                "summary": rng.choice(SUMMARIES["purchase"]), "duration_seconds": None,
+                "next_follow_up": None, "score": None,
             })
         scored = [it for it in interactions if it["score"] is not None]
         if scored and "satisfaction" in self.schema_keys:   # the field shows the latest score
