@@ -124,7 +124,9 @@ class BulkResult:
     dry_run: bool = False
     description: str = ""
 
-    def sentence(self) -> str:
+    def sentence(self, undo_hint: bool = True) -> str:
+        """What happened, in one sentence; ``undo_hint``: end with the command that
+        undoes it (the CLI; a screen names its own key instead)."""
         key = "bulk.would_change" if self.dry_run else "bulk.changed"
         parts = [tr(key, changed=self.changed, selected=self.selected, what=self.description)]
         if self.unchanged:
@@ -133,7 +135,7 @@ class BulkResult:
             parts.append(tr("bulk.skipped_rows", count=self.skipped_rows))
         if self.skipped_fields:
             parts.append(tr("bulk.skipped_fields", fields=", ".join(self.skipped_fields)))
-        if self.batch_id is not None and not self.dry_run:
+        if self.batch_id is not None and not self.dry_run and undo_hint:
             parts.append(tr("bulk.undo_hint", batch=self.batch_id))
         return "; ".join(parts)
 

@@ -88,6 +88,7 @@ async def test_select_rows_by_space_set_owner_confirm_and_undo(bulk_store):
         await settle(pilot)
         assert isinstance(app.screen, WorkbenchScreen)
         assert any("changed 3 of 3" in n for n in notes(app)), notes(app)
+        assert not any("kehu update" in n for n in notes(app))   # the key, not a command
         assert sorted(r["name"] for r in ResultSet(bulk_store, "owner:bob").page(0, 10)) == \
             ["East 000", "East 001", "East 002"]
         assert "selected" not in text_of(app, "#summary")

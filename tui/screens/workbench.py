@@ -642,7 +642,8 @@ class WorkbenchScreen(Screen):
             self.notify(str(exc), severity="error", timeout=10)
             return
         self._set_selection(bulk.Selection())
-        self.notify(result.sentence() + " · " + tr("bulk.undo_tui_hint", key="u"), timeout=10)
+        self.notify(result.sentence(undo_hint=False) + " · " + tr("bulk.undo_tui_hint", key="u"),
+                    timeout=10)
         self.total_customers = None
         self.reload(keep_cursor=True)
 
