@@ -106,6 +106,10 @@ class KehuBaseApp(App):
         self.keymap_name = keymap.name
         self._sequences = keymap.sequences()
         self._pending = ()
+        # a keymap with Meta keys on punctuation (emacs: M-< M->) reads ESC < as one key;
+        # the others read it as Esc, then < (tui/terminal_input.py)
+        from kehu.tui.terminal_input import EscapeSplittingParser
+        EscapeSplittingParser.split_escape = keymap.name != "emacs"
         self._clashes_reported.clear()
         self.set_keymap(keymap.textual_keymap())
         for problem in keymap.problems:

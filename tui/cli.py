@@ -240,8 +240,10 @@ def run_tui(ctx: Context) -> int:
         generate(store, customers=2000)
         from kehu.tui.cmd.demo import _score_segments   # as `kehu demo`: segments, stages
         _score_segments(store)                           # and churn rhythm of one definition
+    from kehu.tui import terminal_input
     from kehu.tui.app import KehuApp
 
+    terminal_input.install()   # Esc then a key in one burst stays Esc, then the key
     app = KehuApp(store, ctx.config, keymap=ctx.args.keymap, theme=ctx.args.theme)
     app.run()
     return app.return_code or 0
