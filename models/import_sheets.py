@@ -41,7 +41,8 @@ def _spec(key: str, zh: str, en: str, aliases: tuple[str, ...] = (), required: b
                      required=required, aliases=aliases)
 
 
-_CUSTOMER = ("客户", "客户名称", "所属客户", "公司", "公司名称", "单位", "企业名称", "customer",
+_CUSTOMER = ("客户", "客户名称", "所属客户", "所属公司", "所属单位", "客户全称", "公司全称", "公司", "公司名称",
+             "单位", "单位名称", "企业名称", "customer",
              "company", "organization", "account", "客户编号", "customer no.", "customer id")
 
 

@@ -400,7 +400,7 @@ def refine_mapping(schema: Schema, source, mapping) -> None:
     """After the columns are mapped by name: roles for contact, purchase and typed phone
     columns, and the name column of a sheet of companies (see the module docstring)."""
     cfg = _roles_config()
-    folded = [_fold(h) if h else "" for h in mapping.headers]
+    folded = [_fold(_simplified(h)) if h else "" for h in mapping.headers]   # 聯絡人 = 联络人
 
     def columns(names) -> list[int]:
         wanted = {_fold(n) for n in names}
@@ -435,7 +435,8 @@ def refine_mapping(schema: Schema, source, mapping) -> None:
             if not header or i in mapping.roles:
                 continue
             resolved = schema.resolve(header)
-            if _fold(header) in {_fold(n) for n in names} or (spec is not None and resolved is spec):
+            if _fold(_simplified(header)) in {_fold(n) for n in names} or (
+                    spec is not None and resolved is spec):
                 set_role(mapping, i, role)
                 break
     # 联系人 in a sheet that also names the customer (客户名称, 公司名称): a contact
@@ -443,8 +444,9 @@ def refine_mapping(schema: Schema, source, mapping) -> None:
     contact_cols = [i for i in columns(cfg.get("contact_name", [])) if i not in mapping.roles]
     if not contact_cols or name_spec is None:
         return
-    others = [i for i, h in enumerate(mapping.headers) if h and i not in contact_cols
-              and schema.resolve(h) in (name_spec, company_spec) and i not in mapping.roles]
+    named = {spec.key for spec in (name_spec, company_spec) if spec is not None}
+    others = [i for i, h in enumerate(mapping.headers) if h and i not in contact_cols and i not in mapping.roles
+              and (schema.resolve(h) in (name_spec, company_spec) or mapping.fields[i] in named)]  # 客戶名稱
     if not others:
         return   # a list of people: 联系人 is the customer's name
     set_role(mapping, contact_cols[0], "contact.name")

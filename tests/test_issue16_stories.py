@@ -19,8 +19,6 @@ from kehu.models.store import Store
 from kehu.tui.cli import main
 
 # gaps written in /work/notes/h16qa_gaps.md: strict, so the test says when one is fixed
-GAP_BIG5_CONTACT = pytest.mark.xfail(strict=True, reason="gap 1: a Big5 聯絡人 column is no contact")
-GAP_SHEET_COMPANY = pytest.mark.xfail(strict=True, reason="gap 2: 所属公司 names no Customer column")
 GAP_CONTACT_ONLY_ROW = pytest.mark.xfail(strict=True, reason="gap 3: a row with only a contact is 'empty'")
 
 # --- the files -----------------------------------------------------------------------
@@ -338,7 +336,6 @@ def check_outlook(store):
 
 # --- (e) Big5 CSV with Traditional headers ----------------------------------------------
 
-@GAP_BIG5_CONTACT
 def test_a_big5_sheet_with_traditional_headers(db_url, opened, tmp_path, capsys):
     path = big5_csv(tmp_path)
     assert kehu(db_url, "import", path) == 0
@@ -410,7 +407,6 @@ def test_the_wps_sheet_again_skips_every_row(db_url, opened, tmp_path, capsys):
 
 # --- (h) a contacts sheet and a timeline sheet of the same customers ------------------------
 
-@GAP_SHEET_COMPANY
 def test_contacts_and_timeline_sheets_attach_to_the_customers(db_url, opened, tmp_path, capsys):
     assert kehu(db_url, "import", wps_csv(tmp_path)) == 0
     people = write_csv(tmp_path / "联系人.csv", [
@@ -465,8 +461,7 @@ async def wizard(app, pilot, path, *keys):
     return result_text(screen)
 
 
-@pytest.mark.parametrize("shape", [pytest.param(s, marks=GAP_BIG5_CONTACT) if s == "big5" else s
-                                   for s in SHAPES])
+@pytest.mark.parametrize("shape", SHAPES)
 async def test_each_shape_through_the_wizard_with_no_flag(store, tmp_path, shape):
     from kehu.tui.app import KehuApp
 
@@ -480,7 +475,6 @@ async def test_each_shape_through_the_wizard_with_no_flag(store, tmp_path, shape
     check(store)
 
 
-@GAP_SHEET_COMPANY
 async def test_the_wps_sheet_again_and_its_contacts_and_timeline_sheets_in_the_wizard(store, tmp_path):
     from kehu.tui.app import KehuApp
 
