@@ -486,6 +486,7 @@ class RowValues:
     phone_keys: tuple[str | None, str | None]   # (mobile field, landline field)
     keep_extra: bool = False   # values left out go to the row's Other columns
     labels: dict[str, str] = field(default_factory=dict)   # field key -> label (phones)
+    contact_columns: tuple[int, ...] = ()   # a row with only these is refused, not "empty"
 
     @classmethod
     def build(cls, schema: Schema, source, mapping, options: ValueOptions | None,
@@ -505,7 +506,8 @@ class RowValues:
                    "contact.name" in roles.values(),
                    (schema.get("mobile") and "mobile", schema.get("phone") and "phone"),
                    getattr(mapping, "keep_extra", False),
-                   {k: schema[k].label() for k in ("mobile", "phone") if k in schema})
+                   {k: schema[k].label() for k in ("mobile", "phone", "name") if k in schema},
+                   tuple(sorted(i for i, r in roles.items() if r.startswith("contact."))))
 
     def keys(self) -> set[str]:
         """Fields a row may get here beside its mapped columns."""
@@ -568,6 +570,14 @@ class RowValues:
     def finish(self, cells: list[Any], values: dict[str, Any], problems: list, number: int,
                problem_type) -> None:
         """Typed phones, extra values of a multi-value cell, company type."""
+        if not values and not problems and self.contact_columns and any(
+                i < len(cells) and cells[i] not in (None, "") and str(cells[i]).strip()
+                for i in self.contact_columns):
+            # a contact without its customer (typed under a merged 客户名称 cell): refused with
+            # the reason and written to the rejects file, never counted as an empty row
+            problems.append(problem_type(number, "", self.labels.get("name", "name"), "",
+                                         tr("validate.required")))
+            return
         if self.type_key:
             name = values.get("name")
             if name and self.type_key not in values and (self.companies or is_company_name(str(name))):

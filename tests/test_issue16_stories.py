@@ -18,8 +18,6 @@ import pytest
 from kehu.models.store import Store
 from kehu.tui.cli import main
 
-# gaps written in /work/notes/h16qa_gaps.md: strict, so the test says when one is fixed
-GAP_CONTACT_ONLY_ROW = pytest.mark.xfail(strict=True, reason="gap 3: a row with only a contact is 'empty'")
 
 # --- the files -----------------------------------------------------------------------
 
@@ -263,7 +261,6 @@ def test_a_wps_sheet_as_gbk_csv(db_url, opened, tmp_path, capsys):
     assert rejected[1][1:] == ["6", *WPS_ROWS[2]] and "too short for a landline" in rejected[1][0]
 
 
-@GAP_CONTACT_ONLY_ROW
 def test_a_row_with_only_a_contact_is_rejected_not_dropped(db_url, opened, tmp_path, capsys):
     """WPS: a second contact typed on the next line under a merged 客户名称 cell. Nothing
     silently dropped: the row goes to the rejects file with its reason."""
