@@ -220,7 +220,7 @@ async def test_t_imports_a_contact_list_to_the_right_customers(store, tmp_path):
         keys_at_once(app, "i")
         await settle(app, pilot)
         said = result_text(screen)
-        assert "1 created" in said and "1 rejected" in said and "row 3" in said
+        assert "Contacts: 2 rows read — 1 added, 1 rejected" in said and "row 3" in said
         assert "no customer is called '无此公司'" in said
     assert [(c.name, c.title, c.phone) for c in store.contacts(a)] == [
         ("王总", "总经理", "+8613911112222")]

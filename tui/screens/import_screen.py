@@ -822,10 +822,15 @@ class ImportScreen(Screen):
         self.app.call_from_thread(self._finished, result)
 
     def _finished(self, result) -> None:
-        key = "io.dry_run_summary" if result.dry_run else "io.import_summary"
-        lines = [tr(key, rows=result.rows, created=result.created, updated=result.updated,
-                    unchanged=result.unchanged, rejected=result.rejected, empty=result.empty,
-                    repeated=result.repeated, batch=result.batch_id)]
+        if self.target != "customers":   # contacts or timeline entries: added, as the CLI says
+            key = "import_sheets.dry_summary" if result.dry_run else "import_sheets.summary"
+            lines = [tr(key, target=tr("import_sheets.target_" + self.target), rows=result.rows,
+                        created=result.created, rejected=result.rejected, empty=result.empty)]
+        else:
+            key = "io.dry_run_summary" if result.dry_run else "io.import_summary"
+            lines = [tr(key, rows=result.rows, created=result.created, updated=result.updated,
+                        unchanged=result.unchanged, rejected=result.rejected, empty=result.empty,
+                        repeated=result.repeated, batch=result.batch_id)]
         dupes = getattr(result, "duplicates", None)
         if dupes is not None and dupes.matched:
             lines.append(dupes.summary() + " " + tr("import_wizard.dup_hint"))
