@@ -848,8 +848,8 @@ class ImportScreen(Screen):
         self.unmatched = [u for u in getattr(result, "unmatched", None) or []
                           if getattr(u, "kind", "choice") in ("choice", "date")]
         choices = [u for u in self.unmatched if getattr(u, "kind", "choice") == "choice"]
-        if choices:
-            lines.append(tr("import_wizard.unmatched", count=len(choices)))
+        if choices:   # right under the summary: at 80x24 the box shows its first 4 lines
+            lines.insert(1, tr("import_wizard.unmatched", count=len(choices)))
         if len(choices) < len(self.unmatched):
             lines.append(tr("import_wizard.dates_hint"))
         if result.report:
