@@ -484,7 +484,7 @@ def test_owner_migrates_and_the_team_keeps_working(team_db, tmp_path, capsys):
     assert refused(url, BOB, "SELECT vip_note FROM public.customer")   # sensitive: no privilege
     alice = Store.open(as_login(url, ALICE), str(schema))
     try:
-        assert [c.name for c in alice.customers()][:1] == ["张三"]
+        assert [c.name for c in alice.customers().order_by(alice.Customer.id)][:1] == ["张三"]
     finally:
         alice.close()
 
