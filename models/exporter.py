@@ -66,6 +66,21 @@ def csv_value(value: Any) -> Any:
     return "" if value is None else value
 
 
+def value_text(value: Any, *, true: str = "true", false: str = "false") -> str:
+    """A stored value as text the importer reads back to the same value: dates ISO,
+    decimals without exponent, booleans as ``true`` / ``false`` (vCard and the
+    whole-database export share it; each names its own yes/no words)."""
+    if isinstance(value, bool):
+        return true if value else false
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
+
+
 def xlsx_cell(sheet, value: Any):
     """A write-only XLSX cell of ``value``: text is a text cell, never a formula (and
     quote-prefixed when it starts like one, so that editing it in Excel keeps it text);

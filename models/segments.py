@@ -384,6 +384,7 @@ def _cut_case(store, metric: str, cuts: list, scores: int) -> str:
 def _scored_sql(store, cfg: SegmentsConfig, metrics: str, cuts: dict | None) -> str:
     """Adds r, f, m. ``cuts`` None: rank everyone (window functions); else use the cuts."""
     n = cfg.scores
+    int_type = "BIGINT" if store.is_postgres else "INTEGER"
     windows, cases = [], []
     for metric in RFM_METRICS:
         short, scoring = _SHORT[metric], cfg.scoring[metric]
@@ -398,7 +399,6 @@ def _scored_sql(store, cfg: SegmentsConfig, metrics: str, cuts: dict | None) -> 
             window = f"OVER (PARTITION BY {grp} ORDER BY freq)"
             windows.append(f"RANK() {window} - 1 AS below_f, CUME_DIST() {window} AS cume_f, "
                            f"COUNT(*) OVER (PARTITION BY {grp}) AS n_f")
-            int_type = "BIGINT" if store.is_postgres else "INTEGER"
             upto = f"CAST(ROUND(cume_f * n_f) AS {int_type})"
             cases.append(f"CASE WHEN last_on IS NULL THEN NULL WHEN freq <= 1 THEN 1 ELSE "
                          f"2 + ({n - 1} * (below_f + {upto})) / (2 * n_f) END AS f")
@@ -409,7 +409,6 @@ def _scored_sql(store, cfg: SegmentsConfig, metrics: str, cuts: dict | None) -> 
             window = f"OVER (PARTITION BY {grp} ORDER BY {col})"
             windows.append(f"RANK() {window} - 1 AS below_{short}, "
                            f"CUME_DIST() {window} AS cume_{short}")
-            int_type = "BIGINT" if store.is_postgres else "INTEGER"
             upto = f"CAST(ROUND(cume_{short} * n_buyers) AS {int_type})"
             cases.append(f"CASE WHEN last_on IS NULL THEN NULL ELSE "
                          f"1 + ({n} * (below_{short} + {upto})) / (2 * n_buyers) END AS {short}")

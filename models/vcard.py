@@ -38,12 +38,12 @@ import binascii
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterator
 
 import vobject
 
+from .exporter import value_text
 from .i18n import tr
 from .importer import ImportFailed, Source
 from .schema import Schema
@@ -355,19 +355,6 @@ def _split_name(name: str) -> tuple[str, str]:
     return name, ""
 
 
-def _value_text(spec, value: Any) -> str:
-    """A stored value as the text the importer reads back to the same value."""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    return str(value)
-
-
 def card_for(record: dict[str, Any], schema: Schema):
     """A vobject vCard 3.0 for one customer record (field key → stored value)."""
     card = vobject.vCard()
@@ -413,7 +400,7 @@ def card_for(record: dict[str, Any], schema: Schema):
         value = record.get(key)
         if value is None or value == "":
             continue
-        card.add(prop).value = _value_text(schema[key], value)
+        card.add(prop).value = value_text(value, true="1", false="0")
     if record.get("id") is not None:
         card.add("uid").value = f"kehu-{record['id']}"
     return card

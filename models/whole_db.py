@@ -41,6 +41,7 @@ import peewee
 import yaml
 
 from .errors import KehuError
+from .exporter import value_text
 from .i18n import tr
 from .io_tables import io_models
 from .store import MoneyField, Store
@@ -81,17 +82,7 @@ def _columns(model) -> list[peewee.Field]:
 
 
 def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    return str(value)
+    return None if value is None else value_text(value)
 
 
 def _value(f: peewee.Field, text: Any) -> Any:

@@ -11,7 +11,7 @@ def register(sub) -> None:
     parser.add_argument("--bucket", choices=timeline.BUCKETS, action="append",
                         help=tr("due.opt_bucket"))
     parser.add_argument("--limit", type=int, default=50, metavar="N", help=tr("due.opt_limit"))
-    parser.add_argument("--json", action="store_true", help=tr("cmd_json.opt"))
+    parser.add_argument("--json", action="store_true", help=tr("cli16.opt_json"))
     parser.set_defaults(func=run_due)
 
     parser = sub.add_parser("verify", help=tr("verify.cli_help"))
@@ -19,7 +19,7 @@ def register(sub) -> None:
     parser.add_argument("--kind", action="append", metavar="KIND", help=tr("verify.opt_kind"))
     parser.add_argument("--due", action="store_true", help=tr("verify.opt_due"))
     parser.add_argument("--limit", type=int, default=50, metavar="N", help=tr("due.opt_limit"))
-    parser.add_argument("--json", action="store_true", help=tr("cmd_json.opt"))
+    parser.add_argument("--json", action="store_true", help=tr("cli16.opt_json"))
     parser.set_defaults(func=run_verify)
 
 

@@ -56,7 +56,7 @@ def register(sub) -> None:
     p = sub.add_parser("imports", help=tr("io.imports_help"))
     p.add_argument("action", nargs="?", choices=["list", "revert"], default="list")
     p.add_argument("batch", nargs="?", type=int, metavar="ID")
-    p.add_argument("--json", action="store_true", help=tr("cmd_json.opt"))
+    p.add_argument("--json", action="store_true", help=tr("cli16.opt_json"))
     p.set_defaults(func=run_imports)
 
     p = sub.add_parser("export", help=tr("io.export_help"))
@@ -82,7 +82,7 @@ def register(sub) -> None:
     p.add_argument("--rules", metavar="FILE", help=tr("io.opt_rules"))
     p.add_argument("--min-score", type=int, default=0, metavar="N", help=tr("io.opt_min_score"))
     p.add_argument("--limit", type=int, default=50, metavar="N", help=tr("io.opt_limit"))
-    p.add_argument("--json", action="store_true", help=tr("cmd_json.opt"))
+    p.add_argument("--json", action="store_true", help=tr("cli16.opt_json"))
     p.set_defaults(func=run_dedupe)
 
     p = sub.add_parser("merge", help=tr("io.merge_help"), description=tr("io.merge_description"))

@@ -52,7 +52,7 @@ def register(sub) -> None:
     pw.add_argument("--password-stdin", action="store_true", help=tr("cmd_team.opt_password_stdin"))
     add.set_defaults(func=user_add)
     listing = actions.add_parser("list", help=tr("cmd_user.list_help"))
-    listing.add_argument("--json", action="store_true", help=tr("cmd_json.opt"))
+    listing.add_argument("--json", action="store_true", help=tr("cli16.opt_json"))
     listing.set_defaults(func=user_list)
     set_role = actions.add_parser("set-role", help=tr("cmd_user.set_role_help"))
     set_role.add_argument("login")
@@ -75,7 +75,7 @@ def register(sub) -> None:
     audit.add_argument("--action", choices=list(ACTIONS))
     audit.add_argument("--limit", type=int, default=200, metavar="N", help=tr("cmd_audit.opt_limit"))
     audit.add_argument("--revert", type=int, metavar="ENTRY", help=tr("cmd_audit.opt_revert"))
-    audit.add_argument("--json", action="store_true", help=tr("cmd_json.opt"))
+    audit.add_argument("--json", action="store_true", help=tr("cli16.opt_json"))
     audit.set_defaults(func=audit_show)
 
     _register_team(sub)

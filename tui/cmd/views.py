@@ -12,11 +12,11 @@ from kehu.models.views import load_views, remove_view, rename_view, user_views_p
 
 def register(sub) -> None:
     parser = sub.add_parser("views", help=tr("page.views_help"))
-    parser.add_argument("--json", action="store_true", help=tr("cmd_json.opt"))
+    parser.add_argument("--json", action="store_true", help=tr("cli16.opt_json"))
     parser.set_defaults(func=run_list)
     inner = parser.add_subparsers(dest="views_command", metavar="{list,rename,delete}")
     listing = inner.add_parser("list", help=tr("page.views_list_help"))
-    listing.add_argument("--json", action="store_true", help=tr("cmd_json.opt"))
+    listing.add_argument("--json", action="store_true", help=tr("cli16.opt_json"))
     listing.set_defaults(func=run_list)
     rename = inner.add_parser("rename", help=tr("page.views_rename_help"))
     rename.add_argument("view", metavar="VIEW", help=tr("page.views_opt_view"))
