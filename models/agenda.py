@@ -341,6 +341,12 @@ class Agenda:
         n = self.counts[kind]
         return f"{COUNT_CAP:,}+" if n > COUNT_CAP else f"{n:,}"
 
+    def total_text(self) -> str:
+        """The items to do as shown: an exact sum, or 'N+' when a list's count stopped
+        at the cap."""
+        total = sum(min(n, COUNT_CAP) for n in self.counts.values())
+        return f"{total:,}+" if self.capped else f"{total:,}"
+
     def as_dict(self) -> dict[str, Any]:
         return {"today": self.today.isoformat(), "owner": self.owner, "counts": self.counts,
                 "counts_capped": self.capped,

@@ -79,7 +79,7 @@ class AgendaScreen(Screen):
         self.result = result = agenda.build(self.store, self.today, owner=self.owner, config=cfg)
         self.query_one("#agenda-title", Static).update(tr(
             "agenda_ui.title", owner=result.owner or tr("agenda.everybody"),
-            today=result.today.isoformat(), count=self._total_text(result)))
+            today=result.today.isoformat(), count=result.total_text()))
         options: list[Option] = []
         self.items = {}
         names = [item.name or "" for kind in agenda.KINDS for item in result.sections[kind]]
@@ -103,12 +103,6 @@ class AgendaScreen(Screen):
             target = keep if keep is not None else enabled[0]
             # the next line after the one handled (or the last one)
             listing.highlighted = next((i for i in enabled if i >= target), enabled[-1])
-
-    @staticmethod
-    def _total_text(result) -> str:
-        """The items to do: an exact sum, or 'N+' when a list's count stopped at the cap."""
-        total = sum(min(n, agenda.COUNT_CAP) for n in result.counts.values())
-        return f"{total:,}+" if result.capped else f"{total:,}"
 
     def _line(self, item: agenda.Item) -> Text:
         cells = getattr(self, "_name_cells", 16)
