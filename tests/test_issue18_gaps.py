@@ -335,6 +335,9 @@ def test_on_the_demo_segments_stages_and_rfm_agree(db_url, how, monkeypatch):
         assert main(["demo", "--db", db_url, "--user", "tester", "--customers", "300",
                      "--seed", "11"]) == 0
     else:
+        # kehu's first import of its demo sub-command must bind the real generate, not
+        # this stand-in (kehu imports a sub-command's module only when it is needed)
+        import kehu.tui.cmd.demo  # noqa: F401
         real = demo.generate
         monkeypatch.setattr(demo, "generate", lambda s, customers: real(s, 300, seed=11))
         monkeypatch.setattr(tui_app.KehuApp, "run", lambda self: None)
